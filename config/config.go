@@ -1,0 +1,156 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// TLS modes for an endpoint.
+const (
+	TLSImplicit = "implicit" // TLS from the first byte (IMAPS 993, SMTPS 465)
+	TLSStartTLS = "starttls" // plain connect, then STARTTLS before any credential
+	TLSPlain    = "plain"    // no TLS at all: allowed only to loopback hosts
+)
+
+// Auth methods for an account.
+const (
+	AuthPassword = "password"
+	AuthOAuth2   = "oauth2"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Path is the file the configuration was read from ("" when none).
+	Path string `toml:"-"`
+	// StateDir holds tokens, the outbox and watcher checkpoints.
+	StateDir string `toml:"state_dir"`
+	// ReadOnly removes every write tool for every account.
+	ReadOnly bool `toml:"read_only"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+	// Accounts lists the mail accounts, in the order given.
+	Accounts []Account `toml:"accounts"`
+}
+
+// Server is one network endpoint (IMAP or SMTP).
+type Server struct {
+	Host string `toml:"host"`
+	Port int    `toml:"port"`
+	TLS  string `toml:"tls"`
+}
+
+// Address is "host:port".
+func (s Server) Address() string { return fmt.Sprintf("%s:%d", s.Host, s.Port) }
+
+// Account is one mailbox the agent can use.
+type Account struct {
+	ID       string `toml:"id"`
+	Email    string `toml:"email"`
+	Name     string `toml:"name"`
+	Provider string `toml:"provider"`
+	Username string `toml:"username"`
+	Auth     string `toml:"auth"`
+
+	// Where the password or app password comes from: exactly one of these.
+	PasswordEnv     string `toml:"password_env"`
+	PasswordFile    string `toml:"password_file"`
+	PasswordCommand string `toml:"password_command"`
+
+	// CAFile is an extra PEM bundle to trust (self-hosted servers).
+	CAFile string `toml:"ca_file"`
+	// ReadOnly removes the write tools for this account.
+	ReadOnly bool `toml:"read_only"`
+	// MaxConnections bounds the IMAP command connections of this account.
+	MaxConnections int `toml:"max_connections"`
+	// SentSavedByServer says the provider files a Sent copy itself.
+	SentSavedByServer *bool `toml:"sent_saved_by_server"`
+
+	IMAP Server `toml:"imap"`
+	SMTP Server `toml:"smtp"`
+
+	// OAuth holds the OAuth 2.0 client settings when Auth is oauth2.
+	OAuth OAuth `toml:"oauth"`
+}
+
+// OAuth describes the OAuth 2.0 client an account logs in with. The client
+// secret, like any secret, is named by source, never written here.
+type OAuth struct {
+	ClientID         string   `toml:"client_id"`
+	ClientSecretEnv  string   `toml:"client_secret_env"`
+	ClientSecretFile string   `toml:"client_secret_file"`
+	Tenant           string   `toml:"tenant"`
+	AuthURL          string   `toml:"auth_url"`
+	TokenURL         string   `toml:"token_url"`
+	DeviceURL        string   `toml:"device_url"`
+	Scopes           []string `toml:"scopes"`
+}
+
+// Login is the IMAP/SMTP user name: Username, or the address.
+func (a *Account) Login() string {
+	if a.Username != "" {
+		return a.Username
+	}
+	return a.Email
+}
+
+// SavesSent reports whether the server files sent mail by itself.
+func (a *Account) SavesSent() bool {
+	if a.SentSavedByServer != nil {
+		return *a.SentSavedByServer
+	}
+	return presetFor(a.Provider).sentSaved
+}
+
+// Timeouts used across the program; not configurable yet, kept in one place.
+const (
+	DialTimeout    = 15 * time.Second
+	CommandTimeout = 30 * time.Second
+)
+
+// DefaultPath is where the configuration file is looked for.
+func DefaultPath() string {
+	if p := os.Getenv("MAILMCP_CONFIG"); p != "" {
+		return p
+	}
+	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "mailmcp", "config.toml")
+}
+
+// DefaultStateDir is where state lives when nothing says otherwise.
+func DefaultStateDir() string {
+	if p := os.Getenv("MAILMCP_STATE_DIR"); p != "" {
+		return p
+	}
+	return filepath.Join(xdgDir("XDG_STATE_HOME", filepath.Join(".local", "state")), "mailmcp")
+}
+
+func xdgDir(env, fallback string) string {
+	if d := os.Getenv(env); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		home = "."
+	}
+	return filepath.Join(home, fallback)
+}
+
+// Account returns the account with the given id, or nil.
+func (c *Config) Account(id string) *Account {
+	for i := range c.Accounts {
+		if c.Accounts[i].ID == id {
+			return &c.Accounts[i]
+		}
+	}
+	return nil
+}
+
+// AccountIDs lists the configured account ids in order.
+func (c *Config) AccountIDs() []string {
+	ids := make([]string, len(c.Accounts))
+	for i, a := range c.Accounts {
+		ids[i] = a.ID
+	}
+	return ids
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// validate checks the filled-in config. Accounts after fileAccounts came from
+// the environment and are reported under variable names.
+func validate(cfg *Config, path string, loc *locator, fileAccounts int) []Problem {
+	var probs []Problem
+	add := func(key, format string, args ...any) {
+		probs = append(probs, Problem{File: path, Line: loc.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, cfg.LogLevel) {
+		add("log_level", "%q is not a log level: use debug, info, warn or error", cfg.LogLevel)
+	}
+	seen := map[string]int{}
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		key := func(k string) string { return fmt.Sprintf("accounts[%d].%s", i, k) }
+		addA := add
+		if i >= fileAccounts { // the environment account
+			key = envKey
+			addA = func(k, format string, args ...any) {
+				probs = append(probs, Problem{Key: k, Msg: fmt.Sprintf(format, args...)})
+			}
+		}
+		validateAccount(a, key, addA)
+		if j, dup := seen[a.ID]; dup {
+			addA(key("id"), "account id %q is already used by account %d; ids must be unique", a.ID, j)
+		}
+		seen[a.ID] = i
+	}
+	return probs
+}
+
+// envKey names the environment variable behind an account field.
+func envKey(k string) string {
+	switch k {
+	case "id":
+		return "MAILMCP_ACCOUNT_ID"
+	case "password_env":
+		return "MAILMCP_PASSWORD"
+	}
+	return "MAILMCP_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
+}
+
+func validateAccount(a *Account, key func(string) string, add func(string, string, ...any)) {
+	if !idPattern.MatchString(a.ID) {
+		add(key("id"), "%q is not a valid account id: use 1-32 lowercase letters, digits, '-' or '_'", a.ID)
+	}
+	if a.Email == "" {
+		add(key("email"), "missing: every account needs its email address")
+	} else if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
+		add(key("email"), "%q is not a plain email address (like me@example.com)", a.Email)
+	}
+	if _, ok := presets[a.Provider]; !ok {
+		add(key("provider"), "unknown provider %q: use one of %s", a.Provider, strings.Join(ProviderNames(), ", "))
+	}
+	switch a.Auth {
+	case AuthPassword:
+		n := 0
+		for _, s := range []string{a.PasswordEnv, a.PasswordFile, a.PasswordCommand} {
+			if s != "" {
+				n++
+			}
+		}
+		if n == 0 {
+			add(key("password_env"), "no password source: set one of password_env, password_file or password_command (app passwords work too)")
+		} else if n > 1 {
+			add(key("password_env"), "several password sources: keep exactly one of password_env, password_file, password_command")
+		}
+		if a.PasswordFile != "" {
+			if _, err := os.Stat(a.PasswordFile); err != nil {
+				add(key("password_file"), "cannot read %q: %v", a.PasswordFile, err)
+			}
+		}
+	case AuthOAuth2:
+		if a.OAuth.ClientID == "" {
+			add(key("oauth.client_id"), "oauth2 needs a client id: create an OAuth app with your provider (see the README) and set oauth.client_id")
+		}
+		if a.Provider == "generic" && (a.OAuth.AuthURL == "" || a.OAuth.TokenURL == "") {
+			add(key("oauth.auth_url"), "provider generic with oauth2 needs oauth.auth_url and oauth.token_url")
+		}
+	default:
+		add(key("auth"), "%q is not an auth method: use password or oauth2", a.Auth)
+	}
+	validateServer(a.IMAP, "imap", key, add)
+	validateServer(a.SMTP, "smtp", key, add)
+	if a.CAFile != "" {
+		if _, err := os.Stat(a.CAFile); err != nil {
+			add(key("ca_file"), "cannot read %q: %v", a.CAFile, err)
+		}
+	}
+	if a.MaxConnections < 1 || a.MaxConnections > 15 {
+		add(key("max_connections"), "%d is out of range: use 1 to 15 (providers refuse more; Gmail allows about 15 in total)", a.MaxConnections)
+	}
+}
+
+func validateServer(s Server, name string, key func(string) string, add func(string, string, ...any)) {
+	if s.Host == "" {
+		add(key(name+".host"), "missing: provider generic needs %s.host (or pick a provider preset)", name)
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		add(key(name+".port"), "%d is not a port number (1-65535)", s.Port)
+	}
+	switch s.TLS {
+	case TLSImplicit, TLSStartTLS:
+	case TLSPlain:
+		if s.Host != "" && !IsLoopback(s.Host) {
+			add(key(name+".tls"), "tls = \"plain\" would send your password unencrypted to %s; it is allowed only to loopback hosts: use implicit or starttls", s.Host)
+		}
+	default:
+		add(key(name+".tls"), "%q is not a TLS mode: use implicit, starttls or plain (loopback only)", s.TLS)
+	}
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
