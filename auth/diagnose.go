@@ -22,22 +22,22 @@ var aadAdvice = map[string]struct {
 	kind   error
 	advice string
 }{
-	"AADSTS50020":  {ErrProviderConfig, "the account does not belong to the configured tenant: set tenant to \"common\" (work and personal accounts), \"consumers\" (outlook.com) or the account's own tenant, then run `mailmcp auth login %s`"},
-	"AADSTS90002":  {ErrProviderConfig, "the configured Microsoft tenant does not exist: check the tenant (common, organizations, consumers or your tenant GUID/domain)"},
-	"AADSTS65001":  {ErrNeedsLogin, "consent for the mail permissions is missing: run `mailmcp auth login %s` and accept; work accounts may need an administrator to grant consent to the app"},
-	"AADSTS700016": {ErrProviderConfig, "the app (client_id) was not found in the tenant: check client_id, and that the app registration allows accounts of this kind (multi-tenant for \"common\")"},
+	"AADSTS50020":   {ErrProviderConfig, "the account does not belong to the configured tenant: set tenant to \"common\" (work and personal accounts), \"consumers\" (outlook.com) or the account's own tenant, then run `mailmcp auth login %s`"},
+	"AADSTS90002":   {ErrProviderConfig, "the configured Microsoft tenant does not exist: check the tenant (common, organizations, consumers or your tenant GUID/domain)"},
+	"AADSTS65001":   {ErrNeedsLogin, "consent for the mail permissions is missing: run `mailmcp auth login %s` and accept; work accounts may need an administrator to grant consent to the app"},
+	"AADSTS700016":  {ErrProviderConfig, "the app (client_id) was not found in the tenant: check client_id, and that the app registration allows accounts of this kind (multi-tenant for \"common\")"},
 	"AADSTS7000215": {ErrProviderConfig, "the client secret is wrong or expired: create a new one in the app registration and update the config (public clients should have no secret)"},
 	"AADSTS7000218": {ErrProviderConfig, "the app needs a client secret, or \"Allow public client flows\" must be enabled in its app registration for device-code login"},
-	"AADSTS50076":  {ErrNeedsLogin, "multi-factor authentication is required: run `mailmcp auth login %s` interactively"},
-	"AADSTS50079":  {ErrNeedsLogin, "multi-factor authentication enrolment is required: sign in once in a browser, then run `mailmcp auth login %s`"},
-	"AADSTS50126":  {ErrNeedsLogin, "wrong user name or password: run `mailmcp auth login %s` again"},
-	"AADSTS53003":  {ErrProviderConfig, "blocked by a conditional access policy: ask the tenant administrator to allow the app"},
-	"AADSTS70000":  {ErrNeedsLogin, "the refresh token is invalid or was revoked: run `mailmcp auth login %s`"},
-	"AADSTS70008":  {ErrNeedsLogin, "the refresh token expired: run `mailmcp auth login %s`"},
-	"AADSTS700082": {ErrNeedsLogin, "the refresh token expired after inactivity: run `mailmcp auth login %s`"},
-	"AADSTS700024": {ErrClockSkew, "this machine's clock is wrong: fix it (enable NTP, e.g. `timedatectl set-ntp true`) and retry"},
-	"AADSTS70011":  {ErrProviderConfig, "the requested scope is invalid: use only https://outlook.office.com/IMAP.AccessAsUser.All, https://outlook.office.com/SMTP.Send and offline_access (never Graph scopes)"},
-	"AADSTS500011": {ErrProviderConfig, "the resource in the scope was not found in the tenant: use the outlook.office.com scopes and make sure Exchange Online is licensed"},
+	"AADSTS50076":   {ErrNeedsLogin, "multi-factor authentication is required: run `mailmcp auth login %s` interactively"},
+	"AADSTS50079":   {ErrNeedsLogin, "multi-factor authentication enrolment is required: sign in once in a browser, then run `mailmcp auth login %s`"},
+	"AADSTS50126":   {ErrNeedsLogin, "wrong user name or password: run `mailmcp auth login %s` again"},
+	"AADSTS53003":   {ErrProviderConfig, "blocked by a conditional access policy: ask the tenant administrator to allow the app"},
+	"AADSTS70000":   {ErrNeedsLogin, "the refresh token is invalid or was revoked: run `mailmcp auth login %s`"},
+	"AADSTS70008":   {ErrNeedsLogin, "the refresh token expired: run `mailmcp auth login %s`"},
+	"AADSTS700082":  {ErrNeedsLogin, "the refresh token expired after inactivity: run `mailmcp auth login %s`"},
+	"AADSTS700024":  {ErrClockSkew, "this machine's clock is wrong: fix it (enable NTP, e.g. `timedatectl set-ntp true`) and retry"},
+	"AADSTS70011":   {ErrProviderConfig, "the requested scope is invalid: use only https://outlook.office.com/IMAP.AccessAsUser.All, https://outlook.office.com/SMTP.Send and offline_access (never Graph scopes)"},
+	"AADSTS500011":  {ErrProviderConfig, "the resource in the scope was not found in the tenant: use the outlook.office.com scopes and make sure Exchange Online is licensed"},
 }
 
 func aadKind(code string) error { return aadAdvice[code].kind }
