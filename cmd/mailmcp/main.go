@@ -1,0 +1,119 @@
+// Command mailmcp is an MCP server that gives AI agents real email: read,
+// search, send, organise and watch mailboxes over IMAP and SMTP.
+//
+// Usage:
+//
+//	mailmcp serve [--http ADDR]       serve MCP over stdio (default) or streamable HTTP
+//	mailmcp demo [--http ADDR]        serve MCP on the embedded demo mailbox
+//	mailmcp tools [--json]            print every tool with its schema
+//	mailmcp call [--demo] TOOL [JSON] run one tool and print the result
+//	mailmcp config check              validate the configuration
+//	mailmcp auth login|status|logout  OAuth 2.0 for Gmail and Microsoft 365
+//	mailmcp version                   print version and commit
+//
+// stdout belongs to the MCP protocol in stdio mode: logs go to stderr or
+// --log-file, never to stdout.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// Set with -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+const usage = `mailmcp: email for AI agents over MCP (IMAP + SMTP).
+
+Usage:
+  mailmcp serve [--http ADDR] [--read-only]   MCP over stdio (default) or streamable HTTP at /mcp
+  mailmcp demo [--http ADDR] [--print-config] MCP on the embedded demo mailbox (no account needed)
+  mailmcp tools [--json]                      print every tool with its input schema
+  mailmcp call [--demo] TOOL ['{"json":"args"}'] run one tool and print its result
+  mailmcp config check                        validate the configuration, print every problem
+  mailmcp auth login|status|logout [ACCOUNT]  OAuth 2.0 login for Gmail and Microsoft 365
+  mailmcp version                             print version and commit
+
+Common flags: --config FILE (or MAILMCP_CONFIG), --log-file FILE, --log-level LEVEL.
+Run 'mailmcp COMMAND -h' for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches a command and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, rest, stdin, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, rest, stdin, stdout, stderr)
+	case "tools":
+		err = cmdTools(rest, stdout, stderr)
+	case "call":
+		err = cmdCall(ctx, rest, stdout, stderr)
+	case "config":
+		err = cmdConfig(rest, stdout, stderr)
+	case "auth":
+		err = cmdAuth(ctx, rest, stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "mailmcp: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "mailmcp %s: %v\n", cmd, err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "mailmcp %s: %v\n", cmd, err)
+	return 1
+}
+
+// usageError marks bad command-line use (exit code 2).
+type usageError struct{ error }
+
+func versionString() string {
+	v, c := version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("mailmcp %s (commit %s)", v, c)
+}

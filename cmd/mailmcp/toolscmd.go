@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/demo"
+	"github.com/mailmcp/mailmcp/tools"
+)
+
+// cmdTools prints every tool with its description and input schema.
+func cmdTools(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tools", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the tools as JSON, as tools/list returns them")
+	readOnly := fs.Bool("read-only", false, "only the tools registered in read-only mode")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	var list []mcp.Tool
+	for _, t := range tools.Available(tools.Options{ReadOnly: *readOnly}) {
+		list = append(list, t.MCP())
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	for _, t := range list {
+		schema, _ := json.MarshalIndent(t.InputSchema, "  ", "  ")
+		fmt.Fprintf(stdout, "%s — %s\n  %s\n  input: %s\n\n", t.Name, t.Title, t.Description, schema)
+	}
+	return nil
+}
+
+// cmdCall runs one tool through a real in-process MCP client and prints the
+// result as JSON: how a person tries or scripts a tool without an MCP host.
+func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	f.register(fs)
+	useDemo := fs.Bool("demo", false, "run against the embedded demo mailbox")
+	textOnly := fs.Bool("text", false, "print only the text content instead of the whole JSON result")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		return usageError{fmt.Errorf("want TOOL ['{\"json\":\"arguments\"}']")}
+	}
+	name := fs.Arg(0)
+	var callArgs map[string]any
+	if fs.NArg() == 2 {
+		if err := json.Unmarshal([]byte(fs.Arg(1)), &callArgs); err != nil {
+			return usageError{fmt.Errorf("arguments must be a JSON object: %v", err)}
+		}
+	}
+	log, closeLog, err := f.logger(stderr, "warn")
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	var cfg *config.Config
+	if *useDemo {
+		srv, err := demo.Start(demo.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer srv.Close(context.Background())
+		sd, _ := demoStateDir()
+		cfg = demoConfig(srv, sd)
+	} else if cfg, err = config.Load(config.Options{Path: f.configPath}); err != nil {
+		return err
+	}
+	res, err := callTool(ctx, cfg, f.readOnly, log, name, callArgs)
+	if err != nil {
+		return err
+	}
+	if *textOnly {
+		for _, c := range res.Content {
+			if tc, ok := c.(mcp.TextContent); ok {
+				fmt.Fprintln(stdout, tc.Text)
+			}
+		}
+	} else {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+	if res.IsError {
+		return fmt.Errorf("tool %s returned an error", name)
+	}
+	return nil
+}
+
+func callTool(ctx context.Context, cfg *config.Config, readOnly bool, log *slog.Logger, name string, args map[string]any) (*mcp.CallToolResult, error) {
+	eng, err := buildEngine(cfg, log, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = eng.mail.Close(cctx)
+	}()
+	s := newMCPServer(eng, log, nil)
+	c, err := client.NewInProcessClient(s)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		return nil, err
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "mailmcp-call", Version: version}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return nil, fmt.Errorf("no tool %q: run 'mailmcp tools' to list them", name)
+		}
+		return nil, fmt.Errorf("call %s: %w", name, err)
+	}
+	return res, nil
+}

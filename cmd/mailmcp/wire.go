@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/mailmcp/mailmcp/auth"
+	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/tools"
+)
+
+// engine is everything built from a config: pools and tool dependencies.
+type engine struct {
+	cfg  *config.Config
+	mail *mailconn.Manager
+	deps *tools.Deps
+	// readOnly is true when write tools must not be registered.
+	readOnly bool
+}
+
+// buildEngine turns the configuration into pools. It opens no connection.
+func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, error) {
+	var accts []*mailconn.Account
+	deps := &tools.Deps{Log: log}
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		ma, err := engineAccount(cfg, a)
+		if err != nil {
+			return nil, err
+		}
+		accts = append(accts, ma)
+		deps.Accounts = append(deps.Accounts, tools.AccountInfo{
+			ID: a.ID, Email: a.Email, Name: a.Name, Provider: a.Provider, ReadOnly: a.ReadOnly || cfg.ReadOnly || readOnly,
+		})
+	}
+	m := mailconn.NewManager(accts, log)
+	deps.Mail = m
+	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: readOnly || cfg.ReadOnly}, nil
+}
+
+func engineAccount(cfg *config.Config, a *config.Account) (*mailconn.Account, error) {
+	tlsCfg, err := mailconn.TLSConfig(a.IMAP.Host, a.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", a.ID, err)
+	}
+	ma := &mailconn.Account{
+		ID: a.ID, Email: a.Email, Provider: a.Provider, TLS: tlsCfg,
+		IMAP:     mailconn.Endpoint{Host: a.IMAP.Host, Port: a.IMAP.Port, TLS: a.IMAP.TLS},
+		MaxConns: a.MaxConnections, ReadOnly: a.ReadOnly || cfg.ReadOnly,
+	}
+	switch a.Auth {
+	case config.AuthOAuth2:
+		store, err := auth.OpenTokenStore(cfg.StateDir, nil)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		oc, err := oauthConfig(a)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		ts, err := auth.NewTokenSource(oc, store, a.ID, 0)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		ma.Auth = &mailconn.OAuthLogin{Username: a.Login(), Provider: authProvider(a.Provider), Host: a.IMAP.Host, Port: a.IMAP.Port, Tokens: ts}
+	default:
+		ma.Auth = &mailconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a)}
+	}
+	return ma, nil
+}
+
+func passwordSource(a *config.Account) auth.SecretSource {
+	return auth.SecretSource{Env: a.PasswordEnv, File: a.PasswordFile, Command: a.PasswordCommand}
+}

@@ -1,0 +1,32 @@
+package tools
+
+import (
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/mailconn"
+)
+
+// accountParam is the `account` argument every mail tool takes.
+func accountParam() mcp.ToolOption {
+	return mcp.WithString("account", mcp.Description("Account id from list_accounts. May be omitted when only one account is configured."), mcp.MaxLength(64))
+}
+
+// pool resolves the account argument to its connection pool.
+func pool(d *Deps, a *Args) (*mailconn.Pool, error) {
+	id := a.String("account", "")
+	if id == "" {
+		if def, ok := d.Mail.Default(); ok {
+			id = def
+		} else if len(d.Mail.IDs()) > 1 {
+			return nil, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "account", Err: errMissingAccount,
+				Hint: "Several accounts are configured; pass account (call list_accounts for the ids)"}
+		}
+	}
+	return d.Mail.Pool(id)
+}
+
+type constErr string
+
+func (e constErr) Error() string { return string(e) }
+
+const errMissingAccount = constErr("account is required")

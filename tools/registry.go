@@ -1,0 +1,122 @@
+package tools
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mailmcp/mailmcp/mailconn"
+)
+
+// Deps are what handlers use; cmd/mailmcp builds them from the config.
+type Deps struct {
+	Mail     *mailconn.Manager
+	Accounts []AccountInfo
+	Log      *slog.Logger
+}
+
+// AccountInfo is the static description of an account.
+type AccountInfo struct {
+	ID       string
+	Email    string
+	Name     string
+	Provider string
+	ReadOnly bool
+}
+
+// Tool is one self-describing MCP tool.
+type Tool struct {
+	Name        string
+	Title       string
+	Description string
+	// Writes marks tools that change mailboxes or send mail; they are never
+	// registered in read-only mode.
+	Writes      bool
+	Destructive bool
+	Idempotent  bool
+	// OpenWorld: talks to systems outside mailmcp (every mail tool does).
+	OpenWorld bool
+	// Params are the input properties (mcp.WithString(...), …).
+	Params []mcp.ToolOption
+	// Output sets the output schema (mcp.WithOutputSchema[T]()); every
+	// success must then carry matching structuredContent.
+	Output mcp.ToolOption
+	// Handle runs the call.
+	Handle func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
+}
+
+// MCP builds the mcp.Tool with every annotation set explicitly (mcp-go
+// defaults to destructive and open-world otherwise).
+func (t *Tool) MCP() mcp.Tool {
+	opts := []mcp.ToolOption{
+		mcp.WithDescription(t.Description),
+		mcp.WithToolTitle(t.Title),
+		mcp.WithToolAnnotation(mcp.ToolAnnotation{
+			Title:           t.Title,
+			ReadOnlyHint:    mcp.ToBoolPtr(!t.Writes),
+			DestructiveHint: mcp.ToBoolPtr(t.Destructive),
+			IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(t.OpenWorld),
+		}),
+	}
+	opts = append(opts, t.Params...)
+	if t.Output != nil {
+		opts = append(opts, t.Output)
+	}
+	return mcp.NewTool(t.Name, opts...)
+}
+
+// All returns every tool, sorted by name.
+func All() []*Tool {
+	all := []*Tool{
+		listAccountsTool(),
+		listFoldersTool(),
+		searchTool(),
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all
+}
+
+// Options for Register.
+type Options struct {
+	// ReadOnly leaves out every tool that writes.
+	ReadOnly bool
+}
+
+// Available returns the tools Register would add.
+func Available(opt Options) []*Tool {
+	var out []*Tool
+	for _, t := range All() {
+		if t.Writes && opt.ReadOnly {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Register adds the available tools to s.
+func Register(s *server.MCPServer, d *Deps, opt Options) {
+	for _, t := range Available(opt) {
+		s.AddTool(t.MCP(), handler(t, d))
+	}
+}
+
+// handler adapts a Tool to mcp-go, turning panics into tool errors so one
+// bad message can never take the server down.
+func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				d.Log.Error("tool panicked", "tool", t.Name, "panic", r)
+				res = mcp.NewToolResultError("internal error in " + t.Name + "; the server logged it. Try again or use another tool")
+			}
+		}()
+		a := newArgs(req)
+		res = t.Handle(ctx, d, a)
+		return res, nil
+	}
+}
