@@ -147,8 +147,8 @@ func (c *OAuthBearerClient) Next(challenge []byte) ([]byte, error) {
 func (c *OAuthBearerClient) Failure() *OAuthSASLError { return c.failure }
 
 // ChooseMechanism picks the SASL mechanism for an account from those the
-// server advertises (IMAP AUTH= capabilities or the SMTP AUTH line; case is
-// ignored).
+// server advertises (IMAP capabilities such as AUTH=PLAIN, or the SMTP AUTH
+// line's names; case is ignored).
 //
 // With an OAuth token: XOAUTH2 when offered (Microsoft supports nothing else,
 // Gmail supports both), else OAUTHBEARER — except for provider "microsoft",
@@ -158,7 +158,8 @@ func (c *OAuthBearerClient) Failure() *OAuthSASLError { return c.failure }
 func ChooseMechanism(advertised []string, useToken bool, provider string) (string, error) {
 	has := map[string]bool{}
 	for _, m := range advertised {
-		has[strings.ToUpper(strings.TrimSpace(m))] = true
+		m = strings.ToUpper(strings.TrimSpace(m))
+		has[strings.TrimPrefix(m, "AUTH=")] = true // IMAP capabilities read AUTH=PLAIN
 	}
 	var prefs []string
 	if useToken {
@@ -196,4 +197,25 @@ func NewSASLClient(mech, username string, secret Secret, host string, port int) 
 		return NewOAuthBearerClient(username, secret, host, port), nil
 	}
 	return nil, fmt.Errorf("auth: unsupported SASL mechanism %q", mech)
+}
+
+// WrapSASLError attaches the server's decoded error challenge (if c is an
+// XOAUTH2 or OAUTHBEARER client that received one) to err, the error
+// go-imap's Authenticate or go-smtp's Auth returned, so that Diagnose can
+// tell a rejected token from a rejected password. nil err stays nil.
+func WrapSASLError(err error, c sasl.Client) error {
+	if err == nil {
+		return nil
+	}
+	var f *OAuthSASLError
+	switch c := c.(type) {
+	case *XOAuth2Client:
+		f = c.Failure()
+	case *OAuthBearerClient:
+		f = c.Failure()
+	}
+	if f == nil || errors.Is(err, f) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, f)
 }

@@ -119,16 +119,21 @@ func (s *TokenStore) localLock(account string) *sync.Mutex {
 	return m
 }
 
+// ErrNoToken: the account has no saved login. It matches ErrNeedsLogin too.
+var ErrNoToken = fmt.Errorf("no saved login: %w", ErrNeedsLogin)
+
+var errCorrupt = fmt.Errorf("is corrupt: %w", ErrNeedsLogin)
+
 // Load reads account's token without locking (files are replaced atomically,
 // so a reader never sees a partial one). A missing file is an error matching
-// ErrNeedsLogin.
+// ErrNoToken and ErrNeedsLogin; a corrupt one matches ErrNeedsLogin only.
 func (s *TokenStore) Load(account string) (*Token, error) {
 	if err := ValidAccountName(account); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(s.Path(account))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("auth: no saved login for %s: %w", account, ErrNeedsLogin)
+		return nil, fmt.Errorf("auth: %s: %w", account, ErrNoToken)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: read token: %w", err)
@@ -136,7 +141,7 @@ func (s *TokenStore) Load(account string) (*Token, error) {
 	var f tokenFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		// Never quote the content: it holds tokens.
-		return nil, fmt.Errorf("auth: token file %s is corrupt (%d bytes); run `mailmcp auth login %s`: %w", s.Path(account), len(b), account, ErrNeedsLogin)
+		return nil, fmt.Errorf("auth: token file %s (%d bytes) %w; run `mailmcp auth login %s`", s.Path(account), len(b), errCorrupt, account)
 	}
 	return &Token{
 		Account: f.Account, Provider: f.Provider, ClientID: f.ClientID, TokenURL: f.TokenURL,
@@ -148,8 +153,9 @@ func (s *TokenStore) Load(account string) (*Token, error) {
 
 // Update runs fn on account's current token (nil when there is none) while
 // holding the in-process mutex and the cross-process file lock, and saves what
-// fn returns. fn returning (nil, nil) deletes the token; an error leaves the
-// file unchanged. Waiting for the lock is bounded by ctx.
+// fn returns. fn returning (nil, nil) deletes the token; (nil, err) leaves
+// the file unchanged; (t, err) saves t (e.g. with a problem recorded) and
+// still returns err. Waiting for the lock is bounded by ctx.
 func (s *TokenStore) Update(ctx context.Context, account string, fn func(cur *Token) (*Token, error)) (*Token, error) {
 	if err := ValidAccountName(account); err != nil {
 		return nil, err
@@ -164,15 +170,22 @@ func (s *TokenStore) Update(ctx context.Context, account string, fn func(cur *To
 	defer unlock()
 
 	cur, err := s.Load(account)
-	if err != nil && !errors.Is(err, ErrNeedsLogin) {
+	switch {
+	case errors.Is(err, errCorrupt):
+		// A new login or a logout must be able to replace it.
+		s.logger.Warn("token file is corrupt; treating as no login", "account", account)
+	case err != nil && !errors.Is(err, ErrNoToken):
 		return nil, err
 	}
-	if errors.Is(err, ErrNeedsLogin) {
-		cur = nil
-	}
-	next, err := fn(cur)
-	if err != nil {
-		return nil, err
+	next, ferr := fn(cur)
+	if ferr != nil {
+		if next != nil {
+			next.Account = account
+			if err := s.write(next); err != nil {
+				s.logger.Warn("could not record token problem", "account", account, "err", err)
+			}
+		}
+		return nil, ferr
 	}
 	if next == nil {
 		if err := os.Remove(s.Path(account)); err != nil && !errors.Is(err, fs.ErrNotExist) {
