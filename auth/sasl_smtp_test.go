@@ -18,7 +18,9 @@ import (
 // tokens checked against the OAuth server by introspection.
 type smtpBackend struct{ srv *oauthtest.Server }
 
-func (b *smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: b.srv}, nil }
+func (b *smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &smtpSession{srv: b.srv}, nil
+}
 
 type smtpSession struct {
 	srv  *oauthtest.Server
