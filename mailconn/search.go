@@ -65,11 +65,11 @@ func (c Criteria) imap() *imap.SearchCriteria {
 
 // Page is one page of search results, newest first.
 type Page struct {
-	Folder     string     `json:"folder"`
-	Messages   []Envelope `json:"messages"`
+	Folder   string     `json:"folder"`
+	Messages []Envelope `json:"messages"`
 	// Total counts the matches from this page on (all of them on page one).
-	Total      int        `json:"total_matches"`
-	NextCursor string     `json:"next_cursor,omitempty"`
+	Total      int    `json:"total_matches"`
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 type cursor struct {

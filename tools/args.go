@@ -29,7 +29,9 @@ func newArgs(req mcp.CallToolRequest) *Args {
 // Request is the underlying MCP request (progress tokens, session).
 func (a *Args) Request() mcp.CallToolRequest { return a.req }
 
-func (a *Args) fail(format string, args ...any) { a.errs = append(a.errs, fmt.Sprintf(format, args...)) }
+func (a *Args) fail(format string, args ...any) {
+	a.errs = append(a.errs, fmt.Sprintf(format, args...))
+}
 
 // Err returns the collected problems, or nil.
 func (a *Args) Err() error {

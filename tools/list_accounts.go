@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
-
 )
 
 type accountOut struct {
@@ -92,4 +91,3 @@ func listAccountsTool() *Tool {
 		},
 	}
 }
-

@@ -107,4 +107,3 @@ func cmdAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	return usageError{fmt.Errorf("unknown auth command %q: want login, status or logout", sub)}
 }
-

@@ -108,4 +108,3 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 func demoStateDir() (string, error) {
 	return config.DefaultStateDir() + "-demo", nil
 }
-
