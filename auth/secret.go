@@ -1,6 +1,9 @@
 package auth
 
-import "log/slog"
+import (
+	"fmt"
+	"log/slog"
+)
 
 const redacted = "[redacted]"
 
@@ -15,6 +18,10 @@ func (s Secret) Reveal() string { return string(s) }
 
 // String implements fmt.Stringer.
 func (s Secret) String() string { return redacted }
+
+// Format implements fmt.Formatter, so that no verb (%d, %x, …) prints the
+// value.
+func (s Secret) Format(f fmt.State, verb rune) { f.Write([]byte(redacted)) }
 
 // GoString implements fmt.GoStringer.
 func (s Secret) GoString() string { return redacted }
