@@ -75,6 +75,7 @@ func All() []*Tool {
 		listAccountsTool(),
 		listFoldersTool(),
 		searchTool(),
+		fetchMessageTool(),
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all

@@ -202,3 +202,7 @@ type slogLogger struct{ l *slog.Logger }
 
 func (l slogLogger) Printf(format string, v ...any) { l.l.Warn(fmt.Sprintf(format, v...)) }
 func (l slogLogger) Println(v ...any)               { l.l.Warn(fmt.Sprint(v...)) }
+
+// CreateFolder adds a folder to the demo store (tests use fresh folders to
+// get exact counts).
+func (s *Server) CreateFolder(name string) error { return s.user.Create(name, nil) }
