@@ -1,0 +1,307 @@
+package parse
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/commonmark"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/strikethrough"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/table"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// maxHTMLNodes bounds the DOM walked; deeper or larger documents are cut.
+const maxHTMLNodes = 200000
+
+var (
+	convOnce sync.Once
+	conv     *converter.Converter
+)
+
+func mdConverter() *converter.Converter {
+	convOnce.Do(func() {
+		conv = converter.NewConverter(converter.WithPlugins(
+			base.NewBasePlugin(),
+			commonmark.NewCommonmarkPlugin(
+				commonmark.WithLinkEmptyContentBehavior(commonmark.LinkBehaviorSkip),
+				commonmark.WithLinkEmptyHrefBehavior(commonmark.LinkBehaviorSkip),
+			),
+			strikethrough.NewStrikethroughPlugin(),
+			table.NewTablePlugin(table.WithSkipEmptyRows(true)),
+		))
+	})
+	return conv
+}
+
+// HTMLToMarkdown converts an HTML mail body to readable Markdown: the DOM
+// is first cleaned (scripts, styles, hidden elements, tracking pixels and
+// spacer images removed; layout tables flattened), then converted with
+// html-to-markdown (headings, lists, data tables, links with targets,
+// quotes). The result is sanitised, valid UTF-8.
+func HTMLToMarkdown(src string) string {
+	doc, err := html.Parse(strings.NewReader(src))
+	if err != nil {
+		return SanitizeText(collapseBlankLines(src))
+	}
+	budget := maxHTMLNodes
+	cleanNode(doc, &budget)
+	out, err := mdConverter().ConvertNode(doc)
+	if err != nil {
+		// Fall back to the visible text of the cleaned DOM.
+		var b strings.Builder
+		textOf(doc, &b)
+		return SanitizeText(collapseBlankLines(b.String()))
+	}
+	return tidyMarkdown(SanitizeText(string(out)))
+}
+
+var dropElements = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Head: true, atom.Noscript: true,
+	atom.Template: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
+	atom.Applet: true, atom.Frame: true, atom.Frameset: true, atom.Meta: true,
+	atom.Link: true, atom.Base: true, atom.Svg: true, atom.Math: true,
+	atom.Canvas: true, atom.Audio: true, atom.Video: true, atom.Source: true,
+	atom.Track: true, atom.Input: true, atom.Button: true, atom.Select: true,
+	atom.Textarea: true, atom.Map: true, atom.Area: true, atom.Title: true,
+}
+
+// cleanNode removes what a reader of the rendered mail would not see, and
+// what only exists to track them.
+func cleanNode(n *html.Node, budget *int) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		*budget--
+		if *budget < 0 {
+			n.RemoveChild(c)
+			c = next
+			continue
+		}
+		switch c.Type {
+		case html.CommentNode, html.DoctypeNode:
+			n.RemoveChild(c)
+		case html.ElementNode:
+			if dropElements[c.DataAtom] || isHidden(c) {
+				n.RemoveChild(c)
+				break
+			}
+			if c.DataAtom == atom.Img {
+				replaceImage(n, c)
+				break
+			}
+			if c.DataAtom == atom.A {
+				if href := strings.TrimSpace(attr(c, "href")); strings.HasPrefix(strings.ToLower(href), "javascript:") || strings.HasPrefix(strings.ToLower(href), "data:") {
+					setAttr(c, "href", "")
+				}
+			}
+			if c.DataAtom == atom.Table && isLayoutTable(c) {
+				setAttr(c, "role", "presentation")
+			}
+			cleanNode(c, budget)
+		}
+		c = next
+	}
+}
+
+var cssSize = regexp.MustCompile(`(?i)(?:^|[;\s])(width|height)\s*:\s*([0-9.]+)\s*(px)?`)
+
+// isHidden reports elements hidden from the human reader: the hidden
+// attribute, aria-hidden, and inline styles that hide or shrink to nothing
+// (display:none, visibility:hidden, font-size:0, max-height:0 — the usual
+// "preheader" tricks).
+func isHidden(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch strings.ToLower(a.Key) {
+		case "hidden":
+			return true
+		case "aria-hidden":
+			if strings.EqualFold(strings.TrimSpace(a.Val), "true") {
+				return true
+			}
+		case "style":
+			if hiddenStyle(a.Val) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hiddenStyle inspects inline CSS declarations for ways of hiding text.
+func hiddenStyle(style string) bool {
+	props := map[string]string{}
+	for _, decl := range strings.Split(style, ";") {
+		k, v, ok := strings.Cut(decl, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.ToLower(v)), "!important"))
+		props[strings.TrimSpace(strings.ToLower(k))] = v
+	}
+	zero := func(v string) bool {
+		v = strings.TrimRight(v, "abcdefghijklmnopqrstuvwxyz%")
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return err == nil && f == 0
+	}
+	clipped := props["overflow"] == "hidden"
+	switch {
+	case props["display"] == "none", props["visibility"] == "hidden", props["mso-hide"] == "all":
+		return true
+	case props["opacity"] != "" && zero(props["opacity"]):
+		return true
+	case props["font-size"] != "" && zero(props["font-size"]):
+		return true
+	case props["max-height"] != "" && zero(props["max-height"]):
+		return true
+	case clipped && (props["height"] != "" && zero(props["height"]) || props["width"] != "" && zero(props["width"])):
+		return true
+	}
+	return false
+}
+
+var trackerHints = []string{
+	"spacer", "blank.gif", "clear.gif", "pixel.gif", "transparent.gif", "1x1", "/open?", "/open.", "/o.gif",
+	"track", "beacon", "/wf/open", "emimp/", "/e/o/", "openrate",
+}
+
+// replaceImage drops tracking pixels and spacers and turns other images
+// into a short "[image: alt]" marker (image URLs are noise to an agent).
+func replaceImage(parent, img *html.Node) {
+	w, h := imgDim(img, "width"), imgDim(img, "height")
+	src := strings.ToLower(attr(img, "src"))
+	alt := collapseSpace(attr(img, "alt"))
+	tiny := (w >= 0 && w <= 3) || (h >= 0 && h <= 3)
+	tracker := false
+	for _, t := range trackerHints {
+		if strings.Contains(src, t) {
+			tracker = true
+			break
+		}
+	}
+	if tiny || (tracker && alt == "") || alt == "" {
+		parent.RemoveChild(img)
+		return
+	}
+	txt := &html.Node{Type: html.TextNode, Data: "[image: " + alt + "]"}
+	parent.InsertBefore(txt, img)
+	parent.RemoveChild(img)
+}
+
+// imgDim returns a declared pixel size (attribute or inline style), or -1.
+func imgDim(n *html.Node, which string) int {
+	if v := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(attr(n, which)), "px")); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return int(f)
+		}
+	}
+	for _, m := range cssSize.FindAllStringSubmatch(attr(n, "style"), -1) {
+		if strings.EqualFold(m[1], which) {
+			if f, err := strconv.ParseFloat(m[2], 64); err == nil {
+				return int(f)
+			}
+		}
+	}
+	return -1
+}
+
+// isLayoutTable tells layout tables (most HTML mail) from data tables: a
+// data table has header cells or at least two columns of plain cells and
+// no nested tables or block content.
+func isLayoutTable(t *html.Node) bool {
+	if strings.EqualFold(attr(t, "role"), "presentation") {
+		return true
+	}
+	hasTH, nested, blocks := false, false, false
+	maxCols, rows := 0, 0
+	var visit func(n *html.Node, depth int)
+	visit = func(n *html.Node, depth int) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			switch c.DataAtom {
+			case atom.Table:
+				nested = true
+				continue
+			case atom.Th:
+				hasTH = true
+			case atom.Tr:
+				rows++
+				cols := 0
+				for d := c.FirstChild; d != nil; d = d.NextSibling {
+					if d.DataAtom == atom.Td || d.DataAtom == atom.Th {
+						cols++
+					}
+				}
+				if cols > maxCols {
+					maxCols = cols
+				}
+			case atom.Div, atom.P, atom.H1, atom.H2, atom.H3, atom.Ul, atom.Ol, atom.Blockquote, atom.Img:
+				blocks = true
+			}
+			visit(c, depth+1)
+		}
+	}
+	visit(t, 0)
+	if nested {
+		return true
+	}
+	if hasTH {
+		return false
+	}
+	return maxCols < 2 || rows < 2 || blocks
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if strings.EqualFold(a.Key, key) {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func setAttr(n *html.Node, key, val string) {
+	for i, a := range n.Attr {
+		if strings.EqualFold(a.Key, key) {
+			n.Attr[i].Val = val
+			return
+		}
+	}
+	n.Attr = append(n.Attr, html.Attribute{Key: key, Val: val})
+}
+
+func textOf(n *html.Node, b *strings.Builder) {
+	if n.Type == html.TextNode {
+		b.WriteString(n.Data)
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		textOf(c, b)
+		if c.Type == html.ElementNode && (c.DataAtom == atom.P || c.DataAtom == atom.Br || c.DataAtom == atom.Div || c.DataAtom == atom.Tr) {
+			b.WriteByte('\n')
+		}
+	}
+}
+
+var (
+	blankRun   = regexp.MustCompile(`\n{3,}`)
+	nbspOnly   = regexp.MustCompile(`(?m)^[ \t\x{00A0}\x{2007}\x{202F}]+$`)
+	trailingWS = regexp.MustCompile(`(?m)[ \t]+$`)
+)
+
+// tidyMarkdown removes the whitespace debris layout HTML leaves behind.
+func tidyMarkdown(s string) string {
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	s = nbspOnly.ReplaceAllString(s, "")
+	s = trailingWS.ReplaceAllString(s, "")
+	s = blankRun.ReplaceAllString(s, "\n\n")
+	return strings.TrimSpace(s)
+}
+
+func collapseBlankLines(s string) string {
+	return blankRun.ReplaceAllString(s, "\n\n")
+}
