@@ -60,3 +60,24 @@ func TestCheckClock(t *testing.T) {
 		t.Error("zero date flagged")
 	}
 }
+
+func TestResolvePresets(t *testing.T) {
+	g, err := OAuthConfig{Provider: ProviderGoogle, ClientID: "c"}.Resolve()
+	if err != nil || g.Flow != FlowLoopback || g.RevokeURL == "" || g.Scopes[0] != "https://mail.google.com/" {
+		t.Fatalf("google: %+v %v", g, err)
+	}
+	if _, err := (OAuthConfig{Provider: ProviderGoogle, ClientID: "c", Flow: FlowDevice}).Resolve(); err == nil {
+		t.Fatal("google device flow with the mail scope accepted")
+	}
+	m, err := OAuthConfig{Provider: ProviderMicrosoft, ClientID: "c", Tenant: "organizations"}.Resolve()
+	if err != nil || m.Flow != FlowDevice || m.RevokeURL != "" || len(m.Scopes) != 3 ||
+		m.TokenURL != "https://login.microsoftonline.com/organizations/oauth2/v2.0/token" {
+		t.Fatalf("microsoft: %+v %v", m, err)
+	}
+	if _, err := (OAuthConfig{Provider: ProviderMicrosoft, ClientID: "c", Tenant: "../x"}).Resolve(); err == nil {
+		t.Fatal("bad tenant accepted")
+	}
+	if _, err := (OAuthConfig{Provider: ProviderGeneric, ClientID: "c"}).Resolve(); err == nil {
+		t.Fatal("generic without URLs accepted")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +119,9 @@ func (cfg OAuthConfig) Resolve() (OAuthConfig, error) {
 			return c, errors.New("auth: loopback login needs an authorization URL")
 		}
 	case FlowDevice:
+		if c.Provider == ProviderGoogle && slices.Contains(c.Scopes, GoogleMailScopes[0]) {
+			return c, errors.New("auth: Google's device flow rejects the mail scope; use the loopback flow (paste the redirect address on headless hosts)")
+		}
 		if c.DeviceURL == "" {
 			return c, errors.New("auth: device login needs a device authorization URL")
 		}
