@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"regexp"
 )
 
 // rawField is one header field as read: name and raw (unfolded) value.
@@ -109,7 +110,7 @@ func readHeader(br *bufio.Reader, top bool) (*headerBlock, error) {
 			flush()
 			return h, nil
 		}
-		if first && top && bytes.HasPrefix(content, []byte("From ")) {
+		if first && top && (bytes.HasPrefix(content, []byte("From ")) || mboxFromLine.Match(content)) {
 			first = false
 			continue // mbox separator line
 		}
@@ -136,23 +137,26 @@ func readHeader(br *bufio.Reader, top bool) (*headerBlock, error) {
 	}
 }
 
-// isFieldLine reports whether line starts with a field name (printable
-// ASCII except ':' — RFC 5322 §3.6.8) followed, perhaps after blanks, by ':'.
+// isFieldLine reports whether line starts with a field name followed by
+// ':'. RFC 5322 §3.6.8 allows printable ASCII except ':'; real mail also
+// has blanks inside or after the name, which we accept (a name must not
+// start with a blank and is bounded in length).
 func isFieldLine(line []byte) bool {
-	for i, c := range line {
-		if c == ':' {
-			return i > 0
-		}
-		if c == ' ' || c == '\t' {
-			rest := bytes.TrimLeft(line[i:], " \t")
-			return i > 0 && len(rest) > 0 && rest[0] == ':'
-		}
-		if c < 33 || c > 126 {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 || i > 200 || line[0] == ' ' || line[0] == '\t' {
+		return false
+	}
+	for _, c := range line[:i] {
+		if (c < 33 || c > 126) && c != ' ' && c != '\t' {
 			return false
 		}
 	}
-	return false
+	return true
 }
+
+// mboxFromLine matches an mbox separator ("From addr  Thu Aug 22 18:29:40 2002"),
+// sometimes mangled into a "From:" field by the tool that exported it.
+var mboxFromLine = regexp.MustCompile(`^From:? +\S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) +[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d\d(:\d\d)? +(\S+ +)?\d{4}\s*$`)
 
 func trimSpaceBytes(b []byte) []byte {
 	return bytes.Trim(b, " \t\r\n")

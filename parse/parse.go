@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -262,14 +263,19 @@ func (w *walker) multipart(n *node, h *headerBlock, body io.Reader, depth, nest 
 		return err
 	}
 	cte := strings.ToLower(strings.TrimSpace(h.get("Content-Transfer-Encoding")))
-	if cte == "base64" || cte == "quoted-printable" {
-		// RFC 2045 §6.4 forbids this, but it happens: decode anyway.
-		body, _, _ = transferDecoder(body, cte)
-	}
 	boundary := n.params["boundary"]
 	br, ok := body.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReaderSize(body, 16<<10)
+	}
+	if cte == "base64" || cte == "quoted-printable" {
+		// RFC 2045 §6.4 forbids encoding a multipart. Some mailers label
+		// it so anyway: decode only when the boundary is not in plain sight.
+		head, _ := br.Peek(16 << 10)
+		if boundary == "" || !bytes.Contains(head, []byte("--"+boundary)) {
+			dec, _, _ := transferDecoder(br, cte)
+			br = bufio.NewReaderSize(dec, 16<<10)
+		}
 	}
 	if boundary == "" {
 		w.probs.add(n.id, "boundary", "multipart without boundary; body read as text")

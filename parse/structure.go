@@ -179,7 +179,13 @@ func (a *assembler) body(n *node) (best, plain, src string) {
 		return t, t, "text/plain"
 	}
 	switch n.mediaType {
-	case "text/plain", "text/enriched", "text/richtext":
+	case "text/enriched", "text/richtext":
+		if !n.hasText {
+			return "", "", ""
+		}
+		t := normalizeText(n.text)
+		return t, t, n.mediaType
+	case "text/plain":
 		if !n.hasText {
 			return "", "", ""
 		}
