@@ -1,0 +1,16 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain lets the test binary act as the mailmcp binary when re-executed
+// with MAILMCP_TEST_AS_BINARY=1, so end-to-end tests run the real program
+// (its stdio, signals and exit codes) without a separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("MAILMCP_TEST_AS_BINARY") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
