@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -56,7 +55,8 @@ func (s *Stack) startDovecot() error {
 }
 
 // StopDovecot stops Dovecot gracefully (SIGTERM to the master, which ends
-// its children) and waits until the IMAP ports are closed. About 1.1 s.
+// its children; stragglers such as login processes still holding clients
+// are killed) and waits until the IMAP ports are closed. About 1.1 s.
 func (s *Stack) StopDovecot() error {
 	s.dovecotMu.Lock()
 	defer s.dovecotMu.Unlock()
@@ -68,13 +68,8 @@ func (s *Stack) stopDovecot() error {
 	if pid == 0 {
 		return nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := stopSession(pid, dovecotStopTimeout); err != nil {
 		return fmt.Errorf("stop dovecot: %w", err)
-	}
-	if err := waitGone(dovecotStopTimeout, pid); err != nil {
-		if kerr := killTree(pid, 5*time.Second); kerr != nil {
-			return fmt.Errorf("stop dovecot: %w; kill: %w", err, kerr)
-		}
 	}
 	if err := waitClosed(5*time.Second, s.IMAPAddr(), s.IMAPSAddr()); err != nil {
 		return fmt.Errorf("stop dovecot: %w", err)
@@ -91,7 +86,7 @@ func (s *Stack) KillDovecot() error {
 	if pid == 0 {
 		return nil
 	}
-	if err := killTree(pid, 5*time.Second); err != nil {
+	if err := killSession(pid, 5*time.Second); err != nil {
 		return fmt.Errorf("kill dovecot: %w", err)
 	}
 	_ = os.Remove(filepath.Join(s.l.DovecotRun, "master.pid"))

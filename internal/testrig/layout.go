@@ -7,7 +7,7 @@ type layout struct {
 	StateDir string
 
 	RigFile    string // JSON description of the stack (attach, leftover cleanup)
-	LockFile   string // flock for users/tokens updates across processes
+	LockFile   string // flock for token updates across processes
 	TLSDir     string
 	LogDir     string
 	DovecotLog string
@@ -17,7 +17,7 @@ type layout struct {
 	DovecotDir  string
 	DovecotConf string
 	OAuthConf   string
-	UsersFile   string // Dovecot passwd-file, also read by the socketmap
+	UsersDir    string // Dovecot passwd-files, one per user: UsersDir/<domain>/<local part>
 	DovecotRun  string // base_dir: master.pid, sockets (lmtp, auth-postfix)
 	DovecotLib  string // state_dir
 
@@ -43,7 +43,7 @@ func newLayout(stateDir string) layout {
 		DovecotDir:   j("dovecot"),
 		DovecotConf:  j("dovecot", "dovecot.conf"),
 		OAuthConf:    j("dovecot", "oauth2.conf.ext"),
-		UsersFile:    j("dovecot", "users"),
+		UsersDir:     j("dovecot", "users"),
 		DovecotRun:   j("dovecot", "run"),
 		DovecotLib:   j("dovecot", "lib"),
 		PostfixConf:  j("postfix", "conf"),

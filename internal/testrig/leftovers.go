@@ -3,7 +3,6 @@ package testrig
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -36,19 +35,11 @@ func cleanupLeftovers(tmp string) {
 			continue // still in use
 		}
 		l := newLayout(dir)
-		var pids []int
 		if pid := dovecotMaster(l.DovecotRun, l.DovecotConf); pid != 0 {
-			_ = syscall.Kill(pid, syscall.SIGTERM)
-			pids = append(pids, pid)
+			_ = stopSession(pid, 5*time.Second)
 		}
 		if pid := postfixMaster(l.PostfixQueue); pid != 0 {
-			_ = syscall.Kill(pid, syscall.SIGTERM)
-			pids = append(pids, pid)
-		}
-		if err := waitGone(5*time.Second, pids...); err != nil {
-			for _, p := range pids {
-				_ = killTree(p, 2*time.Second)
-			}
+			_ = stopSession(pid, 5*time.Second)
 		}
 		if !st.Keep {
 			_ = os.RemoveAll(dir)

@@ -6,8 +6,8 @@ import (
 	"syscall"
 )
 
-// withFileLock runs fn while holding an flock on path: users and tokens are
-// appended by every process attached to the stack, and read by the owner.
+// withFileLock runs fn while holding an flock on path: tokens are appended
+// by every process attached to the stack, and read by the owner.
 func withFileLock(path string, exclusive bool, fn func() error) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"syscall"
 	"time"
 )
 
@@ -72,17 +71,8 @@ func (s *Stack) stopPostfix() error {
 	if pid == 0 {
 		return nil
 	}
-	procs := append([]int{pid}, descendants(pid)...)
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := stopSession(pid, postfixStopTimeout); err != nil {
 		return fmt.Errorf("stop postfix: %w", err)
-	}
-	if err := waitGone(postfixStopTimeout, procs...); err != nil {
-		for _, p := range procs {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
-		if err := waitGone(5*time.Second, procs...); err != nil {
-			return fmt.Errorf("stop postfix: %w", err)
-		}
 	}
 	if err := waitClosed(5*time.Second, s.SubmissionAddr(), s.SubmissionsAddr(), s.MXAddr()); err != nil {
 		return fmt.Errorf("stop postfix: %w", err)
@@ -99,7 +89,7 @@ func (s *Stack) KillPostfix() error {
 	if pid == 0 {
 		return nil
 	}
-	if err := killTree(pid, 5*time.Second); err != nil {
+	if err := killSession(pid, 5*time.Second); err != nil {
 		return fmt.Errorf("kill postfix: %w", err)
 	}
 	if err := waitClosed(5*time.Second, s.SubmissionAddr(), s.SubmissionsAddr(), s.MXAddr()); err != nil {

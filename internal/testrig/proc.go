@@ -17,24 +17,33 @@ import (
 // reused), and treat zombies as gone (a daemon re-parented to PID 1 may be
 // reaped late).
 
-// procState returns the state letter of pid ("R", "S", "Z", ...) and its
-// parent PID, or ok=false when the process does not exist.
-func procState(pid int) (state string, ppid int, ok bool) {
+// procStat is what the rig needs from /proc/PID/stat.
+type procStat struct {
+	state string // "R", "S", "Z", ...
+	ppid  int
+	sid   int // session: Dovecot's and Postfix's masters call setsid(), so
+	// every process of a daemon shares the master's PID as session ID, even
+	// after it has been re-parented to PID 1.
+}
+
+// readStat parses /proc/PID/stat (ok=false when the process does not exist).
+func readStat(pid int) (procStat, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return "", 0, false
+		return procStat{}, false
 	}
 	// The command name is in parentheses and may contain spaces.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return "", 0, false
+		return procStat{}, false
 	}
-	fields := strings.Fields(string(b[i+1:]))
-	if len(fields) < 2 {
-		return "", 0, false
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 4 {
+		return procStat{}, false
 	}
-	ppid, _ = strconv.Atoi(fields[1])
-	return fields[0], ppid, true
+	ppid, _ := strconv.Atoi(f[1])
+	sid, _ := strconv.Atoi(f[3])
+	return procStat{state: f[0], ppid: ppid, sid: sid}, true
 }
 
 // alive reports whether pid runs and is not a zombie.
@@ -42,8 +51,8 @@ func alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	st, _, ok := procState(pid)
-	return ok && st != "Z"
+	st, ok := readStat(pid)
+	return ok && st.state != "Z"
 }
 
 // cmdline returns the command line of pid with NULs replaced by spaces.
@@ -77,30 +86,21 @@ func readPIDFile(path string) int {
 	return pid
 }
 
-// descendants returns all live descendants of pid (children, grandchildren...).
-func descendants(pid int) []int {
+// sessionMembers returns the live processes of session sid (its leader
+// included).
+func sessionMembers(sid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	children := map[int][]int{}
+	var out []int
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if _, ppid, ok := procState(p); ok {
-			children[ppid] = append(children[ppid], p)
-		}
-	}
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
+		if st, ok := readStat(p); ok && st.sid == sid && st.state != "Z" {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -126,23 +126,35 @@ func waitGone(timeout time.Duration, pids ...int) error {
 	}
 }
 
-// killTree sends SIGKILL to pid and every descendant (collected first, so
-// re-parenting after the master dies cannot hide children) and waits for them.
-func killTree(pid int, timeout time.Duration) error {
-	if !alive(pid) {
-		return nil
-	}
-	all := append([]int{pid}, descendants(pid)...)
+// killSession sends SIGKILL to every process of session sid (a daemon
+// master and all its children) and waits for them.
+func killSession(sid int, timeout time.Duration) error {
+	procs := sessionMembers(sid)
 	var errs []error
-	for _, p := range all {
+	for _, p := range procs {
 		if err := syscall.Kill(p, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 			errs = append(errs, fmt.Errorf("kill %d: %w", p, err))
 		}
 	}
-	if err := waitGone(timeout, all...); err != nil {
+	if err := waitGone(timeout, procs...); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// stopSession sends SIGTERM to a daemon master, waits for it, gives the rest
+// of its session a short grace period, and then SIGKILLs what is left.
+// Needed because Dovecot's login processes keep serving connected clients
+// (and with them anvil, auth, log, config, stats) after the master exits.
+func stopSession(master int, timeout time.Duration) error {
+	if err := syscall.Kill(master, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	_ = waitGone(timeout, master)
+	if waitGone(300*time.Millisecond, sessionMembers(master)...) == nil {
+		return nil
+	}
+	return killSession(master, 5*time.Second)
 }
 
 // dovecotMaster returns the PID of the Dovecot master using conf, if running.

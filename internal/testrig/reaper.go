@@ -21,16 +21,29 @@ const reaperScript = `
 S="$1"; KEEP="$2"
 read line
 [ "$line" = done ] && exit 0
+# kill_session SID: SIGKILL every process whose session is SID
+kill_session() {
+  for f in /proc/[0-9]*/stat; do
+    l=$(cat "$f" 2>/dev/null) || continue
+    set -- ${l##*") "}
+    if [ "$4" = "$SID" ]; then p=${f#/proc/}; kill -KILL "${p%/stat}" 2>/dev/null; fi
+  done
+}
 dpid=$(tr -dc 0-9 < "$S/dovecot/run/master.pid" 2>/dev/null)
 if [ -n "$dpid" ] && tr '\0' ' ' < "/proc/$dpid/cmdline" 2>/dev/null | grep -qF -- "$S/dovecot/dovecot.conf"; then
   kill -TERM "$dpid"
+else
+  dpid=""
 fi
 ppid=$(tr -dc 0-9 < "$S/postfix/spool/pid/master.pid" 2>/dev/null)
 if [ -n "$ppid" ] && [ "$(readlink "/proc/$ppid/cwd")" = "$S/postfix/spool" ]; then
   kill -TERM "$ppid"
+else
+  ppid=""
 fi
 i=0
-while [ -n "$dpid" ] && [ -d "/proc/$dpid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while [ -n "$dpid" ] && [ -d "/proc/$dpid" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done
+for SID in $dpid $ppid; do kill_session; done
 [ "$KEEP" = 1 ] || rm -rf "$S"
 `
 

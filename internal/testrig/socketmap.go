@@ -15,8 +15,8 @@ import (
 // socketmapServer answers Postfix socketmap lookups (socketmap_table(5)):
 // requests and replies are netstrings, "<name> <key>" in and "OK <value>",
 // "NOTFOUND ", "TEMP <reason>" or "PERM <reason>" out. The only map is
-// "vmailbox" (virtual_mailbox_maps): an address exists when it is in
-// Dovecot's passwd-file, read at every lookup so new users count at once.
+// "vmailbox" (virtual_mailbox_maps): an address exists when it has a Dovecot
+// passwd-file, checked at every lookup so new users count at once.
 type socketmapServer struct {
 	ln     net.Listener
 	lookup func(name, key string) (string, error)
@@ -135,9 +135,15 @@ func (s *Stack) vmailboxLookup(name, key string) (string, error) {
 	if name != "vmailbox" {
 		return "", nil
 	}
-	ok, err := s.userExists(strings.ToLower(key))
-	if err != nil || !ok {
-		return "", err
+	// Postfix treats a socketmap as a pattern table: it asks once with the
+	// full address and does not retry without the "+tag" extension itself.
+	if local, domain, ok := strings.Cut(key, "@"); ok {
+		if base, _, found := strings.Cut(local, "+"); found && base != "" {
+			key = base + "@" + domain
+		}
+	}
+	if !s.userExists(key) {
+		return "", nil
 	}
 	return "OK", nil
 }

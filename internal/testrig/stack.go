@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,8 @@ type Stack struct {
 	oauthURL      string
 	startedIn     time.Duration
 	socketmapAddr string
+
+	populateSeq atomic.Uint64
 
 	dovecotMu sync.Mutex
 	postfixMu sync.Mutex
@@ -134,7 +137,7 @@ func (s *Stack) prepare(ids systemIDs) error {
 	if s.CAPool, err = loadCAPool(certs.CAFile); err != nil {
 		return err
 	}
-	if err := createUsersFile(s.l.UsersFile, ids.dovecotGID); err != nil {
+	if err := createUsersDir(s.l.UsersDir, ids.dovecotGID); err != nil {
 		return err
 	}
 	if err := createTokensFile(s.l.TokensFile); err != nil {

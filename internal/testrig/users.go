@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode"
 )
@@ -46,6 +48,11 @@ func (s *Stack) QuotaUser(tb testing.TB) User {
 
 // AddUser adds a user whose local part starts with hint (sanitised); quota,
 // if not empty, is a Dovecot storage limit such as "100K" or "10M".
+//
+// Each user gets its own passwd-file (UsersDir/<domain>/<local part>):
+// Dovecot re-checks a passwd-file at most once per second, so appending to
+// one shared file would leave a user unknown for up to a second, while a
+// file at a path never looked up before is read at once.
 func (s *Stack) AddUser(hint, quota string) (User, error) {
 	local := localPart(hint) + "-" + randomHex(4)
 	u := User{
@@ -58,39 +65,88 @@ func (s *Stack) AddUser(hint, quota string) (User, error) {
 	if quota != "" {
 		line += "userdb_quota_rule=*:storage=" + quota
 	}
-	if err := appendLine(s.l.LockFile, s.l.UsersFile, line); err != nil {
+	if err := s.writeUserFile(local, line+"\n"); err != nil {
 		return User{}, fmt.Errorf("add user %s: %w", u.Email, err)
 	}
 	return u, nil
 }
 
-// userExists reports whether email (lower case) is in the passwd-file.
-func (s *Stack) userExists(email string) (bool, error) {
-	b, err := readLocked(s.l.LockFile, s.l.UsersFile)
+// writeUserFile creates the passwd-file of one user atomically (Dovecot must
+// never see it half-written), readable by Dovecot's auth process.
+func (s *Stack) writeUserFile(local, content string) error {
+	dir := filepath.Join(s.l.UsersDir, strings.ToLower(s.Domain))
+	gid, err := dirGroup(s.l.UsersDir)
 	if err != nil {
-		return false, err
+		return err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, _, _ := strings.Cut(line, ":")
-		if name != "" && strings.EqualFold(name, email) {
-			return true, nil
+	if err := os.Mkdir(dir, 0o750); err == nil {
+		if err := os.Chown(dir, 0, gid); err != nil {
+			return err
 		}
+	} else if !os.IsExist(err) {
+		return err
 	}
-	return false, nil
+	tmp, err := os.CreateTemp(dir, ".new-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o640); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chown(0, gid); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	final := filepath.Join(dir, local)
+	if _, err := os.Stat(final); err == nil {
+		return fmt.Errorf("user file %s exists", final)
+	}
+	return os.Rename(tmp.Name(), final)
 }
 
-// createUsersFile makes the empty passwd-file readable by Dovecot's auth
-// process (user dovecot) but not by everyone.
-func createUsersFile(path string, dovecotGID int) error {
-	if err := os.WriteFile(path, nil, 0o640); err != nil {
-		return fmt.Errorf("create users file: %w", err)
+// userExists reports whether email has a passwd-file.
+func (s *Stack) userExists(email string) bool {
+	local, domain, ok := strings.Cut(strings.ToLower(email), "@")
+	if !ok || local == "" || strings.ContainsAny(local, "/\\") || strings.HasPrefix(local, ".") || strings.ContainsAny(domain, "/\\") || strings.HasPrefix(domain, ".") {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(s.l.UsersDir, domain, local))
+	return err == nil
+}
+
+// createUsersDir makes the passwd-file directory readable by Dovecot's auth
+// process (group dovecot) but not by everyone.
+func createUsersDir(path string, dovecotGID int) error {
+	if err := os.Mkdir(path, 0o750); err != nil {
+		return fmt.Errorf("create users dir: %w", err)
 	}
 	if err := os.Chown(path, 0, dovecotGID); err != nil {
-		return fmt.Errorf("create users file: %w", err)
+		return fmt.Errorf("create users dir: %w", err)
 	}
 	return nil
 }
 
+// dirGroup returns the group owning dir.
+func dirGroup(dir string) (int, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return 0, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, fmt.Errorf("stat %s: no owner information", dir)
+	}
+	return int(st.Gid), nil
+}
 // localPart turns a test name into a short, valid local part.
 func localPart(hint string) string {
 	var b strings.Builder
