@@ -8,7 +8,7 @@ import (
 
 var (
 	// "On Mon, 1 Jan 2024 at 10:00, Ann <ann@example.com> wrote:" and translations.
-	attribution  = regexp.MustCompile(`(?i)^\W{0,4}(on|le|am|el|il|op|em|den|w dniu)\b.{0,300}(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev|napisał)\s*:?\W{0,4}$`)
+	attribution  = regexp.MustCompile(`(?i)^\W{0,4}(on|le|am|el|il|op|em|den|w dniu)\b.{0,300}(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev|napisał)(\s.{0,200}:)?\s*:?\W{0,4}$`)
 	attribStart  = regexp.MustCompile(`(?i)^\W{0,4}(on|le|am|el|il|op|em)\s`)
 	attribEnd    = regexp.MustCompile(`(?i)(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu)\s*:?\W{0,4}$`)
 	originalMsg  = regexp.MustCompile(`(?i)^[\s*_\\-]*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale)\s*-{2,}[\s*_\\-]*$`)
