@@ -228,7 +228,9 @@ func (o *oauthBearer) Next(challenge []byte) ([]byte, error) {
 	return []byte{0x01}, nil
 }
 
-func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
 
 // tlsDial dials addr with implicit TLS, trusting the stack's CA.
 func tlsDial(d *net.Dialer, addr string, s *testrig.Stack) (net.Conn, error) {

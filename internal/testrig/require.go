@@ -79,7 +79,7 @@ func setupGlobal() {
 	if reason := unavailable(); reason != "" {
 		if !maybeInstall(reason) {
 			global.skip = reason
-			fmt.Fprintf(os.Stderr, "testrig: !!! SKIPPING REAL-SERVER TESTS: %s (install: sudo scripts/install-mailstack.sh) !!!\n", reason)
+			fmt.Fprintf(os.Stderr, "testrig: !!! SKIPPING REAL-SERVER TESTS: %s (real-server tier needs root + scripts/install-mailstack.sh) !!!\n", reason)
 			return
 		}
 		if reason = unavailable(); reason != "" {

@@ -147,23 +147,26 @@ func dirGroup(dir string) (int, error) {
 	}
 	return int(st.Gid), nil
 }
-// localPart turns a test name into a short, valid local part.
+
+// localPart turns a test name into a short, valid local part (lower-case
+// letters and digits, runs of anything else as one '.', at most 28 chars).
 func localPart(hint string) string {
+	if len(hint) >= 4 && strings.EqualFold(hint[:4], "test") {
+		hint = hint[4:]
+	}
 	var b strings.Builder
 	for _, r := range strings.ToLower(hint) {
+		if b.Len() >= 28 {
+			break
+		}
 		switch {
 		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			b.WriteRune(r)
 		case b.Len() > 0 && !strings.HasSuffix(b.String(), "."):
 			b.WriteByte('.')
 		}
-		if b.Len() >= 28 {
-			break
-		}
 	}
 	s := strings.Trim(b.String(), ".")
-	s = strings.TrimPrefix(s, "test")
-	s = strings.Trim(s, ".")
 	if s == "" {
 		s = "user"
 	}
