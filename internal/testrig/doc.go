@@ -32,4 +32,26 @@
 // Mail to domains other than Domain never leaves the machine: Postfix has no
 // SMTP client; submission accepts such mail and bounces it locally with a DSN
 // to the sender.
+//
+// Environment:
+//
+//	MAILMCP_RIG=FILE       attach to the stack described by FILE (written by
+//	                       `go run ./internal/testrig/cmd/rig up -json FILE`)
+//	                       instead of starting one per test binary
+//	MAILMCP_RIG_KEEP=1     keep the state directory (logs, Maildirs) after the
+//	                       tests
+//	MAILMCP_RIG_INSTALL=0  never run scripts/install-mailstack.sh from Require
+//	CI=true                a missing server fails the tests instead of
+//	                       skipping them
+//
+// Behaviour worth knowing when writing tests against the stack:
+//   - Dovecot allows MaxUserIPConnections (10) IMAP sessions per user and IP:
+//     use a fresh user per test (NewUser) and close clients.
+//   - IDLE reports new mail ~0.5 s after delivery (compiled-in Dovecot
+//     delay); plain delivery to a visible message takes ~10 ms.
+//   - On 127.0.0.1 Dovecot counts a plaintext connection as secure, so LOGIN
+//     before STARTTLS is accepted.
+//   - Stopping Dovecot takes ~1.1 s (a fixed sleep in its master).
+//   - Kill*/Stop*/Restart* act on servers every attached process shares: use
+//     them only with the stack your test binary started.
 package testrig

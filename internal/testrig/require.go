@@ -60,11 +60,19 @@ func Main(m *testing.M) {
 func runMain(m *testing.M) (code int) {
 	defer func() {
 		if global.stack != nil {
+			if code != 0 && global.stack.owned {
+				// The state directory goes away with the stack: leave the
+				// servers' view of the failure in the test output.
+				fmt.Fprintf(os.Stderr, "testrig: tests failed; server logs (set MAILMCP_RIG_KEEP=1 to keep %s):%s\n", global.stack.StateDir, global.stack.LogTails())
+			}
+			t0 := time.Now()
 			if err := global.stack.Close(); err != nil {
 				fmt.Fprintf(os.Stderr, "testrig: %v\n", err)
 				if code == 0 {
 					code = 1
 				}
+			} else if testing.Verbose() && global.stack.owned {
+				fmt.Fprintf(os.Stderr, "testrig: stack stopped in %v\n", time.Since(t0).Round(time.Millisecond))
 			}
 		}
 	}()
