@@ -1,10 +1,12 @@
 package testrig_test
 
 import (
+	"net"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
@@ -120,4 +122,52 @@ func TestAttach(t *testing.T) {
 		t.Fatalf("XOAUTH2 with a token issued through the attached stack: %v", err)
 	}
 	_ = c
+}
+
+// With Dovecot down, submission cannot authenticate (Postfix's SASL goes
+// through Dovecot); once Dovecot is back, submission works again within
+// seconds (the rig shortens Postfix's 60 s service throttle).
+func TestSubmissionWhileDovecotDown(t *testing.T) {
+	s := testrig.Require(t)
+	alice, bob := s.NewUser(t), s.NewUser(t)
+	if err := s.KillDovecot(); err != nil {
+		t.Fatalf("KillDovecot: %v", err)
+	}
+	t.Cleanup(func() { _ = s.StartDovecot() })
+
+	conn, err := tlsDial(&net.Dialer{Timeout: 5 * time.Second}, s.SubmissionsAddr(), s)
+	if err == nil {
+		c := smtp.NewClient(conn)
+		c.CommandTimeout = 5 * time.Second
+		err = c.Auth(sasl.NewPlainClient("", alice.Username, alice.Password))
+		c.Close()
+	}
+	if err == nil {
+		t.Fatal("AUTH on submissions succeeded while Dovecot was down")
+	}
+	t.Logf("with Dovecot down, submissions AUTH fails: %v", err)
+
+	if err := s.StartDovecot(); err != nil {
+		t.Fatalf("StartDovecot: %v", err)
+	}
+	start := time.Now()
+	for {
+		conn, err := tlsDial(&net.Dialer{Timeout: 5 * time.Second}, s.SubmissionsAddr(), s)
+		if err == nil {
+			c := smtp.NewClient(conn)
+			c.CommandTimeout = 5 * time.Second
+			err = sendAs(c, sasl.NewPlainClient("", alice.Username, alice.Password), alice.Email, []string{bob.Email},
+				message(alice.Email, bob.Email, "after dovecot came back", "x"))
+			c.Close()
+		}
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("submission still failing %v after Dovecot restarted: %v%s", time.Since(start), err, s.LogTails())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("submission works again %v after Dovecot restarted", time.Since(start).Round(time.Millisecond))
+	waitForSearch(t, s, bob, subjectIs("after dovecot came back"))
 }

@@ -155,7 +155,7 @@ func (s *Stack) prepare(ids systemIDs) error {
 }
 
 // startDaemons picks ports, renders the configuration, records the stack in
-// rig.json and starts Dovecot and Postfix in parallel.
+// rig.json and starts Dovecot, then Postfix.
 func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
 	ports, err := freePorts(s.Host, 5)
 	if err != nil {
@@ -194,13 +194,13 @@ func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
 	if err := s.saveState(); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	var dErr, pErr error
-	wg.Add(2)
-	go func() { defer wg.Done(); dErr = s.StartDovecot() }()
-	go func() { defer wg.Done(); pErr = s.StartPostfix() }()
-	wg.Wait()
-	return errors.Join(dErr, pErr)
+	// Dovecot first: an smtpd that finds no Dovecot auth socket when a
+	// client connects (the readiness probe on submissions) exits fatally,
+	// and Postfix's master then throttles the whole service.
+	if err := s.StartDovecot(); err != nil {
+		return err
+	}
+	return s.StartPostfix()
 }
 
 // StartDuration is how long Start took (zero for an attached stack).
