@@ -186,7 +186,7 @@ func TestSinglePartIsSectionOne(t *testing.T) {
 func TestTolerance(t *testing.T) {
 	cases := []struct {
 		name, raw, text string
-		kinds       []string
+		kinds           []string
 	}{
 		{"missing close boundary", "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n", "hello", []string{"boundary"}},
 		{"boundary never found", "Content-Type: multipart/mixed; boundary=zz\n\nplain words\n", "plain words", []string{"boundary"}},
@@ -241,7 +241,7 @@ func TestIOErrorFails(t *testing.T) {
 
 func TestDecodeHeader(t *testing.T) {
 	cases := map[string]string{
-		"=?UTF-8?B?5pel5pys?= =?UTF-8?B?6Kqe?=":            "日本語",
+		"=?UTF-8?B?5pel5pys?= =?UTF-8?B?6Kqe?=":             "日本語",
 		"=?UTF-8?Q?=E6=97?= =?UTF-8?Q?=A5?=":                "日", // split inside a character
 		"=?utf-8?q?hello_world?=":                           "hello world",
 		"Re: =?ISO-8859-1?Q?Caf=E9?= ok":                    "Re: Café ok",
@@ -256,7 +256,7 @@ func TestDecodeHeader(t *testing.T) {
 		"a\u200bb\u202ec":                                   "abc",
 		"=?UTF-8?Q?=E2=80=AEtxt.exe?=":                      "txt.exe",
 		"=?UTF-8?B?SGVs?=\r\n =?UTF-8?B?bG8=?=\r\n   world": "Hello world",
-		"=?broken":                                          "=?broken",
+		"=?broken": "=?broken",
 	}
 	for in, want := range cases {
 		if got := DecodeHeader(in); got != want {
@@ -303,13 +303,13 @@ func TestSanitize(t *testing.T) {
 		t.Errorf("SanitizeText = %q, want %q", got, want)
 	}
 	names := map[string]string{
-		"../../etc/passwd":        "passwd",
-		`C:\Users\x\evil.bat`:     "evil.bat",
-		".htaccess":               "htaccess",
-		"...":                     "",
-		"inv\u202Efdp.exe":        "invfdp.exe",
-		"a\x00b\x07c.txt":         "abc.txt",
-		"  report .pdf. ":         "report .pdf",
+		"../../etc/passwd":       "passwd",
+		`C:\Users\x\evil.bat`:    "evil.bat",
+		".htaccess":              "htaccess",
+		"...":                    "",
+		"inv\u202Efdp.exe":       "invfdp.exe",
+		"a\x00b\x07c.txt":        "abc.txt",
+		"  report .pdf. ":        "report .pdf",
 		strings.Repeat("é", 300): strings.Repeat("é", 100),
 	}
 	for in, want := range names {

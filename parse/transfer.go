@@ -49,7 +49,8 @@ var b64 = func() (t [256]byte) {
 type base64Reader struct {
 	src     *bufio.Reader
 	stats   *decodeStats
-	out     []byte
+	out     []byte // decoded bytes not yet returned (a window of back)
+	back    []byte // reused backing store
 	acc     uint32
 	n       int // sextets in acc
 	sawPad  bool
@@ -68,7 +69,7 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 				d.stats.bad++ // a lone trailing sextet cannot form a byte
 				d.n = 0
 			}
-			d.out = d.out[:0]
+			d.out = d.back[:0]
 			d.flushQuantum()
 			if len(d.out) > 0 {
 				break
@@ -83,7 +84,8 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 		if d.stopped {
 			continue
 		}
-		d.out = d.decodeLine(line, d.out[:0])
+		d.back = d.decodeLine(line, d.back[:0])
+		d.out = d.back
 	}
 	n := copy(p, d.out)
 	d.out = d.out[n:]
@@ -154,6 +156,7 @@ type qpReader struct {
 	src   *bufio.Reader
 	stats *decodeStats
 	out   []byte
+	back  []byte
 	err   error
 }
 
@@ -165,11 +168,13 @@ func (d *qpReader) Read(p []byte) (int, error) {
 		line, err := d.src.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			err = nil
-			d.out = d.decodeLine(line, false)
+			d.back = d.decodeLine(line, false)
+			d.out = d.back
 			continue
 		}
 		d.err = err
-		d.out = d.decodeLine(line, true)
+		d.back = d.decodeLine(line, true)
+		d.out = d.back
 	}
 	n := copy(p, d.out)
 	d.out = d.out[n:]
@@ -177,7 +182,7 @@ func (d *qpReader) Read(p []byte) (int, error) {
 }
 
 func (d *qpReader) decodeLine(line []byte, complete bool) []byte {
-	out := d.out[:0]
+	out := d.back[:0]
 	nl := []byte(nil)
 	if complete && bytes.HasSuffix(line, []byte("\n")) {
 		if bytes.HasSuffix(line, []byte("\r\n")) {
