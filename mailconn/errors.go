@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -108,6 +109,14 @@ func imapError(op string, ie *imap.Error) error {
 		e.Kind = KindUnavailable
 	case imap.ResponseCodeCannot:
 		e.Kind = KindInvalid
+	case "":
+		// Servers often omit the RFC 5530 code; Dovecot 2.3 answers SELECT
+		// of a missing folder with a bare "NO Mailbox doesn't exist".
+		if missingMailbox.MatchString(ie.Text) {
+			e.Kind = KindNotFound
+		}
 	}
 	return e
 }
+
+var missingMailbox = regexp.MustCompile(`(?i)(mailbox|folder)( does not|doesn't| not) exist|no such (mailbox|folder)|unknown (mailbox|folder)|mailbox not found`)

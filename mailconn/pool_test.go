@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,29 +16,101 @@ import (
 
 	"github.com/mailmcp/mailmcp/auth"
 	"github.com/mailmcp/mailmcp/internal/demo"
+	"github.com/mailmcp/mailmcp/internal/testrig"
 	"github.com/mailmcp/mailmcp/mailconn"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testrig.Main(m) }
 
-func startDemo(t *testing.T) *demo.Server {
-	t.Helper()
-	srv, err := demo.Start(demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	return srv
+// backend is one real IMAP server the same behaviour suite runs against.
+type backend struct {
+	name string
+	addr string // where clients connect (a proxy may sit in front)
+	acct func(addr string) *mailconn.Account
+	// fill creates folder holding n messages numbered 1..n, oldest first.
+	fill func(t *testing.T, folder string, n int, subject func(i int) string)
+	// add appends one raw message to folder.
+	add func(t *testing.T, folder, raw string)
+	// sessions counts the server's sessions for the user (-1 if unknown).
+	sessions func() int
+	stack    *testrig.Stack
 }
 
-func newPool(t *testing.T, addr string, mut func(*mailconn.Account)) *mailconn.Pool {
+// eachBackend runs fn against the in-process demo server and against real
+// Dovecot (skipped, loudly, where the rig cannot run; required under CI).
+func eachBackend(t *testing.T, fn func(t *testing.T, b *backend)) {
+	t.Run("memserver", func(t *testing.T) {
+		leakCheck(t)
+		srv, err := demo.Start(demo.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = srv.Close(context.Background()) })
+		b := &backend{name: "memserver", addr: srv.IMAPAddr, sessions: func() int { return -1 }}
+		b.acct = func(addr string) *mailconn.Account {
+			host, port := splitHostPort(t, addr)
+			return &mailconn.Account{ID: "t", Email: demo.Email,
+				IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: mailconn.TLSPlain},
+				Auth: &mailconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}}}
+		}
+		b.fill = func(t *testing.T, folder string, n int, subject func(int) string) {
+			t.Helper()
+			if err := srv.CreateFolder(folder); err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= n; i++ {
+				if err := srv.Deliver(folder, []byte(numbered(i, subject)), nil, msgTime(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		b.add = func(t *testing.T, folder, raw string) {
+			if err := srv.Deliver(folder, []byte(raw), nil, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fn(t, b)
+	})
+	t.Run("dovecot", func(t *testing.T) {
+		st := testrig.Require(t)
+		leakCheck(t)
+		u := st.NewUser(t)
+		b := &backend{name: "dovecot", addr: st.IMAPSAddr(), stack: st}
+		b.acct = func(addr string) *mailconn.Account {
+			host, port := splitHostPort(t, addr)
+			tc := st.TLSConfig()
+			return &mailconn.Account{ID: "t", Email: u.Email, TLS: tc,
+				IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: mailconn.TLSImplicit},
+				Auth: &mailconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+		}
+		b.fill = func(t *testing.T, folder string, n int, subject func(int) string) {
+			t.Helper()
+			st.PopulateFunc(t, u, folder, n, func(i int) []byte { return []byte(numbered(i, subject)) })
+		}
+		b.add = func(t *testing.T, folder, raw string) {
+			st.PopulateFunc(t, u, folder, 1, func(int) []byte { return []byte(raw) })
+		}
+		b.sessions = func() int {
+			n, err := st.ConnectionCount(u)
+			if err != nil {
+				t.Fatalf("doveadm who: %v", err)
+			}
+			return n
+		}
+		fn(t, b)
+	})
+}
+
+// leakCheck fails the test if goroutines started during it outlive it; it
+// runs after every cleanup registered later (pools, servers).
+func leakCheck(t *testing.T) {
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+}
+
+func (b *backend) pool(t *testing.T, addr string, mut func(*mailconn.Account)) *mailconn.Pool {
 	t.Helper()
-	host, port := splitHostPort(t, addr)
-	a := &mailconn.Account{
-		ID: "t", Email: demo.Email,
-		IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: mailconn.TLSPlain},
-		Auth: &mailconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}},
-	}
+	a := b.acct(addr)
 	if mut != nil {
 		mut(a)
 	}
@@ -53,39 +127,33 @@ func newPool(t *testing.T, addr string, mut func(*mailconn.Account)) *mailconn.P
 
 func splitHostPort(t *testing.T, addr string) (string, int) {
 	t.Helper()
-	var host string
-	var port int
-	i := strings.LastIndexByte(addr, ':')
-	host = addr[:i]
-	if _, err := fmt.Sscanf(addr[i+1:], "%d", &port); err != nil {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return host, port
 }
 
-// fill creates folder and appends n messages numbered 1..n (oldest first).
-func fill(t *testing.T, srv *demo.Server, folder string, n int, subject func(i int) string) {
-	t.Helper()
-	if err := srv.CreateFolder(folder); err != nil {
-		t.Fatal(err)
-	}
-	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	for i := 1; i <= n; i++ {
-		d := base.Add(time.Duration(i) * time.Minute)
-		raw := fmt.Sprintf("From: Sender %d <s%d@example.org>\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <m%d@example.org>\r\n\r\nbody %d\r\n",
-			i, i, demo.Email, subject(i), d.Format(time.RFC1123Z), i, i)
-		if err := srv.Deliver(folder, []byte(raw), nil, d); err != nil {
-			t.Fatal(err)
-		}
-	}
+func msgTime(i int) time.Time {
+	return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+}
+
+func numbered(i int, subject func(int) string) string {
+	return fmt.Sprintf("From: Sender %d <s%d@example.org>\r\nTo: someone@example.test\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <m%d@example.org>\r\n\r\nbody %d\r\n",
+		i, i, subject(i), msgTime(i).Format(time.RFC1123Z), i, i)
 }
 
 func num(i int) string { return fmt.Sprintf("message %02d", i) }
 
-func TestSearchPagesNewestFirstWithStableIDs(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Paging", 45, num)
-	p := newPool(t, srv.IMAPAddr, nil)
+func TestSearchPagesNewestFirstWithStableIDs(t *testing.T) { eachBackend(t, testSearchPages) }
+
+func testSearchPages(t *testing.T, b *backend) {
+	b.fill(t, "Paging", 45, num)
+	p := b.pool(t, b.addr, nil)
 	ctx := context.Background()
 	var subjects []string
 	cursor := ""
@@ -140,18 +208,16 @@ func TestSearchPagesNewestFirstWithStableIDs(t *testing.T) {
 	}
 }
 
-func TestNewMailVisibleToPooledConnection(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Fresh", 3, num)
-	p := newPool(t, srv.IMAPAddr, nil)
+func TestNewMailVisibleToPooledConnection(t *testing.T) { eachBackend(t, testNewMail) }
+
+func testNewMail(t *testing.T, b *backend) {
+	b.fill(t, "Fresh", 3, num)
+	p := b.pool(t, b.addr, nil)
 	ctx := context.Background()
 	if page, err := p.Search(ctx, "Fresh", mailconn.Criteria{}, 10, ""); err != nil || len(page.Messages) != 3 {
 		t.Fatalf("first search: %v", err)
 	}
-	raw := "From: x@example.org\r\nSubject: late arrival\r\n\r\nhi\r\n"
-	if err := srv.Deliver("Fresh", []byte(raw), nil, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	b.add(t, "Fresh", "From: x@example.org\r\nSubject: late arrival\r\n\r\nhi\r\n")
 	page, err := p.Search(ctx, "Fresh", mailconn.Criteria{}, 10, "")
 	if err != nil {
 		t.Fatal(err)
@@ -161,10 +227,11 @@ func TestNewMailVisibleToPooledConnection(t *testing.T) {
 	}
 }
 
-func TestErrorsAreTypedAndActionable(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Typed", 1, num)
-	p := newPool(t, srv.IMAPAddr, nil)
+func TestErrorsAreTypedAndActionable(t *testing.T) { eachBackend(t, testTypedErrors) }
+
+func testTypedErrors(t *testing.T, b *backend) {
+	b.fill(t, "Typed", 1, num)
+	p := b.pool(t, b.addr, nil)
 	ctx := context.Background()
 	_, err := p.Search(ctx, "No Such Folder", mailconn.Criteria{}, 10, "")
 	if mailconn.KindOf(err) != mailconn.KindNotFound || !strings.Contains(err.Error(), "list_folders") {
@@ -189,8 +256,8 @@ func TestErrorsAreTypedAndActionable(t *testing.T) {
 	if _, err := mailconn.ParseID("m1.garbage!"); mailconn.KindOf(err) != mailconn.KindInvalid {
 		t.Errorf("bad id: %v", err)
 	}
-	bad := newPool(t, srv.IMAPAddr, func(a *mailconn.Account) {
-		a.Auth = &mailconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf wrong"}}
+	bad := b.pool(t, b.addr, func(a *mailconn.Account) {
+		a.Auth = &mailconn.PasswordLogin{Username: a.Email, Source: auth.SecretSource{Command: "printf wrong"}}
 	})
 	_, err = bad.Search(ctx, "INBOX", mailconn.Criteria{}, 1, "")
 	if mailconn.KindOf(err) != mailconn.KindAuth || strings.Contains(err.Error(), "wrong") {
@@ -198,10 +265,11 @@ func TestErrorsAreTypedAndActionable(t *testing.T) {
 	}
 }
 
-func TestFetchDoesNotMarkReadUnlessAsked(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Read", 1, num)
-	p := newPool(t, srv.IMAPAddr, nil)
+func TestFetchDoesNotMarkReadUnlessAsked(t *testing.T) { eachBackend(t, testFetchPeek) }
+
+func testFetchPeek(t *testing.T, b *backend) {
+	b.fill(t, "Read", 1, num)
+	p := b.pool(t, b.addr, nil)
 	ctx := context.Background()
 	unseen := false
 	seenFilter := func() int {
@@ -233,11 +301,12 @@ func TestFetchDoesNotMarkReadUnlessAsked(t *testing.T) {
 	}
 }
 
-func TestConcurrentCallsStayWithinPoolLimit(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Busy", 30, num)
-	px := newProxy(t, srv.IMAPAddr)
-	p := newPool(t, px.addr(), func(a *mailconn.Account) { a.MaxConns = 3 })
+func TestConcurrentCallsStayWithinPoolLimit(t *testing.T) { eachBackend(t, testPoolLimit) }
+
+func testPoolLimit(t *testing.T, b *backend) {
+	b.fill(t, "Busy", 30, num)
+	px := newProxy(t, b.addr)
+	p := b.pool(t, px.addr(), func(a *mailconn.Account) { a.MaxConns = 3 })
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for i := 0; i < 50; i++ {
@@ -261,7 +330,13 @@ func TestConcurrentCallsStayWithinPoolLimit(t *testing.T) {
 }
 
 func TestSilentServerTimesOut(t *testing.T) {
-	p := newPool(t, blackHole(t), func(a *mailconn.Account) { a.DialTimeout = 300 * time.Millisecond })
+	leakCheck(t)
+	b := &backend{acct: func(addr string) *mailconn.Account {
+		host, port := splitHostPort(t, addr)
+		return &mailconn.Account{ID: "t", Email: "x@example.org", IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: mailconn.TLSPlain},
+			Auth: &mailconn.PasswordLogin{Username: "x", Source: auth.SecretSource{Command: "printf x"}}}
+	}}
+	p := b.pool(t, blackHole(t), func(a *mailconn.Account) { a.DialTimeout = 300 * time.Millisecond })
 	start := time.Now()
 	_, err := p.Search(context.Background(), "INBOX", mailconn.Criteria{}, 1, "")
 	if took := time.Since(start); took > 2*time.Second {
@@ -272,11 +347,12 @@ func TestSilentServerTimesOut(t *testing.T) {
 	}
 }
 
-func TestStalledCommandTimesOutAndNextCallWorks(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Stall", 2, num)
-	px := newProxy(t, srv.IMAPAddr)
-	p := newPool(t, px.addr(), nil)
+func TestStalledCommandTimesOutAndNextCallWorks(t *testing.T) { eachBackend(t, testStall) }
+
+func testStall(t *testing.T, b *backend) {
+	b.fill(t, "Stall", 2, num)
+	px := newProxy(t, b.addr)
+	p := b.pool(t, px.addr(), nil)
 	if _, err := p.Search(context.Background(), "Stall", mailconn.Criteria{}, 5, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -300,11 +376,12 @@ func TestStalledCommandTimesOutAndNextCallWorks(t *testing.T) {
 	}
 }
 
-func TestDroppedIdleConnectionIsReplaced(t *testing.T) {
-	srv := startDemo(t)
-	fill(t, srv, "Drop", 2, num)
-	px := newProxy(t, srv.IMAPAddr)
-	p := newPool(t, px.addr(), nil)
+func TestDroppedIdleConnectionIsReplaced(t *testing.T) { eachBackend(t, testDrop) }
+
+func testDrop(t *testing.T, b *backend) {
+	b.fill(t, "Drop", 2, num)
+	px := newProxy(t, b.addr)
+	p := b.pool(t, px.addr(), nil)
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		if _, err := p.Search(ctx, "Drop", mailconn.Criteria{}, 5, ""); err != nil {
@@ -316,4 +393,70 @@ func TestDroppedIdleConnectionIsReplaced(t *testing.T) {
 	if st := p.Stats(); st.Dials != 3 {
 		t.Errorf("want one fresh login per drop, got %+v", st)
 	}
+}
+
+// TestDovecotRestartBetweenCalls: the server dies under a pooled
+// connection; the next call reconnects and succeeds.
+func TestDovecotRestartBetweenCalls(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		if b.stack == nil {
+			t.Skip("needs a real server to kill")
+		}
+		b.fill(t, "Restart", 3, num)
+		p := b.pool(t, b.addr, nil)
+		ctx := context.Background()
+		if _, err := p.Search(ctx, "Restart", mailconn.Criteria{}, 5, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.stack.KillDovecot(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.stack.StartDovecot(); err != nil {
+			t.Fatal(err)
+		}
+		page, err := p.Search(ctx, "Restart", mailconn.Criteria{}, 5, "")
+		if err != nil || len(page.Messages) != 3 {
+			t.Fatalf("call after a Dovecot restart: %v", err)
+		}
+	})
+}
+
+// TestNoConnectionLeak: many calls and a pool close leave no session open
+// on the server (Dovecot's own count, not ours).
+func TestNoConnectionLeak(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		if b.sessions() < 0 {
+			t.Skip("the in-process server cannot count sessions")
+		}
+		b.fill(t, "Leak", 5, num)
+		a := b.acct(b.addr)
+		a.MaxConns = 4
+		p := mailconn.NewPool(a, slog.New(slog.DiscardHandler))
+		var wg sync.WaitGroup
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := p.Search(context.Background(), "Leak", mailconn.Criteria{}, 5, ""); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := b.sessions(); n < 1 || n > 4 {
+			t.Errorf("server has %d sessions for the user during use; pool limit is 4", n)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for b.sessions() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d sessions left open after Close", b.sessions())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }

@@ -37,6 +37,9 @@ type Server struct {
 	IMAPAddr, SMTPAddr string
 
 	user *imapmemserver.User
+	// The listeners are ours to close: Close may run before Serve has
+	// registered them with the servers.
+	il, sl net.Listener
 	imap *imapserver.Server
 	smtp *smtp.Server
 	log  *slog.Logger
@@ -99,6 +102,7 @@ func Start(opt Options) (*Server, error) {
 	s.smtp.ReadTimeout = 5 * time.Minute
 	s.smtp.WriteTimeout = time.Minute
 	s.smtp.ErrorLog = slogLogger{s.log}
+	s.il, s.sl = il, sl
 	s.IMAPAddr, s.SMTPAddr = il.Addr().String(), sl.Addr().String()
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); _ = s.imap.Serve(il) }()
@@ -125,6 +129,8 @@ func listen(addr string) (net.Listener, error) {
 // Close stops both servers and waits for their goroutines.
 func (s *Server) Close(ctx context.Context) error {
 	err := errors.Join(s.imap.Close(), s.smtp.Shutdown(ctx))
+	s.il.Close()
+	s.sl.Close()
 	s.wg.Wait()
 	return err
 }
