@@ -40,10 +40,10 @@ type Server struct {
 	// The listeners are ours to close: Close may run before Serve has
 	// registered them with the servers.
 	il, sl net.Listener
-	imap *imapserver.Server
-	smtp *smtp.Server
-	log  *slog.Logger
-	wg   sync.WaitGroup
+	imap   *imapserver.Server
+	smtp   *smtp.Server
+	log    *slog.Logger
+	wg     sync.WaitGroup
 	// Seeded counts messages loaded per folder.
 	Seeded map[string]int
 }
