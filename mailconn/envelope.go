@@ -3,11 +3,11 @@ package mailconn
 import (
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/parse"
 )
 
 // Address is a parsed mailbox.
@@ -98,27 +98,13 @@ func hasAttachments(bs imap.BodyStructure) bool {
 	return found
 }
 
-// CleanText makes header text safe to show a model: valid UTF-8, no control,
-// zero-width or bidirectional-override characters, whitespace folded.
+// CleanText makes header text safe to show a model on one line: encoded
+// words go-imap could not decode are decoded tolerantly, invisible,
+// bidi-control and control characters are removed (parse.SanitizeText), and
+// whitespace is folded.
 func CleanText(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.Contains(s, "=?") {
+		s = parse.DecodeHeader(s)
 	}
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r' || unicode.IsSpace(r):
-			if !space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = true
-			continue
-		case unicode.Is(unicode.Cf, r) || unicode.IsControl(r):
-			continue // zero-width, bidi controls, BOM, C0/C1
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return strings.TrimRight(b.String(), " ")
+	return strings.Join(strings.Fields(parse.SanitizeText(s)), " ")
 }
