@@ -30,13 +30,11 @@ func (p *Pool) FetchRaw(ctx context.Context, ref MessageRef, markRead bool, fn f
 		section := &imap.FetchItemBodySection{Peek: true}
 		cmd := c.c.Fetch(imap.UIDSetNum(ref.UID), &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
 		meta := MessageMeta{Ref: ref}
-		found, delivered := false, false
+		delivered := false
 		var fnErr error
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 			for item := msg.Next(); item != nil; item = msg.Next() {
 				switch it := item.(type) {
-				case imapclient.FetchItemDataUID:
-					found = found || it.UID == ref.UID
 				case imapclient.FetchItemDataFlags:
 					meta.Flags = flagNames(it.Flags)
 				case imapclient.FetchItemDataRFC822Size:
@@ -62,7 +60,6 @@ func (p *Pool) FetchRaw(ctx context.Context, ref MessageRef, markRead bool, fn f
 			return &Error{Kind: KindNotFound, Op: "fetch message", Err: fmt.Errorf("message %d no longer exists in folder %q", ref.UID, ref.Folder),
 				Hint: "It was moved or deleted; search again"}
 		}
-		_ = found
 		if markRead {
 			return c.c.Store(imap.UIDSetNum(ref.UID), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close()
 		}
