@@ -176,7 +176,6 @@ func fromEnv(env func(string) (string, bool)) (*Account, []Problem) {
 		Provider:        get("MAILMCP_PROVIDER"),
 		Username:        get("MAILMCP_USERNAME"),
 		Auth:            get("MAILMCP_AUTH"),
-		PasswordEnv:     "",
 		PasswordFile:    get("MAILMCP_PASSWORD_FILE"),
 		PasswordCommand: get("MAILMCP_PASSWORD_COMMAND"),
 		CAFile:          get("MAILMCP_CA_FILE"),

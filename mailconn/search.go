@@ -146,12 +146,9 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 			}
 			var seq imap.SeqSet
 			seq.AddRange(lo, n)
-			msgs, err := c.c.Fetch(seq, envelopeFetch).Collect()
-			if err != nil {
+			var err error
+			if page.Messages, err = p.fetchEnvelopes(c, folder, uv, seq); err != nil {
 				return err
-			}
-			for _, m := range msgs {
-				page.Messages = append(page.Messages, toEnvelope(p.acct.ID, folder, uv, m))
 			}
 		} else {
 			sc := crit.imap()
@@ -177,12 +174,8 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 			if len(uids) == 0 {
 				return nil
 			}
-			msgs, err := c.c.Fetch(imap.UIDSetNum(uids...), envelopeFetch).Collect()
-			if err != nil {
+			if page.Messages, err = p.fetchEnvelopes(c, folder, uv, imap.UIDSetNum(uids...)); err != nil {
 				return err
-			}
-			for _, m := range msgs {
-				page.Messages = append(page.Messages, toEnvelope(p.acct.ID, folder, uv, m))
 			}
 		}
 		slices.SortFunc(page.Messages, func(a, b Envelope) int { return int(int64(b.UID) - int64(a.UID)) })
@@ -200,4 +193,17 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 		return nil, err
 	}
 	return page, nil
+}
+
+// fetchEnvelopes fetches the listing items (no body bytes) for set.
+func (p *Pool) fetchEnvelopes(c *Conn, folder string, uv uint32, set imap.NumSet) ([]Envelope, error) {
+	msgs, err := c.c.Fetch(set, envelopeFetch).Collect()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Envelope, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, toEnvelope(p.acct.ID, folder, uv, m))
+	}
+	return out, nil
 }

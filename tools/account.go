@@ -1,6 +1,8 @@
 package tools
 
 import (
+	"errors"
+
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/mailconn"
@@ -18,15 +20,9 @@ func pool(d *Deps, a *Args) (*mailconn.Pool, error) {
 		if def, ok := d.Mail.Default(); ok {
 			id = def
 		} else if len(d.Mail.IDs()) > 1 {
-			return nil, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "account", Err: errMissingAccount,
+			return nil, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "account", Err: errors.New("account is required"),
 				Hint: "Several accounts are configured; pass account (call list_accounts for the ids)"}
 		}
 	}
 	return d.Mail.Pool(id)
 }
-
-type constErr string
-
-func (e constErr) Error() string { return string(e) }
-
-const errMissingAccount = constErr("account is required")

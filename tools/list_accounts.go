@@ -57,16 +57,12 @@ func listAccountsTool() *Tool {
 				}
 				st := p.Stats()
 				ao.OpenConnections = st.Open
-				if ao.Connection != "error" {
-					switch {
-					case st.Dials > 0 || st.Open > 0:
-						ao.Connection = "ok"
-					case st.LastError != "":
-						ao.Connection = "error"
-					}
-					if st.LastError != "" && st.Open == 0 {
-						ao.Connection, ao.LastError = "error", st.LastError
-					}
+				switch {
+				case ao.Connection == "error": // the check just failed
+				case st.LastError != "" && st.Open == 0:
+					ao.Connection, ao.LastError = "error", st.LastError
+				case st.Dials > 0 || st.Open > 0:
+					ao.Connection = "ok"
 				}
 				out.Accounts = append(out.Accounts, ao)
 			}

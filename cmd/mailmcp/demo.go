@@ -97,14 +97,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		<-ctx.Done()
 		return nil
 	}
-	stateDir, err := demoStateDir()
-	if err != nil {
-		return err
-	}
-	return serveConfig(ctx, demoConfig(srv, stateDir), f, log, stdin, stdout)
+	return serveConfig(ctx, demoConfig(srv, demoStateDir()), f, log, stdin, stdout)
 }
 
 // demoStateDir keeps demo state apart from real accounts' state.
-func demoStateDir() (string, error) {
-	return config.DefaultStateDir() + "-demo", nil
-}
+func demoStateDir() string { return config.DefaultStateDir() + "-demo" }

@@ -28,13 +28,12 @@ import (
 func binary(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	home := t.TempDir()
-	cmd.Env = append(os.Environ(), "MAILMCP_TEST_AS_BINARY=1", "HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, "cfg"), "XDG_STATE_HOME="+filepath.Join(home, "state"))
+	cmd.Env = childEnv(t)
 	return cmd
 }
 
 func childEnv(t *testing.T) []string {
+	t.Helper()
 	home := t.TempDir()
 	return append(os.Environ(), "MAILMCP_TEST_AS_BINARY=1", "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, "cfg"), "XDG_STATE_HOME="+filepath.Join(home, "state"))

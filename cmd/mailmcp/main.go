@@ -88,12 +88,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "mailmcp %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "mailmcp %s: %v\n", cmd, err)
+	if errors.As(err, new(usageError)) {
 		return 2
 	}
-	fmt.Fprintf(stderr, "mailmcp %s: %v\n", cmd, err)
 	return 1
 }
 

@@ -77,8 +77,7 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		defer srv.Close(context.Background())
-		sd, _ := demoStateDir()
-		cfg = demoConfig(srv, sd)
+		cfg = demoConfig(srv, demoStateDir())
 	} else if cfg, err = config.Load(config.Options{Path: f.configPath}); err != nil {
 		return err
 	}
