@@ -67,6 +67,21 @@ type Account struct {
 	// SentSavedByServer says the provider files a Sent copy itself.
 	SentSavedByServer *bool `toml:"sent_saved_by_server"`
 
+	// DownloadDir is where save_attachment writes; the agent names files
+	// only inside it. Default: <state_dir>/downloads/<id>.
+	DownloadDir string `toml:"download_dir"`
+	// AttachmentDir is the only directory outgoing mail may attach files
+	// from; empty means files cannot be attached (attachments of existing
+	// messages still can).
+	AttachmentDir string `toml:"attachment_dir"`
+	// InlineAttachmentMax is the largest attachment get_attachment returns
+	// in the tool result, in bytes; larger ones must be saved.
+	InlineAttachmentMax int64 `toml:"inline_attachment_max"`
+	// MaxRecipients bounds To+Cc+Bcc of one outgoing message.
+	MaxRecipients int `toml:"max_recipients"`
+	// MaxMessageBytes bounds the size of one outgoing message.
+	MaxMessageBytes int64 `toml:"max_message_bytes"`
+
 	IMAP Server `toml:"imap"`
 	SMTP Server `toml:"smtp"`
 
@@ -102,6 +117,13 @@ func (a *Account) SavesSent() bool {
 	}
 	return presetFor(a.Provider).sentSaved
 }
+
+// Defaults for the per-account limits.
+const (
+	DefaultInlineAttachmentMax = 1 << 20
+	DefaultMaxRecipients       = 50
+	DefaultMaxMessageBytes     = 25 << 20
+)
 
 // Timeouts used across the program; not configurable yet, kept in one place.
 const (

@@ -101,6 +101,7 @@ func Load(opt Options) (*Config, error) {
 	}
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].applyDefaults()
+		cfg.Accounts[i].applyStateDefaults(cfg.StateDir)
 	}
 	fileAccounts := len(cfg.Accounts)
 	if envAcct != nil {

@@ -1,5 +1,11 @@
 package config
 
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
 // preset is what a provider name fills in when the account leaves it out.
 type preset struct {
 	imap, smtp Server
@@ -77,6 +83,34 @@ func (a *Account) applyDefaults() {
 	if a.MaxConnections == 0 {
 		a.MaxConnections = p.maxConns
 	}
+	if a.InlineAttachmentMax == 0 {
+		a.InlineAttachmentMax = DefaultInlineAttachmentMax
+	}
+	if a.MaxRecipients == 0 {
+		a.MaxRecipients = DefaultMaxRecipients
+	}
+	if a.MaxMessageBytes == 0 {
+		a.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+}
+
+// applyStateDefaults fills what depends on the state directory.
+func (a *Account) applyStateDefaults(stateDir string) {
+	if a.DownloadDir == "" && a.ID != "" {
+		a.DownloadDir = filepath.Join(stateDir, "downloads", a.ID)
+	}
+	a.DownloadDir = expandHome(a.DownloadDir)
+	a.AttachmentDir = expandHome(a.AttachmentDir)
+}
+
+// expandHome turns a leading "~/" into the user's home directory.
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
 }
 
 // fillServer completes an endpoint: host and TLS from the preset, the port

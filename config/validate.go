@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/mail"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -102,6 +103,20 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 	}
 	if a.MaxConnections < 1 || a.MaxConnections > 15 {
 		add(key("max_connections"), "%d is out of range: use 1 to 15 (providers refuse more; Gmail allows about 15 in total)", a.MaxConnections)
+	}
+	if a.InlineAttachmentMax < 1 || a.InlineAttachmentMax > 20<<20 {
+		add(key("inline_attachment_max"), "%d is out of range: use 1 to 20971520 bytes (larger attachments are saved with save_attachment)", a.InlineAttachmentMax)
+	}
+	if a.MaxRecipients < 1 || a.MaxRecipients > 1000 {
+		add(key("max_recipients"), "%d is out of range: use 1 to 1000", a.MaxRecipients)
+	}
+	if a.MaxMessageBytes < 1024 || a.MaxMessageBytes > 150<<20 {
+		add(key("max_message_bytes"), "%d is out of range: use 1024 to 157286400 bytes", a.MaxMessageBytes)
+	}
+	for _, d := range []struct{ name, path string }{{"download_dir", a.DownloadDir}, {"attachment_dir", a.AttachmentDir}} {
+		if d.path != "" && !filepath.IsAbs(d.path) {
+			add(key(d.name), "%q must be an absolute path (or start with ~/)", d.path)
+		}
 	}
 }
 

@@ -41,6 +41,8 @@ type fetchOut struct {
 	Content parse.Rendered `json:"content"`
 }
 
+func init() { define(fetchMessageTool) }
+
 func fetchMessageTool() *Tool {
 	return &Tool{
 		Name:  "fetch_message",

@@ -24,6 +24,8 @@ type listAccountsOut struct {
 	Accounts []accountOut `json:"accounts"`
 }
 
+func init() { define(listAccountsTool) }
+
 func listAccountsTool() *Tool {
 	return &Tool{
 		Name:  "list_accounts",

@@ -15,6 +15,8 @@ type listFoldersOut struct {
 	Folders []mailconn.Folder `json:"folders"`
 }
 
+func init() { define(listFoldersTool) }
+
 func listFoldersTool() *Tool {
 	return &Tool{
 		Name:  "list_folders",

@@ -69,13 +69,18 @@ func (t *Tool) MCP() mcp.Tool {
 	return mcp.NewTool(t.Name, opts...)
 }
 
+// constructors holds every tool's constructor; each tool's file adds its own
+// in init, so tools can be added without touching a shared list.
+var constructors []func() *Tool
+
+// define registers a tool constructor; call it from the tool file's init.
+func define(f func() *Tool) { constructors = append(constructors, f) }
+
 // All returns every tool, sorted by name.
 func All() []*Tool {
-	all := []*Tool{
-		listAccountsTool(),
-		listFoldersTool(),
-		searchTool(),
-		fetchMessageTool(),
+	all := make([]*Tool, 0, len(constructors))
+	for _, f := range constructors {
+		all = append(all, f())
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all

@@ -10,6 +10,8 @@ import (
 	"github.com/mailmcp/mailmcp/mailconn"
 )
 
+func init() { define(searchTool) }
+
 func searchTool() *Tool {
 	str := func(name, desc string) mcp.ToolOption {
 		return mcp.WithString(name, mcp.Description(desc), mcp.MaxLength(500))
