@@ -25,6 +25,19 @@ type AccountInfo struct {
 	Name     string
 	Provider string
 	ReadOnly bool
+
+	// DownloadDir is the only directory save_attachment writes to.
+	DownloadDir string
+	// AttachmentDir is the only directory outgoing mail attaches files
+	// from ("" = none).
+	AttachmentDir string
+	// InlineAttachmentMax bounds what get_attachment returns inline.
+	InlineAttachmentMax int64
+	// MaxRecipients and MaxMessageBytes bound one outgoing message.
+	MaxRecipients   int
+	MaxMessageBytes int64
+	// SavesSent: the provider files sent mail itself (no Sent APPEND).
+	SavesSent bool
 }
 
 // Tool is one self-describing MCP tool.

@@ -32,6 +32,8 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 		accts = append(accts, ma)
 		deps.Accounts = append(deps.Accounts, tools.AccountInfo{
 			ID: a.ID, Email: a.Email, Name: a.Name, Provider: a.Provider, ReadOnly: a.ReadOnly || cfg.ReadOnly || readOnly,
+			DownloadDir: a.DownloadDir, AttachmentDir: a.AttachmentDir, InlineAttachmentMax: a.InlineAttachmentMax,
+			MaxRecipients: a.MaxRecipients, MaxMessageBytes: a.MaxMessageBytes, SavesSent: a.SavesSent(),
 		})
 	}
 	m := mailconn.NewManager(accts, log)
