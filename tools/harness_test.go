@@ -1,0 +1,219 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mailmcp/mailmcp/auth"
+	"github.com/mailmcp/mailmcp/internal/demo"
+	"github.com/mailmcp/mailmcp/mailconn"
+)
+
+// harness runs the tools behind a real MCP server and talks to it through
+// mcp-go's in-process client, so tests see exactly what an agent sees:
+// argument validation, output-schema validation, results and progress.
+type harness struct {
+	t      *testing.T
+	Demo   *demo.Server // nil unless the harness started the demo service
+	Mail   *mailconn.Manager
+	Deps   *Deps
+	Client *client.Client
+
+	mu       sync.Mutex
+	progress []map[string]any
+}
+
+// harnessOptions tune newHarness.
+type harnessOptions struct {
+	ReadOnly bool
+	// Accounts replace the demo account (then no demo service is started);
+	// Infos must describe them in the same order.
+	Accounts []*mailconn.Account
+	Infos    []AccountInfo
+	// Info adjusts the demo account's description (directories, limits).
+	Info func(*AccountInfo)
+}
+
+// newHarness starts a fresh demo mailbox (unless opt.Accounts is set) and
+// an MCP server with every tool, and connects a client.
+func newHarness(t *testing.T, opt harnessOptions) *harness {
+	t.Helper()
+	h := &harness{t: t}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	accts, infos := opt.Accounts, opt.Infos
+	if accts == nil {
+		srv, err := demo.Start(demo.Options{Logger: log})
+		if err != nil {
+			t.Fatalf("start demo: %v", err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Close(ctx)
+		})
+		h.Demo = srv
+		host, port := splitHostPort(t, srv.IMAPAddr)
+		accts = []*mailconn.Account{{
+			ID: "demo", Email: demo.Email, Provider: "generic",
+			IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: "plain"},
+			Auth: &mailconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf %s " + demo.Password}},
+		}}
+		info := AccountInfo{ID: "demo", Email: demo.Email, Name: demo.Name, Provider: "generic",
+			DownloadDir: t.TempDir(), InlineAttachmentMax: 1 << 20, MaxRecipients: 50, MaxMessageBytes: 25 << 20}
+		if opt.Info != nil {
+			opt.Info(&info)
+		}
+		infos = []AccountInfo{info}
+	}
+	h.Mail = mailconn.NewManager(accts, log)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = h.Mail.Close(ctx)
+	})
+	h.Deps = &Deps{Mail: h.Mail, Accounts: infos, Log: log}
+
+	s := server.NewMCPServer("mailmcp-test", "test",
+		server.WithToolCapabilities(false),
+		server.WithInputSchemaValidation(),
+		server.WithStrictInputSchemaDefault(),
+		server.WithOutputSchemaValidation(),
+	)
+	Register(s, h.Deps, Options{ReadOnly: opt.ReadOnly})
+	c, err := client.NewInProcessClient(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/progress" {
+			h.mu.Lock()
+			h.progress = append(h.progress, n.Params.AdditionalFields)
+			h.mu.Unlock()
+		}
+	})
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "test"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	h.Client = c
+	return h
+}
+
+// Call invokes a tool; a protocol-level error fails the test.
+func (h *harness) Call(name string, args map[string]any) *mcp.CallToolResult {
+	h.t.Helper()
+	return h.CallCtx(context.Background(), name, args, nil)
+}
+
+// CallCtx invokes a tool with a context and an optional progress token.
+func (h *harness) CallCtx(ctx context.Context, name string, args map[string]any, progressToken any) *mcp.CallToolResult {
+	h.t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	if progressToken != nil {
+		req.Params.Meta = &mcp.Meta{ProgressToken: progressToken}
+	}
+	res, err := h.Client.CallTool(ctx, req)
+	if err != nil {
+		h.t.Fatalf("call %s: %v", name, err)
+	}
+	return res
+}
+
+// OK invokes a tool that must succeed and returns its structured content
+// decoded into a generic map.
+func (h *harness) OK(name string, args map[string]any) map[string]any {
+	h.t.Helper()
+	res := h.Call(name, args)
+	if res.IsError {
+		h.t.Fatalf("%s(%v) failed: %s", name, args, resultText(res))
+	}
+	var out map[string]any
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		h.t.Fatalf("%s: structured content is not an object: %s", name, b)
+	}
+	return out
+}
+
+// Decode invokes a tool that must succeed and decodes its structured
+// content into v.
+func (h *harness) Decode(name string, args map[string]any, v any) *mcp.CallToolResult {
+	h.t.Helper()
+	res := h.Call(name, args)
+	if res.IsError {
+		h.t.Fatalf("%s(%v) failed: %s", name, args, resultText(res))
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		h.t.Fatalf("%s: decode %s: %v", name, b, err)
+	}
+	return res
+}
+
+// Fail invokes a tool that must fail with a tool error and returns its text.
+func (h *harness) Fail(name string, args map[string]any) string {
+	h.t.Helper()
+	res := h.Call(name, args)
+	if !res.IsError {
+		h.t.Fatalf("%s(%v) succeeded, want a tool error: %s", name, args, resultText(res))
+	}
+	return resultText(res)
+}
+
+// Progress returns the progress notifications received so far.
+func (h *harness) Progress() []map[string]any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]map[string]any(nil), h.progress...)
+}
+
+// resultText joins a result's text contents.
+func resultText(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+func splitHostPort(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, n
+}
