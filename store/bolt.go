@@ -101,7 +101,7 @@ func (b *boltBucket) Scan(opt ScanOptions, fn func(string, []byte) error) error 
 			k, v = c.Prev()
 		}
 	}
-	for ; k != nil && bytes.HasPrefix(k, prefix); {
+	for k != nil && bytes.HasPrefix(k, prefix) {
 		if v != nil { // nil values are nested buckets, which we never create
 			if err := fn(string(k), bytes.Clone(v)); err != nil {
 				if err == ErrStop {
