@@ -46,6 +46,12 @@ type Options struct {
 	DeviceScript []string
 	// DeviceInterval is the polling interval advertised in seconds (0: omitted).
 	DeviceInterval int
+	// OnIssue, when set, is told every token pair the server issues
+	// (refresh is "" when none is issued), so a test can register access
+	// tokens with the mail servers' introspection endpoint and scan output
+	// for every secret that existed. It runs with the server's lock held:
+	// it must not call back into the Server.
+	OnIssue func(access, refresh string)
 }
 
 // Counters is a snapshot of what the server has handled.
@@ -399,10 +405,14 @@ func (s *Server) issueLocked(w http.ResponseWriter, scope string, withRefresh bo
 		"expires_in":   int(s.opts.AccessTTL.Round(time.Second) / time.Second),
 		"scope":        scope,
 	}
+	rt := ""
 	if withRefresh {
-		rt := s.newSecretLocked("rt")
+		rt = s.newSecretLocked("rt")
 		s.refresh[rt] = scope
 		body["refresh_token"] = rt
+	}
+	if s.opts.OnIssue != nil {
+		s.opts.OnIssue(at, rt)
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -50,9 +50,11 @@ func cmdAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var c common
 	c.register(fs)
 	browser := fs.Bool("browser", false, "Microsoft: use the browser (auth code + PKCE) instead of the device code")
+	device := fs.Bool("device", false, "use the device-code flow (the default for Microsoft; generic providers need oauth.device_url)")
 	noOpen := fs.Bool("no-open", false, "do not try to open a browser; print the URL only")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return usageError{err}
 	}
 	cfg, err := config.Load(config.Options{Path: c.configPath})
 	if err != nil {
@@ -81,12 +83,12 @@ func cmdAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		auth.WriteStatus(stdout, auth.Status(store, in))
 		return nil
 	case "login", "logout":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usageError{fmt.Errorf("want the account id: mailmcp auth %s ACCOUNT", sub)}
 		}
-		a := cfg.Account(fs.Arg(0))
+		a := cfg.Account(pos[0])
 		if a == nil {
-			return fmt.Errorf("no account %q in %s (accounts: %v)", fs.Arg(0), cfg.Path, cfg.AccountIDs())
+			return fmt.Errorf("no account %q in %s (accounts: %v)", pos[0], cfg.Path, cfg.AccountIDs())
 		}
 		if a.Auth != config.AuthOAuth2 {
 			return fmt.Errorf("account %s uses a password, not OAuth: set auth = \"oauth2\" and oauth.client_id to use OAuth", a.ID)
@@ -99,8 +101,16 @@ func cmdAuth(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return auth.Logout(ctx, oc, a.ID, store, stderr)
 		}
 		opts := auth.LoginOptions{NoBrowserOpen: *noOpen, Logger: log}
-		if *browser {
+		switch {
+		case *browser && *device:
+			return usageError{fmt.Errorf("--browser and --device exclude each other")}
+		case *browser:
 			opts.Flow = auth.FlowLoopback
+		case *device:
+			if oc.Provider == auth.ProviderGoogle {
+				return fmt.Errorf("google refuses the device flow for the mail scope: run 'mailmcp auth login %s' without --device (it prints a URL to open anywhere and accepts the pasted redirect)", a.ID)
+			}
+			opts.Flow = auth.FlowDevice
 		}
 		// Human-facing text goes to stderr: stdout may be a pipe to a client.
 		return auth.Login(ctx, oc, a.ID, store, stdin, stderr, opts)

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
 // TestMain lets the test binary act as the mailmcp binary when re-executed
@@ -12,5 +14,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("MAILMCP_TEST_AS_BINARY") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// The real-server tests share one private Dovecot + Postfix stack,
+	// started on first use and torn down here.
+	testrig.Main(m)
 }

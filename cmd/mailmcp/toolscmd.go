@@ -52,16 +52,17 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.register(fs)
 	useDemo := fs.Bool("demo", false, "run against the embedded demo mailbox")
 	textOnly := fs.Bool("text", false, "print only the text content instead of the whole JSON result")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return usageError{err}
 	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
+	if len(pos) < 1 || len(pos) > 2 {
 		return usageError{fmt.Errorf("want TOOL ['{\"json\":\"arguments\"}']")}
 	}
-	name := fs.Arg(0)
+	name := pos[0]
 	var callArgs map[string]any
-	if fs.NArg() == 2 {
-		if err := json.Unmarshal([]byte(fs.Arg(1)), &callArgs); err != nil {
+	if len(pos) == 2 {
+		if err := json.Unmarshal([]byte(pos[1]), &callArgs); err != nil {
 			return usageError{fmt.Errorf("arguments must be a JSON object: %v", err)}
 		}
 	}

@@ -22,6 +22,17 @@ func (s *Stack) IssueToken(u User) string {
 	return tok
 }
 
+// AddToken makes the introspection endpoint accept a token minted
+// elsewhere (e.g. by auth/oauthtest during a real login flow) for u.
+func (s *Stack) AddToken(u User, token string) {
+	if token == "" || strings.ContainsAny(token, " \n") {
+		panic("testrig: AddToken: token must be non-empty without spaces")
+	}
+	if err := appendLine(s.l.LockFile, s.l.TokensFile, token+" "+strings.ToLower(u.Username)); err != nil {
+		panic(fmt.Sprintf("testrig: add token: %v", err))
+	}
+}
+
 // RevokeToken makes the endpoint report token as inactive from now on.
 func (s *Stack) RevokeToken(token string) {
 	if err := appendLine(s.l.LockFile, s.l.TokensFile, "-"+token); err != nil {
