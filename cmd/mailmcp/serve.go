@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,14 +36,14 @@ type serveFlags struct {
 	common
 	httpAddr string
 	readOnly bool
-	insecure bool
+	http     httpFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.common.register(fs)
 	fs.StringVar(&f.httpAddr, "http", "", "serve streamable HTTP (at /mcp, legacy SSE at /sse) on this address, e.g. 127.0.0.1:8025, instead of stdio")
 	fs.BoolVar(&f.readOnly, "read-only", false, "register no tool that changes a mailbox or sends mail")
-	fs.BoolVar(&f.insecure, "insecure", false, "allow --http on a non-loopback address (no authentication yet: only behind a trusted proxy)")
+	f.http.register(fs)
 }
 
 func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -80,7 +80,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slo
 	gate := &callGate{}
 	s := newMCPServer(eng, log, gate)
 	if f.httpAddr != "" {
-		err = serveHTTP(ctx, s, f, log, gate)
+		err = serveHTTP(ctx, s, f, log, gate, eng)
 	} else {
 		err = serveStdio(ctx, s, log, gate, stdin, stdout)
 	}
@@ -107,6 +107,7 @@ func newMCPServer(eng *engine, log *slog.Logger, gate *callGate) *server.MCPServ
 	if gate != nil {
 		opts = append(opts, server.WithToolHandlerMiddleware(gate.middleware))
 	}
+	opts = append(opts, server.WithToolHandlerMiddleware(toolMetrics))
 	s := server.NewMCPServer("mailmcp", version, opts...)
 	tools.Register(s, eng.deps, tools.Options{ReadOnly: eng.readOnly})
 	return s
@@ -171,35 +172,30 @@ func serveStdio(ctx context.Context, s *server.MCPServer, log *slog.Logger, gate
 	return nil
 }
 
-func serveHTTP(ctx context.Context, s *server.MCPServer, f serveFlags, log *slog.Logger, gate *callGate) error {
-	host, _, err := net.SplitHostPort(f.httpAddr)
+func serveHTTP(ctx context.Context, s *server.MCPServer, f serveFlags, log *slog.Logger, gate *callGate, eng *engine) error {
+	h, err := newHTTPFrontend(s, f, eng, log, os.Getenv)
 	if err != nil {
-		return usageError{fmt.Errorf("--http %q: want HOST:PORT, e.g. 127.0.0.1:8025", f.httpAddr)}
+		return err
 	}
-	if !config.IsLoopback(host) && !f.insecure {
-		return usageError{fmt.Errorf("--http %s is not a loopback address: anyone who can reach it could read and send this mail. Listen on 127.0.0.1, or pass --insecure behind an authenticating proxy", f.httpAddr)}
-	}
-	streamable := server.NewStreamableHTTPServer(s,
-		server.WithEndpointPath("/mcp"),
-		server.WithSessionIdleTTL(30*time.Minute),
-		server.WithStreamableHTTPLogger(log.With("component", "http")),
-	)
-	sse := server.NewSSEServer(s, server.WithSSEEndpoint("/sse"), server.WithMessageEndpoint("/message"))
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", streamable)
-	mux.Handle("/sse", sse)
-	mux.Handle("/message", sse)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", f.httpAddr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := h.server()
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	log.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "sse", "http://"+ln.Addr().String()+"/sse", "version", version)
+	scheme := "http"
+	if h.tls {
+		scheme = "https"
+		go func() { done <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { done <- srv.Serve(ln) }()
+	}
+	base := scheme + "://" + ln.Addr().String()
+	log.Info("serving MCP over HTTP", "url", base+"/mcp", "sse", base+"/sse", "metrics", base+"/metrics",
+		"auth", h.tokens.enabled(), "tls", h.tls, "version", version)
 	select {
 	case err := <-done:
+		h.close(context.Background())
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 		log.Info("shutting down", "reason", context.Cause(ctx))
@@ -207,8 +203,7 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, f serveFlags, log *slog
 	gate.drain(drainTimeout, log)
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = sse.Shutdown(sctx)
-	_ = streamable.Shutdown(sctx)
+	h.close(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 	}

@@ -1,0 +1,421 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/demo"
+)
+
+const (
+	testToken  = "tok-0123456789abcdef-first"
+	testToken2 = "tok-fedcba9876543210-second"
+)
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type httpRig struct {
+	url  string
+	logs *syncBuffer
+	srv  *demo.Server
+	eng  *engine
+}
+
+// startHTTP serves the demo mailbox through the real HTTP frontend on a
+// loopback httptest server. env stands in for the process environment.
+func startHTTP(t *testing.T, env map[string]string, mutate func(*serveFlags)) *httpRig {
+	t.Helper()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := demo.Start(demo.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := buildEngine(demoConfig(srv, t.TempDir()), log, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f serveFlags
+	fs := newFlagSetForTest(&f)
+	_ = fs.Parse(nil)
+	f.httpAddr = "127.0.0.1:0"
+	if mutate != nil {
+		mutate(&f)
+	}
+	fe, err := newHTTPFrontend(newMCPServer(eng, log, &callGate{}), f, eng, log, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(fe.handler)
+	t.Cleanup(func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		fe.close(ctx)
+		_ = eng.mail.Close(ctx)
+		_ = srv.Close(ctx)
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &httpRig{url: ts.URL, logs: logs, srv: srv, eng: eng}
+}
+
+func tokenFile(t *testing.T, tokens ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(p, []byte("# mailmcp tokens\n\n"+strings.Join(tokens, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func get(t *testing.T, url string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func mcpClient(t *testing.T, url, token string) (*client.Client, error) {
+	t.Helper()
+	var opts []transport.StreamableHTTPCOption
+	if token != "" {
+		opts = append(opts, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+	}
+	c, err := client.NewStreamableHttpClient(url+"/mcp", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = "2025-06-18"
+	req.Params.ClientInfo = mcp.Implementation{Name: "httptest", Version: "1"}
+	_, err = c.Initialize(ctx, req)
+	return c, err
+}
+
+func TestHTTPBearerAuth(t *testing.T) {
+	rig := startHTTP(t, map[string]string{envHTTPTokenFile: tokenFile(t, testToken, testToken2)}, nil)
+	for _, path := range []string{"/mcp", "/sse", "/message", "/metrics"} {
+		resp, _ := get(t, rig.url+path, nil)
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="mailmcp"` {
+			t.Errorf("%s without token: %d %q", path, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		resp, _ = get(t, rig.url+path, map[string]string{"Authorization": "Bearer " + testToken + "x"})
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("%s with a wrong token: %d %q", path, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if resp, _ := get(t, rig.url+"/healthz", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz must not need a token: %d", resp.StatusCode)
+	}
+	if resp, body := get(t, rig.url+"/metrics", map[string]string{"Authorization": "bearer " + testToken2}); resp.StatusCode != http.StatusOK || !strings.Contains(body, "mailmcp_") {
+		t.Errorf("/metrics with the second token: %d", resp.StatusCode)
+	}
+	if _, err := mcpClient(t, rig.url, ""); err == nil {
+		t.Error("an MCP client without the token must not initialize")
+	}
+	c, err := mcpClient(t, rig.url, testToken)
+	if err != nil {
+		t.Fatalf("initialize with the token: %v", err)
+	}
+	exercise(t, c)
+	for _, tok := range []string{testToken, testToken2, "Bearer"} {
+		if strings.Contains(rig.logs.String(), tok) && tok != "Bearer" {
+			t.Errorf("the server log contains a token")
+		}
+	}
+	if !strings.Contains(rig.logs.String(), "unauthorized request") || !strings.Contains(rig.logs.String(), "http request") {
+		t.Errorf("refusals and requests should be logged:\n%s", rig.logs.String())
+	}
+}
+
+func TestTokenSetCompare(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	ts, err := loadTokens("", func(k string) string { return map[string]string{envHTTPToken: testToken}[k] }, log)
+	if err != nil || !ts.enabled() {
+		t.Fatalf("env token: %v", err)
+	}
+	for h, want := range map[string]bool{
+		"Bearer " + testToken:                  true,
+		"BEARER " + testToken:                  true,
+		"Bearer  " + testToken + " ":           true,
+		"Bearer " + testToken[:20]:             false,
+		"Bearer " + testToken + "0":            false,
+		"Bearer " + strings.ToUpper(testToken): false,
+		"Basic " + testToken:                   false,
+		testToken:                              false,
+		"Bearer ":                              false,
+		"":                                     false,
+	} {
+		if got := ts.valid(h); got != want {
+			t.Errorf("valid(%q) = %v, want %v", h, got, want)
+		}
+	}
+	if _, err := loadTokens("", func(k string) string { return map[string]string{envHTTPToken: "short"}[k] }, log); err == nil {
+		t.Error("a short token must be refused")
+	}
+	if _, err := loadTokens(tokenFile(t), func(string) string { return "" }, log); err == nil {
+		t.Error("an empty token file must be refused")
+	}
+	none, err := loadTokens("", func(string) string { return "" }, log)
+	if err != nil || none.enabled() {
+		t.Errorf("no token configured: %v %v", err, none.enabled())
+	}
+}
+
+// BenchmarkTokenCompare shows the comparison costs the same whether a wrong
+// token differs in its first or its last byte.
+func BenchmarkTokenCompare(b *testing.B) {
+	ts, _ := loadTokens("", func(k string) string { return map[string]string{envHTTPToken: testToken}[k] }, slog.New(slog.DiscardHandler))
+	early := "Bearer X" + testToken[1:]
+	late := "Bearer " + testToken[:len(testToken)-1] + "X"
+	b.Run("early-mismatch", func(b *testing.B) {
+		for b.Loop() {
+			ts.valid(early)
+		}
+	})
+	b.Run("late-mismatch", func(b *testing.B) {
+		for b.Loop() {
+			ts.valid(late)
+		}
+	})
+}
+
+func TestHTTPOriginValidation(t *testing.T) {
+	rig := startHTTP(t, nil, func(f *serveFlags) { f.http.allowOrigin = stringList{"https://app.example.com"} })
+	cases := []struct {
+		origin, host string
+		want         int
+	}{
+		{"https://evil.example", "", http.StatusForbidden},
+		{"null", "", http.StatusForbidden},
+		{"http://localhost:5173", "", http.StatusOK},
+		{"http://127.0.0.1:8080", "", http.StatusOK},
+		{"https://app.example.com", "", http.StatusOK},
+		{"", "rebound.evil.example", http.StatusForbidden},
+		{"", "", http.StatusOK},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodGet, rig.url+"/metrics", nil)
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		if c.host != "" {
+			req.Host = c.host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("origin %q host %q: %d, want %d", c.origin, c.host, resp.StatusCode, c.want)
+		}
+	}
+	// A cross-site POST to /mcp never reaches the MCP server.
+	req, _ := http.NewRequest(http.MethodPost, rig.url+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`))
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site initialize: %d", resp.StatusCode)
+	}
+}
+
+func TestHTTPHealthReadyMetrics(t *testing.T) {
+	rig := startHTTP(t, map[string]string{envHTTPToken: testToken}, nil)
+	auth := map[string]string{"Authorization": "Bearer " + testToken}
+	if resp, body := get(t, rig.url+"/healthz", nil); resp.StatusCode != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", resp.StatusCode, body)
+	}
+	resp, body := get(t, rig.url+"/readyz", nil)
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"ready":true}` {
+		t.Errorf("/readyz on a healthy demo: %d %s", resp.StatusCode, body)
+	}
+	c, err := mcpClient(t, rig.url, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, c)
+	req := mcp.CallToolRequest{}
+	req.Params.Name, req.Params.Arguments = "fetch_message", map[string]any{"id": "m1.nonsense"}
+	if _, err := c.CallTool(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, rig.url+"/metrics", auth)
+	for _, want := range []string{
+		`mailmcp_tool_calls_total{outcome="ok",tool="search"}`,
+		`mailmcp_tool_calls_total{outcome="tool_error",tool="fetch_message"} 1`,
+		`mailmcp_tool_call_duration_seconds_bucket{tool="search",le="+Inf"}`,
+		`mailmcp_imap_connections{account="demo",state="open"}`,
+		`mailmcp_imap_dials_total{account="demo"}`,
+		`mailmcp_http_requests_total{code="200",route="/readyz"} 1`,
+		`mailmcp_mcp_sessions`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestReadyzNamesWhatIsWrong(t *testing.T) {
+	rig := startHTTP(t, nil, nil)
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rig.srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rd := newReadiness(rig.eng.mail, filepath.Join(blocker, "state"), slog.New(slog.DiscardHandler))
+	rd.timeout = 3 * time.Second
+	ts := httptest.NewServer(rd.handler(&tokenSet{}))
+	defer ts.Close()
+	resp, body := get(t, ts.URL, nil)
+	var got struct {
+		Ready    bool              `json:"ready"`
+		Problems map[string]string `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != http.StatusServiceUnavailable || got.Ready {
+		t.Fatalf("want 503 not ready: %d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(got.Problems["account:demo"], "IMAP") || !strings.Contains(got.Problems["state_dir"], "state") {
+		t.Errorf("problems should name the account and the state directory: %v", got.Problems)
+	}
+	// Without the token, a server that has one hides the details.
+	tokens, err := loadTokens("", func(k string) string { return map[string]string{envHTTPToken: testToken}[k] }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(rd.handler(tokens))
+	defer ts2.Close()
+	_, body = get(t, ts2.URL, nil)
+	if strings.Contains(body, "IMAP") || !strings.Contains(body, "account:demo") {
+		t.Errorf("anonymous /readyz should name failing checks only: %s", body)
+	}
+}
+
+func TestHTTPLimits(t *testing.T) {
+	rig := startHTTP(t, nil, func(f *serveFlags) { f.http.maxSessions = 1; f.http.maxBody = 2048 })
+	first, err := mcpClient(t, rig.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mcpClient(t, rig.url, ""); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("a second session beyond --max-sessions 1 must be refused with 503: %v", err)
+	}
+	first.Close() // DELETE ends the session
+	if _, err := mcpClient(t, rig.url, ""); err != nil {
+		t.Errorf("a session must be possible again after the first closed: %v", err)
+	}
+	big := `{"jsonrpc":"2.0","id":1,"method":"ping","pad":"` + strings.Repeat("x", 4096) + `"}`
+	resp, err := http.Post(rig.url+"/mcp", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d", resp.StatusCode)
+	}
+}
+
+func TestSessionIdleExpiry(t *testing.T) {
+	tbl := newSessionTable(2)
+	id := tbl.Generate()
+	if _, err := tbl.Validate(id); err != nil {
+		t.Fatal(err)
+	}
+	tbl.Generate()
+	if !tbl.full() {
+		t.Error("two of two sessions: full")
+	}
+	tbl.Terminate(id) // what mcp-go's idle sweeper calls
+	if _, err := tbl.Validate(id); err == nil {
+		t.Error("an expired session id must be unknown (404: re-initialize)")
+	}
+	if tbl.full() || tbl.count() != 1 {
+		t.Errorf("count after expiry: %d", tbl.count())
+	}
+}
+
+func TestCheckExposure(t *testing.T) {
+	cases := []struct {
+		addr        string
+		h           httpFlags
+		auth, tls   bool
+		wantRefused bool
+	}{
+		{"127.0.0.1:8025", httpFlags{}, false, false, false},
+		{"[::1]:8025", httpFlags{}, false, false, false},
+		{"localhost:8025", httpFlags{}, false, false, false},
+		{"0.0.0.0:8080", httpFlags{}, false, false, true},
+		{"0.0.0.0:8080", httpFlags{}, true, false, true},
+		{"0.0.0.0:8080", httpFlags{}, false, true, true},
+		{"0.0.0.0:8080", httpFlags{}, true, true, false},
+		{"0.0.0.0:8080", httpFlags{behindProxy: true}, true, false, false},
+		{"0.0.0.0:8080", httpFlags{behindProxy: true}, false, false, true},
+		{"0.0.0.0:8080", httpFlags{insecure: true}, false, false, false},
+		{"nonsense", httpFlags{}, false, false, true},
+	}
+	for _, c := range cases {
+		err := checkExposure(c.addr, c.h, c.auth, c.tls)
+		if (err != nil) != c.wantRefused {
+			t.Errorf("%s %+v auth=%v tls=%v: %v", c.addr, c.h, c.auth, c.tls, err)
+		}
+	}
+}
+
+func newFlagSetForTest(f *serveFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f.register(fs)
+	return fs
+}
