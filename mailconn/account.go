@@ -39,6 +39,8 @@ type Account struct {
 	Email    string
 	Provider string
 	IMAP     Endpoint
+	// SMTP is the submission server (see Submit).
+	SMTP Endpoint
 	// TLS is the client TLS configuration (RootCAs with any extra CA).
 	TLS *tls.Config
 	// Auth logs connections in.

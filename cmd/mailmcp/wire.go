@@ -49,6 +49,7 @@ func engineAccount(cfg *config.Config, a *config.Account) (*mailconn.Account, er
 	ma := &mailconn.Account{
 		ID: a.ID, Email: a.Email, Provider: a.Provider, TLS: tlsCfg,
 		IMAP:     mailconn.Endpoint{Host: a.IMAP.Host, Port: a.IMAP.Port, TLS: a.IMAP.TLS},
+		SMTP:     mailconn.Endpoint{Host: a.SMTP.Host, Port: a.SMTP.Port, TLS: a.SMTP.TLS},
 		MaxConns: a.MaxConnections, ReadOnly: a.ReadOnly || cfg.ReadOnly,
 	}
 	switch a.Auth {
