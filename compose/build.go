@@ -314,3 +314,4 @@ func mergeHeader(hs ...message.Header) message.Header {
 }
 
 var _ io.Writer = (*capBuffer)(nil)
+
