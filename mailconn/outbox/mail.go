@@ -1,0 +1,118 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/mailconn"
+)
+
+// MailTransport is the Transport over mailmcp's engine: SMTP submission
+// with mailconn.Submit and IMAP through the account pools.
+type MailTransport struct {
+	Mail *mailconn.Manager
+	// ProviderSavesSent reports whether an account's provider files sent
+	// mail itself (config SavesSent).
+	ProviderSavesSent func(account string) bool
+}
+
+var _ Transport = (*MailTransport)(nil)
+
+// Submit implements Transport. mailconn.Submit offers no hook between the
+// message data and the final dot, so commit is called before the
+// submission starts: an attempt interrupted by a crash is then treated as
+// in doubt even when it died before DATA (never duplicated, but left to the
+// user). Errors the engine reports in-process keep their exact meaning:
+// mailconn.ErrOutcomeUnknown (no reply to the final dot) is NoReply, every
+// other network failure happened before the dot and is retried.
+func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope, raw []byte, commit func() error) (*Submission, error) {
+	p, err := t.Mail.Pool(account)
+	if err != nil {
+		return nil, err
+	}
+	if err := commit(); err != nil {
+		return nil, fmt.Errorf("outbox: journal the attempt: %w", err)
+	}
+	res, err := mailconn.Submit(ctx, p.Account(), mailconn.SMTPEnvelope{From: env.From, To: env.To, EnvID: env.EnvID, SMTPUTF8: env.SMTPUTF8}, raw)
+	if res == nil {
+		return nil, err
+	}
+	sub := &Submission{Accepted: res.Accepted, Response: res.Response}
+	for _, r := range res.Refused {
+		sub.Refused = append(sub.Refused, Refusal{Address: r.Address, Code: r.Code, Enhanced: r.Enhanced, Message: r.Message, Permanent: r.Permanent})
+	}
+	// Every recipient refused comes with an error too; the per-recipient
+	// outcomes say all there is.
+	return sub, nil
+}
+
+// Classify implements Transport.
+func (t *MailTransport) Classify(err error) Failure {
+	switch {
+	case errors.Is(err, mailconn.ErrOutcomeUnknown):
+		return NoReply
+	case mailconn.Permanent(err):
+		return Permanent
+	}
+	return Transient
+}
+
+// SavesSent implements Transport.
+func (t *MailTransport) SavesSent(account string) bool {
+	return t.ProviderSavesSent != nil && t.ProviderSavesSent(account)
+}
+
+// SaveSent implements Transport: APPEND to the Sent folder unless a message
+// with this Message-ID is already there (a retry after a lost reply).
+func (t *MailTransport) SaveSent(ctx context.Context, account, messageID string, raw []byte) error {
+	p, err := t.Mail.Pool(account)
+	if err != nil {
+		return err
+	}
+	folder, err := p.FolderForRole(ctx, mailconn.RoleSent)
+	if err != nil {
+		return err
+	}
+	if messageID != "" {
+		page, err := p.Search(ctx, folder, mailconn.Criteria{Header: [][2]string{{"Message-ID", messageID}}}, 1, "")
+		if err != nil {
+			return err
+		}
+		if len(page.Messages) > 0 {
+			return nil
+		}
+	}
+	_, err = p.Append(ctx, folder, []imap.Flag{imap.FlagSeen}, time.Now(), raw)
+	return err
+}
+
+// FollowUp implements Transport.
+func (t *MailTransport) FollowUp(ctx context.Context, account string, f FollowUp) error {
+	p, err := t.Mail.Pool(account)
+	if err != nil {
+		return err
+	}
+	ref, err := mailconn.ParseID(f.Ref)
+	if err != nil {
+		return err
+	}
+	switch f.Kind {
+	case FollowAnswered:
+		res, err := p.Flag(ctx, []mailconn.MessageRef{ref}, []string{"answered"}, nil, mailconn.BulkOptions{})
+		if err != nil {
+			return err
+		}
+		if res.Failed > 0 || res.Unknown > 0 {
+			return fmt.Errorf("flag answered: %s", res.Results[0].Error)
+		}
+		return nil
+	case FollowDeleteDraft:
+		_, err := p.ExpungeUID(ctx, ref)
+		return err
+	}
+	return fmt.Errorf("outbox: unknown follow-up %q", f.Kind)
+}
