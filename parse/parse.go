@@ -159,28 +159,7 @@ var errDone = errors.New("parse: part found")
 // media type (RFC 2046 §5.1.5: message/rfc822 inside multipart/digest).
 func (w *walker) entity(h *headerBlock, body io.Reader, id string, depth int, defType string, nest int) (*node, error) {
 	w.parts++
-	n := &node{id: id}
-	ctRaw := h.get("Content-Type")
-	n.mediaType, n.params = parseMediaType(ctRaw)
-	if n.mediaType == "" || !strings.Contains(n.mediaType, "/") {
-		if ctRaw != "" && n.mediaType != "" {
-			w.probs.add(id, "header", "invalid Content-Type "+strconvQuote(ctRaw))
-		}
-		n.mediaType, n.params = defType, map[string]string{}
-		if defType == "text/plain" && ctRaw != "" {
-			if cs, ok := paramsFrom(ctRaw)["charset"]; ok {
-				n.params["charset"] = cs
-			}
-		}
-	}
-	disp, dparams := parseMediaType(h.get("Content-Disposition"))
-	n.disposition = disp
-	name := dparams["filename"]
-	if name == "" {
-		name = n.params["name"]
-	}
-	n.filename = SanitizeFilename(decodeWords(name))
-	n.contentID = strings.Trim(strings.TrimSpace(SanitizeText(h.get("Content-ID"))), "<>")
+	n := w.describe(h, id, defType)
 
 	if w.target != nil {
 		return n, w.extractWalk(h, n, body, depth, nest)
@@ -225,24 +204,61 @@ func (w *walker) entity(h *headerBlock, body io.Reader, id string, depth int, de
 	}
 	cr := &countReader{r: dec}
 	if keepsText(n) {
-		limit := w.opt.MaxTextBytes
-		b, err := io.ReadAll(io.LimitReader(cr, limit))
-		if err != nil {
+		if err := w.readText(n, cr); err != nil {
 			return nil, err
 		}
-		if _, err := io.Copy(io.Discard, cr); err != nil {
-			return nil, err
-		}
-		if cr.n > limit {
-			w.probs.add(id, "truncated", fmt.Sprintf("text part of %d bytes cut to %d", cr.n, limit))
-		}
-		n.text, n.hasText = w.decodeText(n, b), true
 	} else if _, err := io.Copy(io.Discard, cr); err != nil {
 		return nil, err
 	}
 	n.size = cr.n
 	w.reportDecode(id, cte, st)
 	return n, nil
+}
+
+// describe reads what a part's header says about it: media type (defType
+// when absent or invalid), disposition, file name and content id.
+func (w *walker) describe(h *headerBlock, id, defType string) *node {
+	n := &node{id: id}
+	ctRaw := h.get("Content-Type")
+	n.mediaType, n.params = parseMediaType(ctRaw)
+	if n.mediaType == "" || !strings.Contains(n.mediaType, "/") {
+		if ctRaw != "" && n.mediaType != "" {
+			w.probs.add(id, "header", "invalid Content-Type "+strconvQuote(ctRaw))
+		}
+		n.mediaType, n.params = defType, map[string]string{}
+		if defType == "text/plain" && ctRaw != "" {
+			if cs, ok := paramsFrom(ctRaw)["charset"]; ok {
+				n.params["charset"] = cs
+			}
+		}
+	}
+	disp, dparams := parseMediaType(h.get("Content-Disposition"))
+	n.disposition = disp
+	name := dparams["filename"]
+	if name == "" {
+		name = n.params["name"]
+	}
+	n.filename = SanitizeFilename(decodeWords(name))
+	n.contentID = strings.Trim(strings.TrimSpace(SanitizeText(h.get("Content-ID"))), "<>")
+	return n
+}
+
+// readText keeps the decoded text of n, at most MaxTextBytes of it; the
+// rest is counted and reported.
+func (w *walker) readText(n *node, cr *countReader) error {
+	limit := w.opt.MaxTextBytes
+	b, err := io.ReadAll(io.LimitReader(cr, limit))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return err
+	}
+	if cr.n > limit {
+		w.probs.add(n.id, "truncated", fmt.Sprintf("text part of %d bytes cut to %d", cr.n, limit))
+	}
+	n.text, n.hasText = w.decodeText(n, b), true
+	return nil
 }
 
 func (w *walker) reportDecode(id, cte string, st *decodeStats) {
