@@ -19,9 +19,9 @@ type countingProxy struct {
 	// rewriting turns rewrite on and off.
 	rewriting atomic.Bool
 	fromSrv   atomic.Int64
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	conns   []net.Conn
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	conns     []net.Conn
 }
 
 func newCountingProxy(t *testing.T, backend string, rewrite func([]byte) []byte) *countingProxy {
