@@ -119,4 +119,4 @@ func imapError(op string, ie *imap.Error) error {
 	return e
 }
 
-var missingMailbox = regexp.MustCompile(`(?i)(mailbox|folder)( does not|doesn't| not) exist|no such (mailbox|folder)|unknown (mailbox|folder)|mailbox not found`)
+var missingMailbox = regexp.MustCompile(`(?i)(mailbox|folder)( does not| doesn't| not) exist|no such (mailbox|folder)|unknown (mailbox|folder)|mailbox not found`)
