@@ -229,7 +229,9 @@ func capServer(t *testing.T, caps imap.CapSet, n int) *mailconn.Pool {
 	mem := imapmemserver.New()
 	mem.AddUser(u)
 	srv := imapserver.New(&imapserver.Options{
-		NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
 		Caps:         caps,
 		InsecureAuth: true,
 	})
