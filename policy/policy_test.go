@@ -99,7 +99,7 @@ func TestDecideModes(t *testing.T) {
 
 func TestScanText(t *testing.T) {
 	hits := map[string]string{
-		"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn...":                     "private key",
+		"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn...":                    "private key",
 		"token ghp_" + strings.Repeat("a1B2", 9):                            "GitHub token",
 		"xoxb-1234567890-abcdefghij":                                        "Slack token",
 		"sk_live_" + strings.Repeat("x", 24):                                "Stripe secret key",
@@ -107,7 +107,7 @@ func TestScanText(t *testing.T) {
 		"sk-ant-" + strings.Repeat("k", 40):                                 "OpenAI or Anthropic API key",
 		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop": "JSON web token",
 		"db password: hunter2hunter2":                                       "password assignment",
-		"Your verification code is 482913. It expires in 10 minutes.":      "one-time code",
+		"Your verification code is 482913. It expires in 10 minutes.":       "one-time code",
 		"Fwd: Microsoft account security code\n\nSecurity code: 8812":       "one-time code",
 	}
 	for text, kind := range hits {

@@ -14,11 +14,11 @@ type Trust struct {
 	// account's own provider (the topmost one, or one whose authserv-id
 	// matches the provider); headers further down may be forged by the
 	// sender and are ignored.
-	SPF         string `json:"spf,omitempty"`
-	DKIM        string `json:"dkim,omitempty"`
-	DMARC       string `json:"dmarc,omitempty"`
-	VerifiedBy  string `json:"verified_by,omitempty"`
-	Unverified  bool   `json:"unverified,omitempty"`
+	SPF        string `json:"spf,omitempty"`
+	DKIM       string `json:"dkim,omitempty"`
+	DMARC      string `json:"dmarc,omitempty"`
+	VerifiedBy string `json:"verified_by,omitempty"`
+	Unverified bool   `json:"unverified,omitempty"`
 	// DisplayNameMismatch: the display name shows an address other than
 	// the sender's ("support@bank.com" <x@evil.example>).
 	DisplayNameMismatch bool `json:"display_name_mismatch,omitempty"`
