@@ -13,6 +13,7 @@ import (
 // Conn is one authenticated IMAP connection, used by one caller at a time.
 type Conn struct {
 	c        *imapclient.Client
+	raw      *rawConn // extension commands (nil on STARTTLS connections)
 	caps     imap.CapSet
 	created  time.Time
 	lastUsed time.Time

@@ -51,7 +51,8 @@ func dial(ctx context.Context, a *Account) (*Conn, error) {
 			return nil, &Error{Kind: KindUnavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
 		}
 		opts.TLSConfig = tlsCfg
-		c = imapclient.New(tc, opts)
+		conn.raw = newRawConn(tc)
+		c = imapclient.New(conn.raw, opts)
 	case TLSStartTLS:
 		opts.TLSConfig = tlsCfg
 		c, err = imapclient.NewStartTLS(raw, opts)
@@ -60,7 +61,8 @@ func dial(ctx context.Context, a *Account) (*Conn, error) {
 			return nil, &Error{Kind: KindUnavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
 		}
 	case TLSPlain:
-		c = imapclient.New(raw, opts)
+		conn.raw = newRawConn(raw)
+		c = imapclient.New(conn.raw, opts)
 	default:
 		raw.Close()
 		return nil, fmt.Errorf("mailconn: unknown TLS mode %q", a.IMAP.TLS)
@@ -83,6 +85,9 @@ func dial(ctx context.Context, a *Account) (*Conn, error) {
 		return nil, conn.fail(ctx, "capability", err)
 	}
 	conn.caps = caps
+	if conn.raw != nil && !caps.Has(CapGmail) {
+		conn.raw.setBypass() // no extension needs the raw path
+	}
 	return conn, nil
 }
 

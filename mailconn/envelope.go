@@ -30,6 +30,10 @@ type Envelope struct {
 	Size           int64     `json:"size"`
 	HasAttachments bool      `json:"has_attachments"`
 	MessageID      string    `json:"message_id,omitempty"`
+	// Gmail (X-GM-EXT-1) only: conversation id, message id and labels.
+	ThreadID   string   `json:"thread_id,omitempty"`
+	GmailMsgID string   `json:"gmail_msgid,omitempty"`
+	Labels     []string `json:"labels,omitempty"`
 }
 
 // envelopeFetch is what every listing asks for: no body bytes.
