@@ -148,5 +148,3 @@ func TestGmailQueryRefusedElsewhere(t *testing.T) {
 		}
 	})
 }
-
-
