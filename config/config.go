@@ -32,6 +32,8 @@ type Config struct {
 	LogLevel string `toml:"log_level"`
 	// Accounts lists the mail accounts, in the order given.
 	Accounts []Account `toml:"accounts"`
+	// Webhooks receive new-mail events (see webhooks.go).
+	Webhooks []Webhook `toml:"webhooks"`
 }
 
 // Server is one network endpoint (IMAP or SMTP).
@@ -82,6 +84,27 @@ type Account struct {
 	// MaxMessageBytes bounds the size of one outgoing message.
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
 
+	// SendPolicy is disabled, drafts_only, confirm (default), allowlist or
+	// autonomous: how much sending autonomy the agent has.
+	SendPolicy string `toml:"send_policy"`
+	// SendAllowlist holds addresses and domains that allowlist mode sends
+	// to without confirmation.
+	SendAllowlist []string `toml:"send_allowlist"`
+	// AllowKnownCorrespondents admits, in allowlist mode, addresses the
+	// account has sent mail to before.
+	AllowKnownCorrespondents bool `toml:"allow_known_correspondents"`
+	// Caps on sending; 0 means no limit (set explicitly).
+	MaxSendsPerHour        *int `toml:"max_sends_per_hour"`
+	MaxSendsPerDay         *int `toml:"max_sends_per_day"`
+	MaxNewRecipientsPerDay *int `toml:"max_new_recipients_per_day"`
+
+	// Watch runs an IDLE watcher on WatchFolders (default INBOX) whenever
+	// mailmcp runs as a daemon (serve --http) or with --watch.
+	Watch        bool     `toml:"watch"`
+	WatchFolders []string `toml:"watch_folders"`
+	// PollInterval is how often servers without IDLE are polled.
+	PollInterval Duration `toml:"poll_interval"`
+
 	IMAP Server `toml:"imap"`
 	SMTP Server `toml:"smtp"`
 
@@ -123,7 +146,22 @@ const (
 	DefaultInlineAttachmentMax = 1 << 20
 	DefaultMaxRecipients       = 50
 	DefaultMaxMessageBytes     = 25 << 20
+	DefaultSendsPerHour        = 20
+	DefaultSendsPerDay         = 100
+	DefaultNewRecipientsPerDay = 20
 )
+
+// SendCaps returns the sending caps with defaults applied (0 = no limit).
+func (a *Account) SendCaps() (perHour, perDay, newPerDay int) {
+	get := func(p *int, def int) int {
+		if p == nil {
+			return def
+		}
+		return *p
+	}
+	return get(a.MaxSendsPerHour, DefaultSendsPerHour), get(a.MaxSendsPerDay, DefaultSendsPerDay),
+		get(a.MaxNewRecipientsPerDay, DefaultNewRecipientsPerDay)
+}
 
 // Timeouts used across the program; not configurable yet, kept in one place.
 const (

@@ -103,6 +103,9 @@ func Load(opt Options) (*Config, error) {
 		cfg.Accounts[i].applyDefaults()
 		cfg.Accounts[i].applyStateDefaults(cfg.StateDir)
 	}
+	for i := range cfg.Webhooks {
+		cfg.Webhooks[i].applyDefaults(i)
+	}
 	fileAccounts := len(cfg.Accounts)
 	if envAcct != nil {
 		fileAccounts--
@@ -180,6 +183,7 @@ func fromEnv(env func(string) (string, bool)) (*Account, []Problem) {
 		PasswordFile:    get("MAILMCP_PASSWORD_FILE"),
 		PasswordCommand: get("MAILMCP_PASSWORD_COMMAND"),
 		CAFile:          get("MAILMCP_CA_FILE"),
+		SendPolicy:      get("MAILMCP_SEND_POLICY"),
 		IMAP:            Server{Host: get("MAILMCP_IMAP_HOST"), Port: port("MAILMCP_IMAP_PORT"), TLS: get("MAILMCP_IMAP_TLS")},
 		SMTP:            Server{Host: get("MAILMCP_SMTP_HOST"), Port: port("MAILMCP_SMTP_PORT"), TLS: get("MAILMCP_SMTP_TLS")},
 	}

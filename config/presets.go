@@ -92,6 +92,9 @@ func (a *Account) applyDefaults() {
 	if a.MaxMessageBytes == 0 {
 		a.MaxMessageBytes = DefaultMaxMessageBytes
 	}
+	if a.SendPolicy == "" {
+		a.SendPolicy = "confirm"
+	}
 }
 
 // applyStateDefaults fills what depends on the state directory.

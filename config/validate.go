@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/mailmcp/mailmcp/policy"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
@@ -35,11 +37,13 @@ func validate(cfg *Config, path string, loc *locator, fileAccounts int) []Proble
 			}
 		}
 		validateAccount(a, key, addA)
+		validateWatch(a, key, addA)
 		if j, dup := seen[a.ID]; dup {
 			addA(key("id"), "account id %q is already used by account %d; ids must be unique", a.ID, j)
 		}
 		seen[a.ID] = i
 	}
+	validateWebhooks(cfg, add)
 	return probs
 }
 
@@ -112,6 +116,22 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 	}
 	if a.MaxMessageBytes < 1024 || a.MaxMessageBytes > 150<<20 {
 		add(key("max_message_bytes"), "%d is out of range: use 1024 to 157286400 bytes", a.MaxMessageBytes)
+	}
+	if m, err := policy.ParseMode(a.SendPolicy); err != nil {
+		add(key("send_policy"), "%v", err)
+	} else if m == policy.Allowlist && len(a.SendAllowlist) == 0 && !a.AllowKnownCorrespondents {
+		add(key("send_allowlist"), "send_policy = \"allowlist\" needs send_allowlist entries (addresses, domains, *.domains) or allow_known_correspondents = true")
+	}
+	if _, err := policy.NewAllowList(a.SendAllowlist); err != nil {
+		add(key("send_allowlist"), "%v", err)
+	}
+	for _, c := range []struct {
+		name string
+		v    *int
+	}{{"max_sends_per_hour", a.MaxSendsPerHour}, {"max_sends_per_day", a.MaxSendsPerDay}, {"max_new_recipients_per_day", a.MaxNewRecipientsPerDay}} {
+		if c.v != nil && (*c.v < 0 || *c.v > 100000) {
+			add(key(c.name), "%d is out of range: use 0 (no limit) to 100000", *c.v)
+		}
 	}
 	for _, d := range []struct{ name, path string }{{"download_dir", a.DownloadDir}, {"attachment_dir", a.AttachmentDir}} {
 		if d.path != "" && !filepath.IsAbs(d.path) {
