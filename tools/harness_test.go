@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +43,8 @@ type harnessOptions struct {
 	Infos    []AccountInfo
 	// Info adjusts the demo account's description (directories, limits).
 	Info func(*AccountInfo)
+	// Deps adjusts the dependencies before the tools are registered.
+	Deps func(*Deps)
 }
 
 // newHarness starts a fresh demo mailbox (unless opt.Accounts is set) and
@@ -84,6 +85,9 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 		_ = h.Mail.Close(ctx)
 	})
 	h.Deps = &Deps{Mail: h.Mail, Accounts: infos, Log: log}
+	if opt.Deps != nil {
+		opt.Deps(h.Deps)
+	}
 
 	s := server.NewMCPServer("mailmcp-test", "test",
 		server.WithToolCapabilities(false),
@@ -192,17 +196,6 @@ func (h *harness) Progress() []map[string]any {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]map[string]any(nil), h.progress...)
-}
-
-// resultText joins a result's text contents.
-func resultText(res *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			parts = append(parts, tc.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
 }
 
 func splitHostPort(t *testing.T, addr string) (string, int) {

@@ -8,7 +8,9 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mailmcp/mailmcp/audit"
 	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/mailconn/outbox"
 )
 
 // Deps are what handlers use; cmd/mailmcp builds them from the config.
@@ -16,6 +18,10 @@ type Deps struct {
 	Mail     *mailconn.Manager
 	Accounts []AccountInfo
 	Log      *slog.Logger
+	// Outbox journals and submits outgoing mail (nil: sending unavailable).
+	Outbox *outbox.Outbox
+	// Audit records every call of a write tool (nil: no audit log).
+	Audit *audit.Log
 }
 
 // AccountInfo is the static description of an account.
@@ -135,6 +141,7 @@ func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
 			}
 		}()
 		a := newArgs(req)
+		defer func() { auditCall(d, t, a, res) }()
 		res = t.Handle(ctx, d, a)
 		return res, nil
 	}
