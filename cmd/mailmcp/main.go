@@ -9,6 +9,9 @@
 //	mailmcp call [--demo] TOOL [JSON] run one tool and print the result
 //	mailmcp config check              validate the configuration
 //	mailmcp auth login|status|logout  OAuth 2.0 for Gmail and Microsoft 365
+//	mailmcp accounts add              interactive wizard: add a mail account
+//	mailmcp doctor                    check config, credentials, servers, TLS
+//	mailmcp setup openclaw|claude-desktop|service  connect clients, install the daemon
 //	mailmcp version                   print version and commit
 //
 // stdout belongs to the MCP protocol in stdio mode: logs go to stderr or
@@ -42,6 +45,11 @@ Usage:
   mailmcp call [--demo] TOOL ['{"json":"args"}'] run one tool and print its result
   mailmcp config check                        validate the configuration, print every problem
   mailmcp auth login|status|logout [ACCOUNT]  OAuth 2.0 login for Gmail and Microsoft 365
+  mailmcp accounts add                        wizard: add a mail account, test it, write the config
+  mailmcp doctor [--account ID]               check config, credentials, IMAP/SMTP, TLS, state dir
+  mailmcp setup openclaw [--url URL]          add mailmcp to ~/.openclaw/openclaw.json, write the skill
+  mailmcp setup claude-desktop [--print]      add mailmcp to Claude Desktop (--print: Code, VS Code, Cursor)
+  mailmcp setup service                       systemd user unit / launchd agent for serve --http
   mailmcp version                             print version and commit
 
 Common flags: --config FILE (or MAILMCP_CONFIG), --log-file FILE, --log-level LEVEL.
@@ -74,6 +82,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdConfig(rest, stdout, stderr)
 	case "auth":
 		err = cmdAuth(ctx, rest, stdin, stdout, stderr)
+	case "accounts":
+		err = cmdAccounts(ctx, rest, stdin, stdout, stderr)
+	case "doctor":
+		err = cmdDoctor(ctx, rest, stdout, stderr)
+	case "setup":
+		err = cmdSetup(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "-h", "--help":

@@ -1,0 +1,394 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/mailmcp/mailmcp/auth"
+	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/mailconn"
+)
+
+// certWarnDays is when doctor starts warning about a certificate's expiry.
+const certWarnDays = 14
+
+// doctorReport prints one line per check, with a fix for each problem.
+type doctorReport struct {
+	out            io.Writer
+	failed, warned int
+}
+
+func (r *doctorReport) ok(name, detail string) { fmt.Fprintf(r.out, "ok    %s: %s\n", name, detail) }
+
+func (r *doctorReport) warn(name, detail, fix string) {
+	r.warned++
+	fmt.Fprintf(r.out, "warn  %s: %s\n", name, detail)
+	if fix != "" {
+		fmt.Fprintf(r.out, "      fix: %s\n", fix)
+	}
+}
+
+func (r *doctorReport) fail(name, detail, fix string) {
+	r.failed++
+	fmt.Fprintf(r.out, "FAIL  %s: %s\n", name, detail)
+	if fix != "" {
+		fmt.Fprintf(r.out, "      fix: %s\n", fix)
+	}
+}
+
+// cmdDoctor checks the configuration, credentials, connectivity, TLS
+// certificates, IMAP capabilities and the state directory.
+func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	only := fs.String("account", "", "check only this account")
+	timeout := fs.Duration("timeout", 15*time.Second, "bound for each network check")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	r := &doctorReport{out: stdout}
+	cfg, err := config.Load(config.Options{Path: c.configPath})
+	var ce *config.Error
+	switch {
+	case errors.As(err, &ce):
+		for _, p := range ce.Problems {
+			r.fail("config", p.String(), "edit the file at that line; 'mailmcp config check' lists every problem")
+		}
+		return fmt.Errorf("%d check(s) failed", r.failed)
+	case err != nil:
+		r.fail("config", err.Error(), "check the path given with --config or MAILMCP_CONFIG")
+		return fmt.Errorf("%d check(s) failed", r.failed)
+	}
+	src := cfg.Path
+	if src == "" {
+		src = "environment only (no file at " + config.DefaultPath() + ")"
+	}
+	r.ok("config", fmt.Sprintf("%s, %d account(s)", src, len(cfg.Accounts)))
+	if len(cfg.Accounts) == 0 {
+		r.fail("accounts", "no account configured", "run 'mailmcp accounts add'")
+	}
+	if err := stateWritable(cfg.StateDir); err != nil {
+		r.fail("state directory", err.Error(), "make "+cfg.StateDir+" writable by this user, or set state_dir / MAILMCP_STATE_DIR")
+	} else {
+		r.ok("state directory", cfg.StateDir+" is writable")
+	}
+	log, closeLog, err := c.logger(stderr, "error")
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	found := false
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		if *only != "" && a.ID != *only {
+			continue
+		}
+		found = true
+		doctorAccount(ctx, r, cfg, a, *timeout, log)
+	}
+	if *only != "" && !found {
+		return usageError{fmt.Errorf("no account %q (accounts: %v)", *only, cfg.AccountIDs())}
+	}
+	if r.failed > 0 {
+		return fmt.Errorf("%d check(s) failed, %d warning(s)", r.failed, r.warned)
+	}
+	fmt.Fprintf(stdout, "all checks passed (%d warning(s))\n", r.warned)
+	return nil
+}
+
+func doctorAccount(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, timeout time.Duration, log *slog.Logger) {
+	p := "account " + a.ID + " "
+	credOK := doctorCredentials(ctx, r, cfg, a, p)
+
+	// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
+	ep := mailconn.Endpoint{Host: a.IMAP.Host, Port: a.IMAP.Port, TLS: a.IMAP.TLS}
+	tlsCfg, err := mailconn.TLSConfig(a.IMAP.Host, a.CAFile)
+	if err != nil {
+		r.fail(p+"tls config", err.Error(), "fix ca_file")
+		return
+	}
+	netOK := doctorTLS(ctx, r, p+"imap", ep, tlsCfg, timeout, imapStartTLS)
+	if netOK && credOK {
+		doctorIMAPLogin(ctx, r, cfg, a, p, timeout, log)
+	}
+	sep := mailconn.Endpoint{Host: a.SMTP.Host, Port: a.SMTP.Port, TLS: a.SMTP.TLS}
+	stls := tlsCfg.Clone()
+	stls.ServerName = a.SMTP.Host
+	if doctorTLS(ctx, r, p+"smtp", sep, stls, timeout, nil) && credOK {
+		doctorSMTPLogin(ctx, r, cfg, a, p, stls, timeout)
+	}
+}
+
+// doctorCredentials checks the password source or the OAuth token.
+func doctorCredentials(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string) bool {
+	if a.Auth == config.AuthOAuth2 {
+		store, err := auth.OpenTokenStore(cfg.StateDir, nil)
+		if err != nil {
+			r.fail(p+"oauth token", err.Error(), "make the state directory writable")
+			return false
+		}
+		st := auth.Status(store, []auth.StatusInput{{Account: a.ID, Method: auth.MethodOAuth, Provider: authProvider(a.Provider)}})[0]
+		if !st.LoggedIn {
+			r.fail(p+"oauth token", strings.Join(st.Problems, "; "), "run 'mailmcp auth login "+a.ID+"'")
+			return false
+		}
+		if !st.HasRefreshToken {
+			r.warn(p+"oauth token", "no refresh token: access ends when the token expires", "run 'mailmcp auth login "+a.ID+"' again (Google: the consent screen must grant offline access)")
+		} else {
+			r.ok(p+"oauth token", "saved, with a refresh token")
+		}
+		for _, pr := range st.Problems {
+			r.warn(p+"oauth token", pr, "")
+		}
+		return true
+	}
+	src := passwordSource(a)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, problems, err := src.Resolve(cctx)
+	if err != nil {
+		r.fail(p+"password", fmt.Sprintf("%s: %v", src.Describe(), err), "set password_env, password_file or password_command for the account so the password resolves where mailmcp runs")
+		return false
+	}
+	for _, pr := range problems {
+		r.warn(p+"password", pr, "")
+	}
+	r.ok(p+"password", "resolved from "+src.Describe())
+	return true
+}
+
+// doctorTLS connects to ep and, unless it is plain, completes TLS (implicit
+// or via startTLS) and checks the certificate. For SMTP STARTTLS startTLS
+// is nil and go-smtp negotiates.
+func doctorTLS(ctx context.Context, r *doctorReport, name string, ep mailconn.Endpoint, tlsCfg *tls.Config, timeout time.Duration,
+	startTLS func(net.Conn, *tls.Config) (*tls.Conn, error)) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	start := time.Now()
+	conn, err := d.DialContext(ctx, "tcp", ep.Address())
+	if err != nil {
+		r.fail(name+" connect", err.Error(), "check the host and port ("+ep.Address()+"), your network and firewall")
+		return false
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	connected := fmt.Sprintf("%s reachable in %v", ep.Address(), time.Since(start).Round(time.Millisecond))
+	var state tls.ConnectionState
+	switch ep.TLS {
+	case config.TLSPlain:
+		r.ok(name+" connect", connected+", no TLS (plain, loopback only)")
+		return true
+	case config.TLSImplicit:
+		tc := tls.Client(conn, tlsCfg)
+		if err = tc.HandshakeContext(ctx); err == nil {
+			state = tc.ConnectionState()
+		}
+	case config.TLSStartTLS:
+		if startTLS != nil {
+			var tc *tls.Conn
+			if tc, err = startTLS(conn, tlsCfg); err == nil {
+				state = tc.ConnectionState()
+			}
+		} else {
+			var c *smtp.Client
+			if c, err = smtp.NewClientStartTLS(conn, tlsCfg); err == nil {
+				state, _ = c.TLSConnectionState()
+				c.Close()
+			}
+		}
+	}
+	if err != nil {
+		fix := "check that port " + fmt.Sprint(ep.Port) + " speaks " + ep.TLS + " TLS (993/465: implicit, 143/587: starttls)"
+		var ue x509.UnknownAuthorityError
+		var he x509.HostnameError
+		var ie x509.CertificateInvalidError
+		switch {
+		case errors.As(err, &ue):
+			fix = "the certificate is not signed by a trusted CA: for a self-hosted server set ca_file to its CA's PEM"
+		case errors.As(err, &he):
+			fix = "the certificate does not name " + ep.Host + ": use the host name the certificate was issued for"
+		case errors.As(err, &ie):
+			fix = "the certificate is expired or not yet valid: renew it on the server (or fix this machine's clock)"
+		}
+		r.ok(name+" connect", connected)
+		r.fail(name+" tls", err.Error(), fix)
+		return false
+	}
+	r.ok(name+" connect", connected)
+	if len(state.PeerCertificates) > 0 {
+		cert := state.PeerCertificates[0]
+		left := time.Until(cert.NotAfter)
+		detail := fmt.Sprintf("%s, certificate for %s valid until %s (%d days), issued by %s", tls.VersionName(state.Version),
+			strings.Join(cert.DNSNames, ","), cert.NotAfter.Format(time.DateOnly), int(left.Hours()/24), cert.Issuer.CommonName)
+		if left < certWarnDays*24*time.Hour {
+			r.warn(name+" tls", detail, "the certificate expires soon: renew it on the server")
+		} else {
+			r.ok(name+" tls", detail)
+		}
+	}
+	return true
+}
+
+// imapStartTLS upgrades a fresh IMAP connection with STARTTLS (RFC 9051
+// section 6.2.1) just far enough to inspect the certificate.
+func imapStartTLS(conn net.Conn, cfg *tls.Config) (*tls.Conn, error) {
+	br := bufio.NewReader(conn)
+	greeting, err := br.ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("read IMAP greeting: %w", err)
+	}
+	if !strings.HasPrefix(greeting, "* OK") && !strings.HasPrefix(greeting, "* PREAUTH") {
+		return nil, fmt.Errorf("unexpected IMAP greeting %q", strings.TrimSpace(greeting))
+	}
+	if _, err := io.WriteString(conn, "d1 STARTTLS\r\n"); err != nil {
+		return nil, fmt.Errorf("send STARTTLS: %w", err)
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("read STARTTLS reply: %w", err)
+		}
+		if strings.HasPrefix(line, "d1 ") {
+			if !strings.HasPrefix(line, "d1 OK") {
+				return nil, fmt.Errorf("server refused STARTTLS: %s", strings.TrimSpace(line))
+			}
+			break
+		}
+	}
+	tc := tls.Client(conn, cfg)
+	return tc, tc.Handshake()
+}
+
+// doctorIMAPLogin logs in through the real engine and lists capabilities.
+func doctorIMAPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string, timeout time.Duration, log *slog.Logger) {
+	ma, err := engineAccount(cfg, a)
+	if err != nil {
+		r.fail(p+"imap login", err.Error(), "")
+		return
+	}
+	ma.MaxConns, ma.DialTimeout = 1, timeout
+	pool := mailconn.NewPool(ma, log)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = pool.Close(cctx)
+	}()
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	caps, err := pool.Capabilities(lctx)
+	if err != nil {
+		fix := "check the user name (" + a.Login() + ") and the password or app password"
+		switch mailconn.KindOf(err) {
+		case mailconn.KindAuth:
+			if a.Auth == config.AuthOAuth2 {
+				fix = "run 'mailmcp auth login " + a.ID + "'"
+			} else if a.Provider == "gmail" || a.Provider == "yahoo" || a.Provider == "icloud" {
+				fix = "this provider needs an app password (not your normal password), or OAuth for Gmail"
+			}
+		case mailconn.KindUnavailable, mailconn.KindTimeout:
+			fix = "the server did not answer in time; try again or check the host"
+		}
+		r.fail(p+"imap login", err.Error(), fix)
+		return
+	}
+	r.ok(p+"imap login", "logged in as "+a.Login())
+	want := []string{"IDLE", "MOVE", "UIDPLUS", "SPECIAL-USE", "ESEARCH", "CONDSTORE"}
+	var have, missing []string
+	for _, w := range want {
+		if slices.Contains(caps, w) {
+			have = append(have, w)
+		} else {
+			missing = append(missing, w)
+		}
+	}
+	detail := "has " + strings.Join(have, " ")
+	if len(missing) > 0 {
+		detail += "; lacks " + strings.Join(missing, " ")
+	}
+	switch {
+	case !slices.Contains(caps, "MOVE") && !slices.Contains(caps, "UIDPLUS"):
+		r.warn(p+"imap capabilities", detail, "the server has neither MOVE nor UIDPLUS: mailmcp refuses to move or delete mail there rather than risk expunging other messages")
+	case !slices.Contains(caps, "IDLE"):
+		r.warn(p+"imap capabilities", detail, "no IDLE: new mail is found by polling, a little later")
+	default:
+		r.ok(p+"imap capabilities", detail)
+	}
+}
+
+// doctorSMTPLogin says EHLO and authenticates the way sending does, then
+// quits without sending anything.
+func doctorSMTPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
+	ma, err := engineAccount(cfg, a)
+	if err != nil {
+		r.fail(p+"smtp login", err.Error(), "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", a.SMTP.Address())
+	if err != nil {
+		r.fail(p+"smtp login", err.Error(), "")
+		return
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var c *smtp.Client
+	switch a.SMTP.TLS {
+	case config.TLSImplicit:
+		c = smtp.NewClient(tls.Client(conn, tlsCfg))
+	case config.TLSStartTLS:
+		if c, err = smtp.NewClientStartTLS(conn, tlsCfg); err != nil {
+			r.fail(p+"smtp login", err.Error(), "")
+			return
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	defer c.Close()
+	host, _ := os.Hostname()
+	if host == "" || !strings.Contains(host, ".") {
+		host = "localhost"
+	}
+	if err := c.Hello(host); err != nil {
+		r.fail(p+"smtp ehlo", err.Error(), "the server rejected EHLO; check that this is a submission port (465 or 587)")
+		return
+	}
+	has, mechs := c.Extension("AUTH")
+	sa, ok := ma.Auth.(mailconn.SMTPAuthenticator)
+	switch {
+	case !has:
+		r.warn(p+"smtp login", "the server offers no AUTH", "use the provider's submission server (port 465 or 587), not port 25")
+	case !ok:
+		r.warn(p+"smtp login", "not checked: this login method cannot authenticate to SMTP", "")
+	default:
+		if err := sa.AuthenticateSMTP(ctx, c, strings.Fields(mechs), a.SMTP.Host, a.SMTP.Port); err != nil {
+			fix := "check the user name (" + a.Login() + ") and the password or app password"
+			if a.Auth == config.AuthOAuth2 {
+				fix = "run 'mailmcp auth login " + a.ID + "'"
+			}
+			r.fail(p+"smtp login", err.Error(), fix)
+			return
+		}
+		r.ok(p+"smtp login", "logged in as "+a.Login()+" (AUTH "+mechs+")")
+	}
+	_ = c.Quit()
+}
