@@ -77,6 +77,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slo
 	if err != nil {
 		return err
 	}
+	stopSending := startSending(cfg, eng, log)
 	gate := &callGate{}
 	s := newMCPServer(eng, log, gate)
 	if f.httpAddr != "" {
@@ -86,6 +87,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slo
 	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
+	stopSending(closeCtx)
 	if cerr := eng.mail.Close(closeCtx); cerr != nil {
 		log.Warn("closing mail connections", "err", cerr)
 	}

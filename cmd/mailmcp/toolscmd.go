@@ -110,9 +110,11 @@ func callTool(ctx context.Context, cfg *config.Config, readOnly bool, log *slog.
 	if err != nil {
 		return nil, err
 	}
+	stopSending := startSending(cfg, eng, log)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
+		stopSending(cctx)
 		_ = eng.mail.Close(cctx)
 	}()
 	s := newMCPServer(eng, log, nil)

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/mailconn/outbox"
+	"github.com/mailmcp/mailmcp/store"
+)
+
+// startSending opens the state store and the outbox in cfg.StateDir, gives
+// the outbox to the tools and starts its worker. The returned stop (never
+// nil) shuts the worker down; call it before closing the mail pools, which
+// the outbox uses for Sent copies. Without writes, or when the store cannot
+// be opened (logged), the send tools report that sending is unavailable.
+func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(context.Context)) {
+	nop := func(context.Context) {}
+	if eng.readOnly || len(cfg.Accounts) == 0 {
+		return nop
+	}
+	st, err := store.Open(cfg.StateDir, store.Options{})
+	if err != nil {
+		log.Error("state store unavailable: sending is disabled", "err", err)
+		return nop
+	}
+	saves := map[string]bool{}
+	for _, a := range cfg.Accounts {
+		saves[a.ID] = a.SavesSent()
+	}
+	ob, err := outbox.New(outbox.Config{
+		Store: st, Dir: filepath.Join(cfg.StateDir, "outbox"), Log: log,
+		Transport: &outbox.MailTransport{Mail: eng.mail, ProviderSavesSent: func(id string) bool { return saves[id] }},
+	})
+	if err != nil {
+		log.Error("outbox unavailable: sending is disabled", "err", err)
+		st.Close()
+		return nop
+	}
+	eng.deps.Outbox = ob
+	ob.Start()
+	return func(ctx context.Context) {
+		if err := ob.Close(ctx); err != nil {
+			log.Warn("stopping the outbox", "err", err)
+		}
+		st.Close()
+	}
+}

@@ -1,0 +1,82 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/compose"
+)
+
+func init() { define(forwardTool) }
+
+func forwardTool() *Tool {
+	return &Tool{
+		Name:  "forward",
+		Title: "Forward an email",
+		Description: "Forward a message by id to new recipients: inline (a note, then the original's headers and text, with its attachments re-attached) or as_attachment (the whole original as an attached .eml). " +
+			"The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice.",
+		Writes: true, OpenWorld: true,
+		Params: []mcp.ToolOption{
+			accountParam(),
+			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the message to forward.")),
+			mcp.WithArray("to", mcp.Required(), mcp.MinItems(1), mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Recipients.")),
+			mcp.WithArray("cc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Copy recipients.")),
+			mcp.WithArray("bcc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Blind-copy recipients.")),
+			mcp.WithString("note", mcp.Description("Your text above the forwarded message.")),
+			mcp.WithBoolean("as_attachment", mcp.Description("Attach the original as a message/rfc822 file instead of inlining it (default false).")),
+			attachmentsParam(),
+			idempotencyParam(),
+		},
+		Output: mcp.WithOutputSchema[sendOutput](),
+		Handle: forward,
+	}
+}
+
+func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+	if r := sendingUnavailable(d); r != nil {
+		return r
+	}
+	id := a.String("id", "")
+	accountFor(d, a, id)
+	info, p, err := senderAccount(d, a)
+	if err != nil {
+		return errResult(err)
+	}
+	to, cc, bcc := a.Strings("to"), a.Strings("cc"), a.Strings("bcc")
+	note, asAtt, key := a.String("note", ""), a.Bool("as_attachment", false), a.String("idempotency_key", "")
+	if err := a.Err(); err != nil {
+		return errResult(err)
+	}
+	if r, err := earlierSend(ctx, d, info.ID, key); r != nil || err != nil {
+		if err != nil {
+			return errResult(err)
+		}
+		return r
+	}
+	orig, raw, err := fetchOriginal(ctx, p, info, id)
+	if err != nil {
+		return composeError(err)
+	}
+	m := compose.Forward(orig, raw, asAtt, note)
+	m.From = compose.Address{Name: info.Name, Email: info.Email}
+	if m.To, err = addresses("to", to); err != nil {
+		return composeError(err)
+	}
+	if m.Cc, err = addresses("cc", cc); err != nil {
+		return composeError(err)
+	}
+	if m.Bcc, err = addresses("bcc", bcc); err != nil {
+		return composeError(err)
+	}
+	extra, err := attachments(ctx, d, info, a)
+	if err != nil {
+		return composeError(err)
+	}
+	m.Attachments = append(m.Attachments, extra...)
+	built, err := compose.Build(m, limits(info))
+	if err != nil {
+		return composeError(err)
+	}
+	return handOff(ctx, d, info, built, m.Subject, key, nil)
+}

@@ -1,0 +1,369 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/compose"
+	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/mailconn/outbox"
+	"github.com/mailmcp/mailmcp/parse"
+)
+
+// sendWait bounds how long a send tool waits for the first attempt; after
+// it the result says "submitting" and outbox_status has the outcome.
+const sendWait = 60 * time.Second
+
+// sendOutput is the result of every tool that sends.
+type sendOutput struct {
+	// Status: sent, partially_sent, queued, submitting, failed, in_doubt, cancelled.
+	Status    string `json:"status"`
+	OutboxID  string `json:"outbox_id"`
+	Account   string `json:"account"`
+	MessageID string `json:"message_id,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+	// Duplicate: the idempotency key matched an earlier send; nothing new was sent.
+	Duplicate      bool            `json:"duplicate"`
+	Accepted       []string        `json:"accepted,omitempty"`
+	Refused        []recipientInfo `json:"refused,omitempty"`
+	Pending        []string        `json:"pending,omitempty"`
+	ServerResponse string          `json:"server_response,omitempty"`
+	Error          string          `json:"error,omitempty"`
+	Attempts       int             `json:"attempts"`
+	NextAttempt    string          `json:"next_attempt,omitempty"`
+	SentCopy       string          `json:"sent_copy,omitempty"`
+	SentCopyError  string          `json:"sent_copy_error,omitempty"`
+	Bounces        []recipientInfo `json:"bounces,omitempty"`
+	Created        string          `json:"created,omitempty"`
+}
+
+// recipientInfo is one recipient's refusal or bounce.
+type recipientInfo struct {
+	Address    string `json:"address"`
+	Code       int    `json:"code,omitempty"`
+	Enhanced   string `json:"enhanced,omitempty"`
+	Message    string `json:"message,omitempty"`
+	Action     string `json:"action,omitempty"`
+	Diagnostic string `json:"diagnostic,omitempty"`
+}
+
+func idempotencyParam() mcp.ToolOption {
+	return mcp.WithString("idempotency_key", mcp.MaxLength(200), mcp.Description(
+		"Any unique string for this message (e.g. a UUID). Calling again with the same key (after a timeout or error) never sends a second copy: it returns the first call's outcome. Strongly recommended."))
+}
+
+func attachmentsParam() mcp.ToolOption {
+	return mcp.WithArray("attachments", mcp.MaxItems(50), mcp.Description(
+		"Files to attach: a path relative to the account's attachment directory (only files there can be attached), or {\"message_id\", \"part\"} to attach a part of an existing message (part ids as fetch_message lists them)."),
+		mcp.Items(map[string]any{"anyOf": []any{
+			map[string]any{"type": "string", "minLength": 1, "maxLength": 1024},
+			map[string]any{"type": "object", "additionalProperties": false, "required": []any{"message_id", "part"},
+				"properties": map[string]any{
+					"message_id": map[string]any{"type": "string", "description": "Message id from search or fetch_message."},
+					"part":       map[string]any{"type": "string", "description": "Part id, e.g. \"2\" or \"1.3\"."},
+				}},
+		}}))
+}
+
+// senderAccount resolves the account argument to its description.
+func senderAccount(d *Deps, a *Args) (AccountInfo, *mailconn.Pool, error) {
+	p, err := pool(d, a)
+	if err != nil {
+		return AccountInfo{}, nil, err
+	}
+	id := p.Account().ID
+	for _, info := range d.Accounts {
+		if info.ID == id {
+			return info, p, nil
+		}
+	}
+	return AccountInfo{ID: id, Email: p.Account().Email}, p, nil
+}
+
+// sendingUnavailable is the error when no outbox could be opened.
+func sendingUnavailable(d *Deps) *mcp.CallToolResult {
+	if d.Outbox == nil {
+		return mcp.NewToolResultError("unavailable: sending is not available because the outbox (in the state directory) could not be opened; the server log says why")
+	}
+	return nil
+}
+
+// limits are an account's bounds for compose.
+func limits(info AccountInfo) compose.Limits {
+	return compose.Limits{MaxRecipients: info.MaxRecipients, MaxBytes: info.MaxMessageBytes}
+}
+
+// composeError turns a compose error into a precise tool error.
+func composeError(err error) *mcp.CallToolResult {
+	var ce *compose.Error
+	if errors.As(err, &ce) {
+		return mcp.NewToolResultError(fmt.Sprintf("invalid_argument (%s): %s. Nothing was sent or queued", ce.Code, strings.TrimPrefix(ce.Error(), "compose: ")))
+	}
+	return errResult(err)
+}
+
+// earlierSend returns the result of an earlier send with the same
+// idempotency key, or nil when there is none.
+func earlierSend(ctx context.Context, d *Deps, account, key string) (*mcp.CallToolResult, error) {
+	if key == "" {
+		return nil, nil
+	}
+	it, err := d.Outbox.Lookup(ctx, account, key)
+	if err != nil || it == nil {
+		return nil, err
+	}
+	return sendResult(it, true), nil
+}
+
+// handOff is the single place where a built message is given to the
+// outbox; a send policy (confirmation before sending) belongs here.
+func handOff(ctx context.Context, d *Deps, info AccountInfo, b *compose.Built, subject, key string, follow []outbox.FollowUp) *mcp.CallToolResult {
+	req := outbox.Request{
+		Account: info.ID, IdempotencyKey: key, MessageID: b.MessageID, Subject: subject,
+		From: b.From, Recipients: b.Recipients, SMTPUTF8: b.NeedsSMTPUTF8, Raw: b.Raw, FollowUps: follow,
+	}
+	wctx, cancel := context.WithTimeout(ctx, sendWait)
+	defer cancel()
+	it, created, err := d.Outbox.Send(wctx, req)
+	if err != nil {
+		d.Log.Error("outbox", "err", err)
+		return mcp.NewToolResultError("unavailable: the message could not be journaled in the outbox, so nothing was sent: " + err.Error() + ". Try again in a moment")
+	}
+	return sendResult(it, !created)
+}
+
+// statusOf names an item's state for the agent.
+func statusOf(it *outbox.Item) string {
+	if it.State == outbox.StateSent && it.Partial() {
+		return "partially_sent"
+	}
+	return string(it.State)
+}
+
+// itemOutput describes an outbox item.
+func itemOutput(it *outbox.Item) sendOutput {
+	out := sendOutput{
+		Status: statusOf(it), OutboxID: it.ID, Account: it.Account, MessageID: it.MessageID, Subject: it.Subject,
+		ServerResponse: it.Response, Error: it.LastError, Attempts: it.Attempts,
+		SentCopy: it.SentCopy.Status, SentCopyError: it.SentCopy.Error, Created: it.Created.Format(time.RFC3339),
+	}
+	if it.State == outbox.StateQueued && !it.NextAttempt.IsZero() {
+		out.NextAttempt = it.NextAttempt.Format(time.RFC3339)
+	}
+	for _, r := range it.Recipients {
+		switch r.Status {
+		case outbox.RcptAccepted:
+			out.Accepted = append(out.Accepted, r.Address)
+		case outbox.RcptRefused:
+			out.Refused = append(out.Refused, recipientInfo{Address: r.Address, Code: r.Code, Enhanced: r.Enhanced, Message: r.Message})
+		default:
+			out.Pending = append(out.Pending, r.Address)
+		}
+		if b := r.Bounce; b != nil {
+			out.Bounces = append(out.Bounces, recipientInfo{Address: r.Address, Action: b.Action, Enhanced: b.Status, Diagnostic: b.Diagnostic})
+		}
+	}
+	return out
+}
+
+// sendResult is the tool result for an item after a send call.
+func sendResult(it *outbox.Item, duplicate bool) *mcp.CallToolResult {
+	out := itemOutput(it)
+	out.Duplicate = duplicate
+	var b strings.Builder
+	if duplicate {
+		b.WriteString("This idempotency key was used before; nothing new was sent. The earlier send: ")
+	}
+	b.WriteString(describeItem(&out))
+	return okResult(out, b.String())
+}
+
+// describeItem says exactly what happened to a send.
+func describeItem(o *sendOutput) string {
+	var b strings.Builder
+	switch o.Status {
+	case "sent":
+		fmt.Fprintf(&b, "Sent: the server accepted the message for %s.", strings.Join(o.Accepted, ", "))
+	case "partially_sent":
+		fmt.Fprintf(&b, "Partially sent: accepted for %s; refused for %s.", strings.Join(o.Accepted, ", "), refusedList(o.Refused))
+	case "queued":
+		fmt.Fprintf(&b, "Queued, not sent yet: %s. mailmcp retries automatically", o.Error)
+		if o.NextAttempt != "" {
+			fmt.Fprintf(&b, " (next attempt %s)", o.NextAttempt)
+		}
+		b.WriteString("; check with outbox_status or stop it with cancel_send.")
+		if len(o.Accepted) > 0 {
+			fmt.Fprintf(&b, " Already accepted for %s.", strings.Join(o.Accepted, ", "))
+		}
+	case "submitting":
+		b.WriteString("Being submitted right now; call outbox_status in a moment for the outcome.")
+	case "failed":
+		fmt.Fprintf(&b, "Failed, not sent: %s", o.Error)
+		if len(o.Refused) > 0 && !strings.Contains(o.Error, o.Refused[0].Message) {
+			fmt.Fprintf(&b, " (refused: %s)", refusedList(o.Refused))
+		}
+		b.WriteString(".")
+	case "in_doubt":
+		fmt.Fprintf(&b, "In doubt: %s.", o.Error)
+	case "cancelled":
+		b.WriteString("Cancelled; it was not sent.")
+	}
+	fmt.Fprintf(&b, " Outbox id %s.", o.OutboxID)
+	if o.MessageID != "" {
+		fmt.Fprintf(&b, " Message-ID <%s>.", o.MessageID)
+	}
+	switch o.SentCopy {
+	case outbox.CopySaved:
+		b.WriteString(" A copy was saved to Sent.")
+	case outbox.CopyServer:
+		b.WriteString(" The provider files the Sent copy itself.")
+	case outbox.CopyPending:
+		if o.SentCopyError != "" {
+			b.WriteString(" Saving the Sent copy failed for now (the message itself was sent); it is retried: " + o.SentCopyError)
+		}
+	case outbox.CopyFailed:
+		b.WriteString(" The message was sent, but saving a copy to Sent failed: " + o.SentCopyError)
+	}
+	for _, bo := range o.Bounces {
+		fmt.Fprintf(&b, " Later report for %s: %s %s %s.", bo.Address, bo.Action, bo.Enhanced, bo.Diagnostic)
+	}
+	return b.String()
+}
+
+func refusedList(l []recipientInfo) string {
+	parts := make([]string, len(l))
+	for i, r := range l {
+		parts[i] = fmt.Sprintf("%s (%d %s %s)", r.Address, r.Code, r.Enhanced, r.Message)
+		if r.Code == 0 {
+			parts[i] = fmt.Sprintf("%s (%s)", r.Address, r.Message)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// addresses parses a list argument into addresses.
+func addresses(field string, in []string) ([]compose.Address, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	return compose.ParseAddresses(field, in)
+}
+
+// attachments resolves the attachments argument: files inside the account's
+// attachment directory, or parts of existing messages.
+func attachments(ctx context.Context, d *Deps, info AccountInfo, a *Args) ([]compose.Attachment, error) {
+	v, ok := a.m["attachments"]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, &compose.Error{Code: compose.CodeInvalid, Field: "attachments", Msg: "must be a list"}
+	}
+	var out []compose.Attachment
+	for i, x := range list {
+		field := fmt.Sprintf("attachments[%d]", i)
+		switch x := x.(type) {
+		case string:
+			att, err := compose.OpenInDir(info.AttachmentDir, x)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *att)
+		case map[string]any:
+			id, _ := x["message_id"].(string)
+			part, _ := x["part"].(string)
+			att, err := messagePart(ctx, d, info, id, part, field)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *att)
+		default:
+			return nil, &compose.Error{Code: compose.CodeInvalid, Field: field, Msg: "must be a file path or {message_id, part}"}
+		}
+	}
+	return out, nil
+}
+
+// messagePart reads one part of an existing message as an attachment.
+func messagePart(ctx context.Context, d *Deps, info AccountInfo, id, part, field string) (*compose.Attachment, error) {
+	ref, err := mailconn.ParseID(id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.Mail.Pool(ref.Account)
+	if err != nil {
+		return nil, err
+	}
+	max := info.MaxMessageBytes
+	if max <= 0 {
+		max = compose.DefaultMaxBytes
+	}
+	var buf bytes.Buffer
+	pc, err := p.FetchPart(ctx, ref, part, max, &buf)
+	if err != nil {
+		var tl *mailconn.ErrPartTooLarge
+		if errors.As(err, &tl) {
+			return nil, &compose.Error{Code: compose.CodeTooLarge, Field: field, Msg: fmt.Sprintf("part %s is larger than the message size limit", part)}
+		}
+		return nil, err
+	}
+	name := pc.Info.Filename
+	if name == "" {
+		name = "part-" + part
+	}
+	data := buf.Bytes()
+	return &compose.Attachment{Filename: name, ContentType: pc.Info.MediaType, Size: int64(len(data)),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}, nil
+}
+
+// fetchOriginal reads and parses a message (for reply and forward),
+// bounded by the account's message size.
+func fetchOriginal(ctx context.Context, p *mailconn.Pool, info AccountInfo, id string) (*parse.Message, []byte, error) {
+	ref, err := mailconn.ParseID(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ref.Account != p.Account().ID {
+		return nil, nil, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "fetch", Err: fmt.Errorf("message %s belongs to account %s", id, ref.Account),
+			Hint: "Pass account " + ref.Account + " or omit account"}
+	}
+	max := info.MaxMessageBytes
+	if max <= 0 {
+		max = compose.DefaultMaxBytes
+	}
+	var raw []byte
+	err = p.FetchRaw(ctx, ref, false, func(_ mailconn.MessageMeta, r io.Reader) error {
+		b, err := io.ReadAll(io.LimitReader(r, max+1))
+		raw = b
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(raw)) > max {
+		return nil, nil, &compose.Error{Code: compose.CodeTooLarge, Field: "id", Msg: "the original message is larger than this account's message size limit"}
+	}
+	m, err := parse.Parse(bytes.NewReader(raw), parse.ParseOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse the original: %w", err)
+	}
+	return m, raw, nil
+}
+
+// accountFor picks the account of a message id when account is omitted.
+func accountFor(d *Deps, a *Args, id string) {
+	if a.Has("account") {
+		return
+	}
+	if ref, err := mailconn.ParseID(id); err == nil {
+		a.m["account"] = ref.Account
+	}
+}
