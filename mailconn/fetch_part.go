@@ -23,7 +23,7 @@ type PartContent struct {
 }
 
 // ErrPartTooLarge wraps parse.ErrTooLarge for parts over FetchPart's limit;
-// Size is the part's (estimated) decoded size.
+// Size is the part's estimated decoded size, 0 when unknown.
 type ErrPartTooLarge struct {
 	PartID string
 	Size   int64
@@ -31,6 +31,9 @@ type ErrPartTooLarge struct {
 }
 
 func (e *ErrPartTooLarge) Error() string {
+	if e.Size <= 0 {
+		return fmt.Sprintf("part %s is over the limit of %d bytes", e.PartID, e.Max)
+	}
 	return fmt.Sprintf("part %s is about %d bytes, over the limit of %d", e.PartID, e.Size, e.Max)
 }
 
@@ -94,7 +97,7 @@ func (p *Pool) FetchPart(ctx context.Context, ref MessageRef, partID string, max
 		case errors.Is(err, parse.ErrPartNotFound):
 			return partNotFound(partID)
 		case errors.Is(err, parse.ErrTooLarge):
-			return tooLarge(partID, max+1, max)
+			return tooLarge(partID, 0, max)
 		case err != nil:
 			return err
 		}
@@ -144,7 +147,7 @@ func streamPart(c *Conn, ref MessageRef, tree *partTree, part *parse.Part, path 
 	}
 	switch {
 	case lw.over:
-		return tooLarge(part.ID, max+1, max)
+		return tooLarge(part.ID, 0, max)
 	case lw.err != nil:
 		return fmt.Errorf("write part %s: %w", part.ID, lw.err)
 	case rerr != nil:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -86,17 +85,11 @@ func fetchMessageTool() *Tool {
 			if err != nil {
 				return errResult(err)
 			}
-			var msg *parse.Message
-			var meta mailconn.MessageMeta
-			err = p.FetchRaw(ctx, ref, markRead, func(m mailconn.MessageMeta, r io.Reader) error {
-				meta = m
-				var perr error
-				msg, perr = parse.Parse(r, parse.ParseOptions{Headers: ropt.Headers})
-				return perr
-			})
+			f, err := p.FetchMessage(ctx, ref, mailconn.FetchOptions{MarkRead: markRead, Parse: parse.ParseOptions{Headers: ropt.Headers}})
 			if err != nil {
 				return errResult(err)
 			}
+			msg, meta := f.Message, f.Meta
 			rendered, err := msg.Render(ropt)
 			if errors.Is(err, parse.ErrBadCursor) {
 				return errResult(&mailconn.Error{Kind: mailconn.KindInvalid, Op: "fetch_message", Err: err,

@@ -1,0 +1,29 @@
+package parse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Frame wraps external content (an attachment's text) between the same
+// nonce-carrying markers as Render, after the same notice, so it cannot
+// forge the closing marker. label says what the content is.
+func Frame(label, content string) (text, nonce string) {
+	nonce = newNonce()
+	var b strings.Builder
+	b.Grow(len(content) + 512)
+	b.WriteString(notice)
+	b.WriteString("\n")
+	if label != "" {
+		b.WriteString(SanitizeText(label))
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%s nonce=%s>>>\n", markerOpen, nonce)
+	body := neutralize(content)
+	b.WriteString(body)
+	if !strings.HasSuffix(body, "\n") {
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "%s nonce=%s>>>\n", markerClose, nonce)
+	return b.String(), nonce
+}
