@@ -5,8 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 

@@ -80,7 +80,7 @@ func getAttachmentTool() *Tool {
 			var tl *mailconn.ErrPartTooLarge
 			if errors.As(err, &tl) {
 				return errResult(&mailconn.Error{Kind: mailconn.KindInvalid, Op: "get_attachment",
-					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), humanBytes(limit)),
+					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), sizeString(limit)),
 					Hint: "Call save_attachment with the same id and part to save it to the download directory"})
 			}
 			if err != nil {
@@ -93,7 +93,7 @@ func getAttachmentTool() *Tool {
 				out.Note = "The server's BODYSTRUCTURE could not be used; the part was extracted from the whole message. "
 			}
 			summary := fmt.Sprintf("Attachment %s of message %s: %q, %s, %s (sha256 %s). Its bytes are in the embedded resource %s.",
-				part, id, out.Filename, out.MediaType, humanBytes(out.Size), out.SHA256, out.URI)
+				part, id, out.Filename, out.MediaType, sizeString(out.Size), out.SHA256, out.URI)
 			text, terr := parse.TextOf(pc.Info, buf.Bytes())
 			var framed string
 			switch {
@@ -145,10 +145,10 @@ func sizeText(n int64) string {
 	if n <= 0 {
 		return ""
 	}
-	return " about " + humanBytes(n) + ","
+	return " about " + sizeString(n) + ","
 }
 
-func humanBytes(n int64) string {
+func sizeString(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
