@@ -55,7 +55,8 @@ func (c Criteria) imap() *imap.SearchCriteria {
 	hdr("Cc", c.Cc)
 	hdr("Subject", c.Subject)
 	for _, h := range c.Header {
-		hdr(h[0], h[1])
+		// An empty value matches every message that has the header.
+		sc.Header = append(sc.Header, imap.SearchCriteriaHeaderField{Key: h[0], Value: h[1]})
 	}
 	if c.HasAttachment != nil && *c.HasAttachment {
 		// Prefilter only (RFC 9051 has no attachment key); pages confirm

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/mailconn"
 )
 
 type accountOut struct {
@@ -17,7 +19,8 @@ type accountOut struct {
 	Connection      string   `json:"connection" jsonschema_description:"not_connected, ok or error"`
 	OpenConnections int      `json:"open_connections"`
 	LastError       string   `json:"last_error,omitempty"`
-	Capabilities    []string `json:"capabilities,omitempty"`
+	Features        []string `json:"features,omitempty" jsonschema_description:"What the server supports that mailmcp uses: move, uidplus, idle, condstore, qresync, quota, special-use, list-status, esearch, thread, sort, utf8, literal+, compress, gmail (known once connected)"`
+	Capabilities    []string `json:"capabilities,omitempty" jsonschema_description:"The IMAP server's raw capability list (known once connected)"`
 }
 
 type listAccountsOut struct {
@@ -31,7 +34,8 @@ func listAccountsTool() *Tool {
 		Name:  "list_accounts",
 		Title: "List email accounts",
 		Description: "List the email accounts (mailboxes) this server can read and send from, with address, provider and connection health. " +
-			"Call this first to learn the account ids other email tools take. With check=true it connects to each IMAP server and reports its capabilities.",
+			"Call this first to learn the account ids other email tools take. Capabilities and features (move, idle, quota, gmail, utf8, special-use, …) are shown when a connection is open; " +
+			"with check=true it connects to each IMAP server now (logging in) and reports them.",
 		Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			mcp.WithBoolean("check", mcp.Description("Connect now and report server capabilities (slower). Default false."), mcp.DefaultBool(false)),
@@ -56,6 +60,11 @@ func listAccountsTool() *Tool {
 					} else {
 						ao.Capabilities = caps
 					}
+				} else {
+					ao.Capabilities = p.KnownCaps() // no login just to list
+				}
+				if ao.Capabilities != nil {
+					ao.Features = mailconn.Features(ao.Capabilities)
 				}
 				st := p.Stats()
 				ao.OpenConnections = st.Open
@@ -79,6 +88,9 @@ func listAccountsTool() *Tool {
 				}
 				if ao.LastError != "" {
 					fmt.Fprintf(&b, " last_error=%q", ao.LastError)
+				}
+				if ao.Features != nil {
+					fmt.Fprintf(&b, " features=%s", strings.Join(ao.Features, ","))
 				}
 				if len(ao.Capabilities) > 0 {
 					fmt.Fprintf(&b, " capabilities=%s", strings.Join(ao.Capabilities, " "))

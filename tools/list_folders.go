@@ -13,6 +13,9 @@ import (
 type listFoldersOut struct {
 	Account string            `json:"account"`
 	Folders []mailconn.Folder `json:"folders"`
+	// Quota is the mailbox's storage use (absent when the server does not
+	// report one).
+	Quota []mailconn.Quota `json:"quota,omitempty"`
 }
 
 func init() { define(listFoldersTool) }
@@ -22,7 +25,8 @@ func listFoldersTool() *Tool {
 		Name:  "list_folders",
 		Title: "List email folders",
 		Description: "List the folders (mailboxes, labels) of an email account: INBOX, Sent, Drafts, Archive, Trash, Junk and the user's own, " +
-			"with each folder's role and its total and unread (unseen) message counts. Use the names it returns as `folder` in search.",
+			"with each folder's role and its total and unread (unseen) message counts, and the account's storage quota (used and limit) where the server reports it. " +
+			"Use the names it returns as `folder` in search.",
 		Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
@@ -46,8 +50,27 @@ func listFoldersTool() *Tool {
 				folders = []mailconn.Folder{}
 			}
 			out := listFoldersOut{Account: p.Account().ID, Folders: folders}
+			// Quota is extra information: a server that fails GETQUOTAROOT
+			// still gets its folder list.
+			if q, err := p.Quota(ctx); err == nil {
+				out.Quota = q
+			} else {
+				d.Log.Debug("quota unavailable", "account", out.Account, "err", err)
+			}
 			var b strings.Builder
 			fmt.Fprintf(&b, "%d folders in %s:\n", len(folders), out.Account)
+			for _, q := range out.Quota {
+				if q.StorageUsed != nil && q.StorageLimit != nil {
+					fmt.Fprintf(&b, "Storage: %s of %s used", humanBytes(*q.StorageUsed), humanBytes(*q.StorageLimit))
+					if *q.StorageLimit > 0 {
+						fmt.Fprintf(&b, " (%.0f%%)", 100*float64(*q.StorageUsed)/float64(*q.StorageLimit))
+					}
+					b.WriteString(".\n")
+				}
+				if q.Messages != nil && q.MessageLimit != nil {
+					fmt.Fprintf(&b, "Messages: %d of %d allowed.\n", *q.Messages, *q.MessageLimit)
+				}
+			}
 			for _, f := range folders {
 				b.WriteString("- " + f.Name)
 				if f.Role != "" {
@@ -64,4 +87,17 @@ func listFoldersTool() *Tool {
 			return okResult(out, b.String())
 		},
 	}
+}
+
+// humanBytes renders a byte count as KiB, MiB or GiB.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
