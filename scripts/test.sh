@@ -15,6 +15,17 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+# --- TypeScript SDK client for the end-to-end test (cmd/mailmcp TestTypeScriptSDK).
+# Pinned by scripts/e2e-ts/package-lock.json; without node the test skips
+# loudly, and under CI=true it fails.
+if command -v npm >/dev/null 2>&1; then
+  echo "== npm ci (scripts/e2e-ts)"
+  (cd scripts/e2e-ts && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "!! node/npm not found: the TypeScript SDK end-to-end test will be skipped"
+fi
+# --- end TypeScript SDK client
+
 echo "== go test -race"
 # -count=1: never trust a cached pass for tests that talk to real servers.
 go test -race -count=1 -timeout 12m ./... "$@"
