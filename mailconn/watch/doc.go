@@ -1,0 +1,59 @@
+// Package watch follows IMAP folders for changes and turns them into a
+// durable, resumable change feed.
+//
+// # Watchers
+//
+// A Watcher owns one dedicated IMAP connection per folder (never one from
+// the command pool: nothing else can be sent while IDLE runs). It selects
+// the folder, catches up from the folder's durable checkpoint, then IDLEs
+// (RFC 2177), re-issuing IDLE before the 29-minute limit. Untagged EXISTS,
+// EXPUNGE and FETCH responses wake it; it ends IDLE, fetches what changed,
+// commits the events, and IDLEs again. A watchdog ends IDLE and sends NOOP
+// when the server has been silent for a while (Dovecot says "Still here"
+// every two minutes); a failed NOOP, a dropped connection or any protocol
+// error closes the connection and the watcher reconnects with exponential
+// backoff and jitter. Servers without IDLE are polled with NOOP.
+//
+// # Checkpoints and exactly-once emission
+//
+// Each folder's checkpoint (UIDVALIDITY, the last UID emitted and, with
+// CONDSTORE, the HIGHESTMODSEQ up to which flag changes were emitted) is
+// kept in the store. Events are appended in the same transaction that
+// re-reads and advances the checkpoint, so a message is emitted once even
+// when several processes watch the same folder, and a restart or reconnect
+// resumes with UID FETCH <last+1>:*. A first start records the folder's
+// current state and emits nothing; a changed UIDVALIDITY emits a reset event
+// and starts over from the folder's current state.
+//
+// Flag changes come from FETCH (FLAGS) CHANGEDSINCE (RFC 7162) when the
+// server has CONDSTORE, otherwise from unilateral FETCH responses while the
+// watcher is connected. Expunges are reported while connected and for
+// messages that disappeared while the same process was reconnecting; a
+// message expunged while no process watched is not reported. (QRESYNC would
+// report those, but go-imap v2 beta.8 cannot parse VANISHED.)
+//
+// # The feed
+//
+// Events get increasing ids from the store; a cursor is an event id. Feed
+// keeps the last MaxEvents events (and none older than MaxAge). Consumers
+// (the watch_inbox tool, MCP resource subscriptions) read after a cursor and
+// wait on Feed.Changed; sinks (webhook queues) are filled inside the append
+// transaction, so an event is never appended without its deliveries.
+//
+// # Event schema (JSON)
+//
+//	{
+//	  "id": 42,                        // event id; the cursor
+//	  "kind": "message",               // message | flags | expunged | reset
+//	  "account": "work", "folder": "INBOX",
+//	  "uid_validity": 1700000000, "uid": 1234,
+//	  "message_id": "m1.…",            // id for fetch_message (not for reset)
+//	  "time": "2026-11-22T10:00:00.123Z",        // appended at
+//	  "observed_at": "2026-11-22T10:00:00.118Z", // server change seen at
+//	  "envelope": {…},                 // message: as search returns it
+//	  "snippet": "first ~200 chars",   // message: bounded, quotes dropped
+//	  "body": "…",                     // message: only when configured
+//	  "flags": ["seen"],               // message, flags
+//	  "previous_uid_validity": 1       // reset
+//	}
+package watch

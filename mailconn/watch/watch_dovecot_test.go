@@ -1,0 +1,196 @@
+package watch
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/testrig"
+)
+
+// TestBurstEachOnce: 200 messages delivered in a burst are each reported
+// exactly once.
+func TestBurstEachOnce(t *testing.T) {
+	s := testrig.Require(t)
+	leakCheck(t)
+	u := s.NewUser(t)
+	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+	w := Start(dovecotAccount(t, s, u), "INBOX", feed, fastOptions())
+	defer w.Close()
+	waitReady(t, w)
+	want := subjects("Burst", 200)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(want); i += 4 {
+				deliver(t, s, u, want[i])
+			}
+		}()
+	}
+	wg.Wait()
+	evs, next := collect(t, feed, 0, len(want), 60*time.Second)
+	// Nothing more may trickle in afterwards.
+	more, _ := collect2(t, feed, next, 1500*time.Millisecond)
+	subjectsOnce(t, append(evs, more...), want)
+	for _, e := range evs {
+		if e.Kind == KindMessage && (e.Snippet == "" || e.MessageID == "" || e.Envelope == nil) {
+			t.Fatalf("incomplete event: %+v", e)
+		}
+	}
+}
+
+// collect2 returns whatever arrives after cursor within d.
+func collect2(t testing.TB, f *Feed, after uint64, d time.Duration) ([]Event, uint64) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var all []Event
+	for time.Now().Before(deadline) {
+		p, err := f.Read(t.Context(), after, 1000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Events...)
+		after = p.Next
+		time.Sleep(100 * time.Millisecond)
+	}
+	return all, after
+}
+
+// TestDovecotRestartDuringIdle: mail that arrives while Dovecot is down is
+// reported once it is back.
+func TestDovecotRestartDuringIdle(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+	w := Start(dovecotAccount(t, s, u), "INBOX", feed, fastOptions())
+	defer w.Close()
+	waitReady(t, w)
+	deliver(t, s, u, "Before 1")
+	evs, next := collect(t, feed, 0, 1, 20*time.Second)
+	if err := s.StopDovecot(); err != nil {
+		t.Fatal(err)
+	}
+	// Written straight into the Maildir while no IMAP server runs.
+	s.PopulateFunc(t, u, "INBOX", 3, func(i int) []byte { return mail(u, subjects("Down", 3)[i-1]) })
+	time.Sleep(300 * time.Millisecond) // let the watcher fail a reconnect or two
+	if err := s.StartDovecot(); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, s, u, "After 1")
+	more, next := collect(t, feed, next, 4, 30*time.Second)
+	tail, _ := collect2(t, feed, next, time.Second)
+	subjectsOnce(t, append(append(evs, more...), tail...), []string{"Before 1", "Down 1", "Down 2", "Down 3", "After 1"})
+}
+
+// TestRestartResumesFromCheckpoint: a new watcher on the same state
+// directory reports what arrived while none ran, and nothing twice.
+func TestRestartResumesFromCheckpoint(t *testing.T) {
+	s := testrig.Require(t)
+	leakCheck(t)
+	u := s.NewUser(t)
+	dir := t.TempDir()
+	acct := dovecotAccount(t, s, u)
+	feed1 := NewFeed(openStore(t, dir), FeedOptions{})
+	w1 := Start(acct, "INBOX", feed1, fastOptions())
+	waitReady(t, w1)
+	deliver(t, s, u, "First 1")
+	deliver(t, s, u, "First 2")
+	collect(t, feed1, 0, 2, 20*time.Second)
+	w1.Close()
+	for _, sub := range subjects("Between", 3) {
+		deliver(t, s, u, sub)
+	}
+	feed2 := NewFeed(openStore(t, dir), FeedOptions{}) // as a new process would
+	w2 := Start(acct, "INBOX", feed2, fastOptions())
+	defer w2.Close()
+	waitReady(t, w2)
+	deliver(t, s, u, "Second 1")
+	evs, next := collect(t, feed2, 0, 6, 20*time.Second)
+	tail, _ := collect2(t, feed2, next, time.Second)
+	subjectsOnce(t, append(evs, tail...), []string{"First 1", "First 2", "Between 1", "Between 2", "Between 3", "Second 1"})
+}
+
+// TestTwoWatchersOneFeedEachOnce: two watchers (as two processes sharing a
+// state directory would run) never emit the same message twice.
+func TestTwoWatchersOneFeedEachOnce(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	dir := t.TempDir()
+	acct := dovecotAccount(t, s, u)
+	feedA, feedB := NewFeed(openStore(t, dir), FeedOptions{}), NewFeed(openStore(t, dir), FeedOptions{})
+	wa := Start(acct, "INBOX", feedA, fastOptions())
+	defer wa.Close()
+	wb := Start(acct, "INBOX", feedB, fastOptions())
+	defer wb.Close()
+	waitReady(t, wa)
+	waitReady(t, wb)
+	want := subjects("Shared", 20)
+	for _, sub := range want {
+		deliver(t, s, u, sub)
+	}
+	evs, next := collect(t, feedA, 0, len(want), 30*time.Second)
+	tail, _ := collect2(t, feedA, next, 1500*time.Millisecond)
+	subjectsOnce(t, append(evs, tail...), want)
+}
+
+// TestFlagsAndExpunge: CONDSTORE flag changes and expunges made by another
+// client are reported.
+func TestFlagsAndExpunge(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+	w := Start(dovecotAccount(t, s, u), "INBOX", feed, fastOptions())
+	defer w.Close()
+	waitReady(t, w)
+	deliver(t, s, u, "Flag me")
+	deliver(t, s, u, "Delete me")
+	evs, next := collect(t, feed, 0, 2, 20*time.Second)
+	c := imapClient(t, s, u)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	uid := func(sub string) imap.UID {
+		for _, e := range evs {
+			if e.Subject() == sub {
+				return imap.UID(e.UID)
+			}
+		}
+		t.Fatalf("no event for %q", sub)
+		return 0
+	}
+	if err := c.Store(imap.UIDSetNum(uid("Flag me")), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.UIDSetNum(uid("Delete me")), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var flagged, expunged bool
+	for time.Now().Before(deadline) && !(flagged && expunged) {
+		got, n := collect2(t, feed, next, 300*time.Millisecond)
+		next = n
+		for _, e := range got {
+			switch {
+			case e.Kind == KindFlags && e.UID == uint32(uid("Flag me")):
+				for _, f := range e.Flags {
+					flagged = flagged || f == "flagged"
+				}
+			case e.Kind == KindExpunged && e.UID == uint32(uid("Delete me")):
+				if expunged {
+					t.Errorf("expunge reported twice")
+				}
+				expunged = true
+			}
+		}
+	}
+	if !flagged || !expunged {
+		t.Fatalf("flagged reported: %v, expunged reported: %v", flagged, expunged)
+	}
+}
