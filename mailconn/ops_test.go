@@ -425,3 +425,35 @@ func TestWritesRefusedOnReadOnlyAccount(t *testing.T) {
 		}
 	})
 }
+
+// TestDestinationVanishesMidCall: the folder is deleted between two
+// batches; the server's TRYCREATE becomes a per-id not-found error that
+// says so.
+func TestDestinationVanishesMidCall(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		b.fill(t, "Vanish", 2, num)
+		p := b.pool(t, b.addr, nil)
+		ctx := context.Background()
+		if _, err := p.CreateFolder(ctx, "Tmp", ""); err != nil {
+			t.Fatal(err)
+		}
+		refs := refsOf(t, p, "Vanish")
+		res, err := p.Move(ctx, refs, "Tmp", mailconn.BulkOptions{BatchSize: 1, Progress: func(done, total int) {
+			if done == 1 {
+				if _, err := p.DeleteFolder(ctx, "Tmp", true); err != nil {
+					t.Errorf("delete Tmp: %v", err)
+				}
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Results[1]
+		if res.Succeeded != 1 || r.OK || r.Unknown || !strings.Contains(r.Error, "TRYCREATE") || !strings.Contains(r.Error, "create_folder") {
+			t.Fatalf("move into a vanished folder: %+v", res)
+		}
+		if got := subjects(t, p, "Vanish"); !slices.Equal(got, []string{num(2)}) {
+			t.Errorf("Vanish holds %q", got)
+		}
+	})
+}
