@@ -55,6 +55,9 @@ func (p *Pool) Delete(ctx context.Context, refs []MessageRef, permanent bool, op
 		return nil, err
 	}
 	trash, err := p.ResolveFolder(ctx, RoleTrash)
+	if err != nil && KindOf(err) != KindNotFound {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &Error{Kind: KindNotFound, Op: "delete", Err: errors.New("delete: this account has no Trash folder"),
 			Hint: "Move the messages to another folder with move, or create a folder named Trash first"}
