@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,8 +42,8 @@ func TestTypeScriptSDK(t *testing.T) {
 	addr := freeAddr(t)
 	srv := binary(t, "demo", "--http", addr)
 	srv.Env = append(srv.Env, envHTTPToken+"="+token)
-	var srvLog bytes.Buffer
-	srv.Stderr = &srvLog
+	srvLog := &syncBuffer{}
+	srv.Stderr = srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		srv.Process.Kill()
 		srv.Wait()
 	}()
-	waitHealthy(t, "http://"+addr, &srvLog)
+	waitHealthy(t, "http://"+addr, srvLog)
 
 	// The stdio child gets this binary's role and a private HOME; the SDK
 	// otherwise passes only a minimal environment, as OpenClaw does.
@@ -83,7 +83,7 @@ func TestTypeScriptSDK(t *testing.T) {
 }
 
 // waitHealthy polls /healthz until the server answers.
-func waitHealthy(t *testing.T, base string, log *bytes.Buffer) {
+func waitHealthy(t *testing.T, base string, log fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
