@@ -249,3 +249,27 @@ func (l *Ledger) AddKnown(ctx context.Context, account string, addrs []string) e
 		return nil
 	})
 }
+
+// seededKey records when the known correspondents were last learned from
+// the Sent folder.
+const seededKey = "~seeded"
+
+// SeededAt returns when MarkSeeded was last called for the account.
+func (l *Ledger) SeededAt(ctx context.Context, account string) (time.Time, error) {
+	var t time.Time
+	err := l.st.View(ctx, func(tx store.Tx) error {
+		if v := tx.Bucket("policy.meta." + account).Get(seededKey); v != nil {
+			return t.UnmarshalText(v)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// MarkSeeded records that the known correspondents were just learned.
+func (l *Ledger) MarkSeeded(ctx context.Context, account string) error {
+	b, _ := l.now().UTC().MarshalText()
+	return l.st.Update(ctx, func(tx store.Tx) error {
+		return tx.Bucket("policy.meta." + account).Put(seededKey, b)
+	})
+}

@@ -15,8 +15,8 @@ func forwardTool() *Tool {
 		Name:  "forward",
 		Title: "Forward an email",
 		Description: "Forward a message by id to new recipients: inline (a note, then the original's headers and text, with its attachments re-attached) or as_attachment (the whole original as an attached .eml). " +
-			"The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice.",
-		Writes: true, OpenWorld: true,
+			"The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice." + policyNote,
+		Writes: true, Sends: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the message to forward.")),
@@ -78,5 +78,5 @@ func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, m.Subject, key, nil)
+	return handOff(ctx, d, info, built, m.Subject, key, nil, true)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,9 +16,13 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mailmcp/mailmcp/audit"
 	"github.com/mailmcp/mailmcp/auth"
 	"github.com/mailmcp/mailmcp/internal/demo"
 	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/mailconn/outbox"
+	"github.com/mailmcp/mailmcp/policy"
+	"github.com/mailmcp/mailmcp/store"
 )
 
 // harness runs the tools behind a real MCP server and talks to it through
@@ -29,6 +34,9 @@ type harness struct {
 	Mail   *mailconn.Manager
 	Deps   *Deps
 	Client *client.Client
+
+	// StateDir holds the store and audit log when Sending is set.
+	StateDir string
 
 	mu       sync.Mutex
 	progress []map[string]any
@@ -45,6 +53,12 @@ type harnessOptions struct {
 	Info func(*AccountInfo)
 	// Deps adjusts the dependencies before the tools are registered.
 	Deps func(*Deps)
+	// Sending opens a state store, the outbox (submitting to the demo's
+	// SMTP server), the send-policy ledger and confirmations.
+	Sending bool
+	// Elicit, when set, makes the client offer elicitation and answer
+	// with this handler.
+	Elicit client.ElicitationHandler
 }
 
 // newHarness starts a fresh demo mailbox (unless opt.Accounts is set) and
@@ -66,9 +80,11 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 		})
 		h.Demo = srv
 		host, port := splitHostPort(t, srv.IMAPAddr)
+		shost, sport := splitHostPort(t, srv.SMTPAddr)
 		accts = []*mailconn.Account{{
 			ID: "demo", Email: demo.Email, Provider: "generic",
 			IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: "plain"},
+			SMTP: mailconn.Endpoint{Host: shost, Port: sport, TLS: "plain"},
 			Auth: &mailconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf %s " + demo.Password}},
 		}}
 		info := AccountInfo{ID: "demo", Email: demo.Email, Name: demo.Name, Provider: "generic",
@@ -85,6 +101,9 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 		_ = h.Mail.Close(ctx)
 	})
 	h.Deps = &Deps{Mail: h.Mail, Accounts: infos, Log: log}
+	if opt.Sending {
+		h.startSending(t, log)
+	}
 	if opt.Deps != nil {
 		opt.Deps(h.Deps)
 	}
@@ -96,7 +115,11 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 		server.WithOutputSchemaValidation(),
 	)
 	Register(s, h.Deps, Options{ReadOnly: opt.ReadOnly})
-	c, err := client.NewInProcessClient(s)
+	var copts []client.ClientOption
+	if opt.Elicit != nil {
+		copts = append(copts, client.WithElicitationHandler(opt.Elicit))
+	}
+	c, err := client.NewInProcessClientWithOptions(s, copts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +143,36 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 	}
 	h.Client = c
 	return h
+}
+
+// startSending gives the tools a state store, an outbox that submits to
+// the demo's SMTP server, the policy ledger, confirmations and an audit log;
+// all are closed before the mail pools.
+func (h *harness) startSending(t *testing.T, log *slog.Logger) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := outbox.New(outbox.Config{Store: st, Dir: filepath.Join(dir, "outbox"), Log: log,
+		Transport: &outbox.MailTransport{Mail: h.Mail, ProviderSavesSent: func(string) bool { return false }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob.Start()
+	al, err := audit.Open(dir, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Deps.Outbox, h.Deps.Ledger, h.Deps.Confirm, h.Deps.Audit = ob, policy.NewLedger(st), policy.NewConfirmations(st, 0), al
+	h.StateDir = dir
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = ob.Close(ctx)
+		st.Close()
+	})
 }
 
 // Call invokes a tool; a protocol-level error fails the test.

@@ -30,7 +30,7 @@ func outboxStatusTool() *Tool {
 	return &Tool{
 		Name:  "outbox_status",
 		Title: "Outbox: sent, queued and failed mail",
-		Description: "List recent outgoing messages and what became of them: sent (with the server's reply), partially_sent, queued (waiting for a retry), failed (with the reason), in_doubt or cancelled, with per-recipient outcomes and any bounce (delivery failure report) that arrived later in INBOX. " +
+		Description: "List recent outgoing email messages and what became of them: sent (with the server's reply), partially_sent, queued (waiting for a retry), failed (with the reason), in_doubt or cancelled, with per-recipient outcomes and any bounce (delivery failure report) that arrived later in INBOX. " +
 			"Pass outbox_id for one item.",
 		Writes: false, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{

@@ -11,6 +11,7 @@ import (
 	"github.com/mailmcp/mailmcp/audit"
 	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/mailconn/outbox"
+	"github.com/mailmcp/mailmcp/policy"
 )
 
 // Deps are what handlers use; cmd/mailmcp builds them from the config.
@@ -22,6 +23,10 @@ type Deps struct {
 	Outbox *outbox.Outbox
 	// Audit records every call of a write tool (nil: no audit log).
 	Audit *audit.Log
+	// Ledger keeps sending caps and known correspondents; Confirm holds
+	// messages waiting for the user's confirmation (nil: unavailable).
+	Ledger  *policy.Ledger
+	Confirm *policy.Confirmations
 }
 
 // AccountInfo is the static description of an account.
@@ -44,6 +49,9 @@ type AccountInfo struct {
 	MaxMessageBytes int64
 	// SavesSent: the provider files sent mail itself (no Sent APPEND).
 	SavesSent bool
+	// Policy is the account's send policy and Caps its sending caps.
+	Policy policy.Policy
+	Caps   policy.Caps
 }
 
 // Tool is one self-describing MCP tool.
@@ -53,7 +61,10 @@ type Tool struct {
 	Description string
 	// Writes marks tools that change mailboxes or send mail; they are never
 	// registered in read-only mode.
-	Writes      bool
+	Writes bool
+	// Sends marks tools that submit mail; they are left out when every
+	// account's send_policy is disabled.
+	Sends       bool
 	Destructive bool
 	Idempotent  bool
 	// OpenWorld: talks to systems outside mailmcp (every mail tool does).
@@ -109,13 +120,16 @@ func All() []*Tool {
 type Options struct {
 	// ReadOnly leaves out every tool that writes.
 	ReadOnly bool
+	// NoSending leaves out every tool that sends (send_policy disabled on
+	// every account).
+	NoSending bool
 }
 
 // Available returns the tools Register would add.
 func Available(opt Options) []*Tool {
 	var out []*Tool
 	for _, t := range All() {
-		if t.Writes && opt.ReadOnly {
+		if t.Writes && opt.ReadOnly || t.Sends && opt.NoSending {
 			continue
 		}
 		out = append(out, t)
@@ -142,7 +156,7 @@ func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
 		}()
 		a := newArgs(req)
 		defer func() { auditCall(d, t, a, res) }()
-		res = t.Handle(ctx, d, a)
+		res = t.Handle(context.WithValue(ctx, toolNameKey{}, t.Name), d, a)
 		return res, nil
 	}
 }

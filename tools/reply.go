@@ -16,8 +16,8 @@ func replyTool() *Tool {
 		Name:  "reply",
 		Title: "Reply to an email",
 		Description: "Reply to a message by id (from search or fetch_message): sent to its Reply-To or From (reply_all adds its To and Cc, minus your own addresses), with \"Re:\" and the In-Reply-To/References headers so it threads, optionally quoting the original. " +
-			"The original is flagged as answered once the reply is sent. The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice.",
-		Writes: true, OpenWorld: true,
+			"The original is flagged as answered once the reply is sent. The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice." + policyNote,
+		Writes: true, Sends: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the message to reply to.")),
@@ -67,5 +67,5 @@ func reply(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, m.Subject, key, []outbox.FollowUp{{Kind: outbox.FollowAnswered, Ref: id}})
+	return handOff(ctx, d, info, built, m.Subject, key, []outbox.FollowUp{{Kind: outbox.FollowAnswered, Ref: id}}, false)
 }

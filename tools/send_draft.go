@@ -23,9 +23,9 @@ func sendDraftTool() *Tool {
 	return &Tool{
 		Name:  "send_draft",
 		Title: "Send a saved draft",
-		Description: "Send a draft by id (from save_draft or list_drafts) exactly as saved, then remove it from Drafts. " +
-			"Calling it again for the same draft never sends a second copy: it returns the first call's outcome (sent, partially_sent, queued or failed).",
-		Writes: true, Destructive: true, Idempotent: true, OpenWorld: true,
+		Description: "Send a draft email by id (from save_draft or list_drafts) exactly as saved, then remove it from Drafts. " +
+			"Calling it again for the same draft never sends a second copy: it returns the first call's outcome (sent, partially_sent, queued or failed)." + policyNote,
+		Writes: true, Sends: true, Destructive: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the draft.")),
@@ -78,7 +78,7 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, subject, key, []outbox.FollowUp{{Kind: outbox.FollowDeleteDraft, Ref: id}})
+	return handOff(ctx, d, info, built, subject, key, []outbox.FollowUp{{Kind: outbox.FollowDeleteDraft, Ref: id}}, false)
 }
 
 // draftMessage turns a stored draft into the message to submit: the

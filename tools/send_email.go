@@ -16,8 +16,8 @@ func sendEmailTool() *Tool {
 		Title: "Send an email",
 		Description: "Send a new email message from an account: to, cc, bcc, subject, plain-text body (optionally Markdown, sent with an HTML version), reply-to and attachments. " +
 			"The result says exactly what happened: sent (accepted by the server), partially_sent, queued (a temporary problem; retried automatically, with an outbox id), or failed (with the server's reason). " +
-			"Pass an idempotency_key so a retried call never sends twice. To answer a message use reply; to pass one on use forward.",
-		Writes: true, OpenWorld: true,
+			"Pass an idempotency_key so a retried call never sends twice. To answer a message use reply; to pass one on use forward." + policyNote,
+		Writes: true, Sends: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithArray("to", mcp.Required(), mcp.MinItems(1), mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Recipients, e.g. [\"Ann <ann@example.com>\", \"bob@example.org\"].")),
@@ -72,5 +72,5 @@ func sendEmail(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, subject, key, nil)
+	return handOff(ctx, d, info, built, subject, key, nil, attachesMessageParts(a))
 }

@@ -42,6 +42,9 @@ type sendOutput struct {
 	SentCopyError  string          `json:"sent_copy_error,omitempty"`
 	Bounces        []recipientInfo `json:"bounces,omitempty"`
 	Created        string          `json:"created,omitempty"`
+	// Set when the send policy held the message back (status pending,
+	// declined or draft_saved).
+	policyOutcome
 }
 
 // recipientInfo is one recipient's refusal or bounce.
@@ -122,19 +125,47 @@ func earlierSend(ctx context.Context, d *Deps, account, key string) (*mcp.CallTo
 	return sendResult(it, true), nil
 }
 
-// handOff is the single place where a built message is given to the
-// outbox; a send policy (confirmation before sending) belongs here.
-func handOff(ctx context.Context, d *Deps, info AccountInfo, b *compose.Built, subject, key string, follow []outbox.FollowUp) *mcp.CallToolResult {
+// handOff is the single place where a built message goes towards the
+// outbox: the account's send policy decides first (refuse, save as draft,
+// ask the user, or go), then the caps are counted and the outbox journals
+// and submits it. forward marks messages that carry existing mail out of
+// the mailbox (forwards, attachments taken from messages).
+func handOff(ctx context.Context, d *Deps, info AccountInfo, b *compose.Built, subject, key string, follow []outbox.FollowUp, forward bool) *mcp.CallToolResult {
 	req := outbox.Request{
 		Account: info.ID, IdempotencyKey: key, MessageID: b.MessageID, Subject: subject,
 		From: b.From, Recipients: b.Recipients, SMTPUTF8: b.NeedsSMTPUTF8, Raw: b.Raw, FollowUps: follow,
+	}
+	if res := policyGate(ctx, d, info, currentTool(ctx), req, forward); res != nil {
+		return res
+	}
+	return submit(ctx, d, info, req)
+}
+
+// submit counts the message against the caps and hands it to the outbox,
+// waiting up to sendWait for the first attempt.
+func submit(ctx context.Context, d *Deps, info AccountInfo, req outbox.Request) *mcp.CallToolResult {
+	if res := sendingUnavailable(d); res != nil {
+		return res
+	}
+	if earlier, err := earlierSend(ctx, d, info.ID, req.IdempotencyKey); err != nil {
+		return errResult(err)
+	} else if earlier != nil {
+		return earlier
+	}
+	release, res := reserveCaps(ctx, d, info, req)
+	if res != nil {
+		return res
 	}
 	wctx, cancel := context.WithTimeout(ctx, sendWait)
 	defer cancel()
 	it, created, err := d.Outbox.Send(wctx, req)
 	if err != nil {
+		release()
 		d.Log.Error("outbox", "err", err)
 		return mcp.NewToolResultError("unavailable: the message could not be journaled in the outbox, so nothing was sent: " + err.Error() + ". Try again in a moment")
+	}
+	if !created {
+		release()
 	}
 	return sendResult(it, !created)
 }

@@ -5,13 +5,16 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/mailmcp/mailmcp/audit"
 	"github.com/mailmcp/mailmcp/config"
 	"github.com/mailmcp/mailmcp/mailconn/outbox"
+	"github.com/mailmcp/mailmcp/policy"
 	"github.com/mailmcp/mailmcp/store"
 )
 
 // startSending opens the state store and the outbox in cfg.StateDir, gives
-// the outbox to the tools and starts its worker. The returned stop (never
+// the outbox, the send-policy ledger and confirmations, and the audit log to
+// the tools, and starts the outbox worker. The returned stop (never
 // nil) shuts the worker down; call it before closing the mail pools, which
 // the outbox uses for Sent copies. Without writes, or when the store cannot
 // be opened (logged), the send tools report that sending is unavailable.
@@ -39,6 +42,13 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 		return nop
 	}
 	eng.deps.Outbox = ob
+	eng.deps.Ledger = policy.NewLedger(st)
+	eng.deps.Confirm = policy.NewConfirmations(st, 0)
+	if al, err := audit.Open(cfg.StateDir, 0, 0); err != nil {
+		log.Error("audit log unavailable", "err", err)
+	} else {
+		eng.deps.Audit = al
+	}
 	ob.Start()
 	return func(ctx context.Context) {
 		if err := ob.Close(ctx); err != nil {

@@ -111,7 +111,7 @@ func newMCPServer(eng *engine, log *slog.Logger, gate *callGate) *server.MCPServ
 	}
 	opts = append(opts, server.WithToolHandlerMiddleware(toolMetrics))
 	s := server.NewMCPServer("mailmcp", version, opts...)
-	tools.Register(s, eng.deps, tools.Options{ReadOnly: eng.readOnly})
+	tools.Register(s, eng.deps, tools.Options{ReadOnly: eng.readOnly, NoSending: eng.noSending})
 	return s
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/mailmcp/mailmcp/auth"
 	"github.com/mailmcp/mailmcp/config"
 	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/policy"
 	"github.com/mailmcp/mailmcp/tools"
 )
 
@@ -17,28 +18,53 @@ type engine struct {
 	deps *tools.Deps
 	// readOnly is true when write tools must not be registered.
 	readOnly bool
+	// noSending is true when every account's send_policy is disabled.
+	noSending bool
 }
 
 // buildEngine turns the configuration into pools. It opens no connection.
 func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, error) {
 	var accts []*mailconn.Account
 	deps := &tools.Deps{Log: log}
+	noSending := true
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
 		ma, err := engineAccount(cfg, a)
 		if err != nil {
 			return nil, err
 		}
+		pol, err := sendPolicy(a)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		if pol.Mode != policy.Disabled {
+			noSending = false
+		}
+		perHour, perDay, newPerDay := a.SendCaps()
 		accts = append(accts, ma)
 		deps.Accounts = append(deps.Accounts, tools.AccountInfo{
 			ID: a.ID, Email: a.Email, Name: a.Name, Provider: a.Provider, ReadOnly: a.ReadOnly || cfg.ReadOnly || readOnly,
 			DownloadDir: a.DownloadDir, AttachmentDir: a.AttachmentDir, InlineAttachmentMax: a.InlineAttachmentMax,
 			MaxRecipients: a.MaxRecipients, MaxMessageBytes: a.MaxMessageBytes, SavesSent: a.SavesSent(),
+			Policy: pol, Caps: policy.Caps{PerHour: perHour, PerDay: perDay, NewRecipientsPerDay: newPerDay},
 		})
 	}
 	m := mailconn.NewManager(accts, log)
 	deps.Mail = m
-	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: readOnly || cfg.ReadOnly}, nil
+	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: readOnly || cfg.ReadOnly, noSending: noSending}, nil
+}
+
+// sendPolicy compiles an account's send policy (validated by config).
+func sendPolicy(a *config.Account) (policy.Policy, error) {
+	mode, err := policy.ParseMode(a.SendPolicy)
+	if err != nil {
+		return policy.Policy{}, err
+	}
+	allow, err := policy.NewAllowList(a.SendAllowlist)
+	if err != nil {
+		return policy.Policy{}, err
+	}
+	return policy.Policy{Mode: mode, Allow: allow, KnownCorrespondents: a.AllowKnownCorrespondents}, nil
 }
 
 func engineAccount(cfg *config.Config, a *config.Account) (*mailconn.Account, error) {

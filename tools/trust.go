@@ -1,0 +1,96 @@
+package tools
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/parse"
+	"github.com/mailmcp/mailmcp/policy"
+)
+
+// Known correspondents are learned from the newest Sent messages at most
+// once per seedEvery, bounded to seedMessages envelopes (envelopes only:
+// cheap), and grow with every send.
+const (
+	seedEvery    = 24 * time.Hour
+	seedMessages = 300
+	knownMax     = 5000
+)
+
+// trustFor computes the trust signals of a fetched message. It never fails
+// the fetch: without a ledger the new-sender and lookalike checks are
+// skipped and only the authentication verdicts are given.
+func trustFor(ctx context.Context, d *Deps, p *mailconn.Pool, m *parse.Message, from string) policy.Trust {
+	acct := p.Account()
+	in := policy.TrustInput{ProviderAuthServIDs: policy.ProviderAuthServIDs(acct.Provider)}
+	if d.Ledger != nil {
+		seedKnown(ctx, d, p)
+		if set, err := d.Ledger.KnownSet(ctx, acct.ID, knownMax); err == nil {
+			in.Known = func(a string) bool { return set[a] }
+			domains := map[string]bool{}
+			if _, own, ok := strings.Cut(strings.ToLower(acct.Email), "@"); ok {
+				domains[own] = true
+			}
+			for a := range set {
+				if _, dom, ok := strings.Cut(a, "@"); ok {
+					domains[dom] = true
+				}
+			}
+			for dom := range domains {
+				in.KnownDomains = append(in.KnownDomains, dom)
+			}
+		}
+	}
+	// The account's own address is never a "new sender".
+	if in.Known != nil {
+		self, _ := policy.NormAddress(acct.Email)
+		known := in.Known
+		in.Known = func(a string) bool { return a == self || known(a) }
+	}
+	return policy.Assess(m, from, in)
+}
+
+// seedKnown learns known correspondents from the Sent folder when that
+// has not been done recently. Failures are logged, never fatal.
+func seedKnown(ctx context.Context, d *Deps, p *mailconn.Pool) {
+	id := p.Account().ID
+	if t, err := d.Ledger.SeededAt(ctx, id); err != nil || time.Since(t) < seedEvery {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	sent, err := p.FolderForRole(sctx, "sent")
+	if err != nil {
+		d.Log.Debug("known correspondents: no Sent folder", "account", id, "err", err)
+		_ = d.Ledger.MarkSeeded(ctx, id)
+		return
+	}
+	var addrs []string
+	cursor := ""
+	for n := 0; n < seedMessages; {
+		page, err := p.Search(sctx, sent, mailconn.Criteria{}, 100, cursor)
+		if err != nil {
+			d.Log.Warn("known correspondents: reading Sent", "account", id, "err", err)
+			return
+		}
+		for _, e := range page.Messages {
+			for _, a := range append(append([]mailconn.Address(nil), e.To...), e.Cc...) {
+				if na, err := policy.NormAddress(a.Email); err == nil {
+					addrs = append(addrs, na)
+				}
+			}
+		}
+		n += len(page.Messages)
+		if page.NextCursor == "" || len(page.Messages) == 0 {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	if err := d.Ledger.AddKnown(ctx, id, addrs); err != nil {
+		d.Log.Warn("known correspondents: store", "account", id, "err", err)
+		return
+	}
+	_ = d.Ledger.MarkSeeded(ctx, id)
+}
