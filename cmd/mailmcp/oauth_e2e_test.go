@@ -50,6 +50,7 @@ type oauthRig struct {
 	config string
 	env    []string
 	// output collects everything every child process printed.
+	mu     sync.Mutex
 	output bytes.Buffer
 }
 
@@ -113,8 +114,10 @@ func (r *oauthRig) run(t *testing.T, args ...string) (string, string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	r.mu.Lock()
 	r.output.Write(stdout.Bytes())
 	r.output.Write(stderr.Bytes())
+	r.mu.Unlock()
 	return stdout.String(), stderr.String(), err
 }
 
@@ -122,7 +125,9 @@ func (r *oauthRig) run(t *testing.T, args ...string) (string, string, error) {
 // the processes printed (logs at debug level, results, protocol traffic).
 func (r *oauthRig) scan(t *testing.T) {
 	t.Helper()
+	r.mu.Lock()
 	out := r.output.String()
+	r.mu.Unlock()
 	for _, s := range r.tokens.all() {
 		for _, form := range []string{s, url.QueryEscape(s)} {
 			if strings.Contains(out, form) {
