@@ -36,6 +36,10 @@ type Pool struct {
 // Stats are counters for health reports and tests.
 type Stats struct {
 	Dials, Reuses, Retries, Discards int
+	// Waits counts acquisitions that found every connection busy and had
+	// to wait; WaitTime is their total waiting time.
+	Waits    int
+	WaitTime time.Duration
 	Open, Idle                       int
 	LastError                        string
 	LastErrorAt                      time.Time
@@ -110,8 +114,15 @@ func (p *Pool) once(ctx context.Context, op Op, fn func(context.Context, *Conn) 
 func (p *Pool) acquire(ctx context.Context, folder string) (*Conn, error) {
 	select {
 	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, (*Conn)(nil).fail(ctx, "wait for a free IMAP connection", ctx.Err())
+	default:
+		t0 := time.Now()
+		select {
+		case p.slots <- struct{}{}:
+			p.count(func(s *Stats) { s.Waits++; s.WaitTime += time.Since(t0) })
+		case <-ctx.Done():
+			p.count(func(s *Stats) { s.Waits++; s.WaitTime += time.Since(t0) })
+			return nil, (*Conn)(nil).fail(ctx, "wait for a free IMAP connection", ctx.Err())
+		}
 	}
 	for {
 		c := p.takeIdle(folder)

@@ -327,6 +327,10 @@ func testPoolLimit(t *testing.T, b *backend) {
 	if _, max, total := px.stats(); max > 3 || total > 3 {
 		t.Fatalf("server saw %d concurrent / %d total connections; pool limit is 3", max, total)
 	}
+	// 50 calls on 3 connections: most had to wait, and the pool says so.
+	if st := p.Stats(); st.Waits < 1 || st.WaitTime <= 0 {
+		t.Errorf("pool stats report no waits for 50 calls on 3 connections: %+v", st)
+	}
 }
 
 func TestSilentServerTimesOut(t *testing.T) {

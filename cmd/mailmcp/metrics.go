@@ -45,7 +45,7 @@ func publishPoolStats(m *mailconn.Manager) {
 				continue
 			}
 			s := p.Stats()
-			out[id] = metrics.PoolStats{Open: s.Open, Idle: s.Idle, Dials: s.Dials, Reuses: s.Reuses, Retries: s.Retries, Discards: s.Discards}
+			out[id] = metrics.PoolStats{Open: s.Open, Idle: s.Idle, Dials: s.Dials, Reuses: s.Reuses, Retries: s.Retries, Discards: s.Discards, Waits: s.Waits}
 		}
 		return out
 	})
