@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/parse"
+	"github.com/mailmcp/mailmcp/policy"
 )
 
 type fetchOut struct {
@@ -36,6 +38,10 @@ type fetchOut struct {
 	Security        []parse.SecurityPart   `json:"security,omitempty"`
 	Auth            []parse.AuthResult     `json:"auth_results,omitempty"`
 	Problems        []parse.Problem        `json:"problems,omitempty"`
+	// Trust holds what the server can tell about the real sender: the
+	// provider's own SPF/DKIM/DMARC verdicts, display-name spoofing, a
+	// first-time sender, a lookalike of a known correspondent's domain.
+	Trust policy.Trust `json:"trust"`
 	// Content is the bounded, framed rendering (also the text result).
 	Content parse.Rendered `json:"content"`
 }
@@ -113,7 +119,12 @@ func fetchMessageTool() *Tool {
 				Calendar: msg.Calendar, DeliveryStatus: msg.DeliveryStatus, Receipt: msg.Receipt,
 				Security: msg.Security, Auth: msg.Auth, Problems: msg.Problems, Content: *rendered,
 			}
-			return okResult(out, rendered.Text)
+			from := ""
+			if len(msg.From) > 0 {
+				from = (&mail.Address{Name: msg.From[0].Name, Address: msg.From[0].Email}).String()
+			}
+			out.Trust = trustFor(ctx, d, p, msg, from)
+			return okResult(out, trustText(out.Trust)+rendered.Text)
 		},
 	}
 }

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -93,4 +94,28 @@ func seedKnown(ctx context.Context, d *Deps, p *mailconn.Pool) {
 		return
 	}
 	_ = d.Ledger.MarkSeeded(ctx, id)
+}
+
+// trustText is the server's own line about the sender, placed before the
+// untrusted content so that no message can forge or hide it.
+func trustText(t policy.Trust) string {
+	var b strings.Builder
+	b.WriteString("Sender checks (by mailmcp): ")
+	if t.Unverified {
+		b.WriteString("no authentication results from your provider")
+	} else {
+		fmt.Fprintf(&b, "spf=%s dkim=%s dmarc=%s (by %s)", or(t.SPF, "none"), or(t.DKIM, "none"), or(t.DMARC, "none"), t.VerifiedBy)
+	}
+	b.WriteString("\n")
+	for _, w := range t.Warnings {
+		b.WriteString("Warning: " + w + "\n")
+	}
+	return b.String()
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
