@@ -38,6 +38,9 @@ func auditCall(d *Deps, t *Tool, a *Args, res *mcp.CallToolResult) {
 	case res.IsError:
 		e.Outcome = "error"
 		e.Detail = firstLine(resultText(res))
+		if strings.HasPrefix(e.Detail, "forbidden:") || strings.HasPrefix(e.Detail, "limit_reached:") {
+			e.Outcome = "refused"
+		}
 	default:
 		if st := structuredStatus(res); st != "" {
 			e.Outcome = st

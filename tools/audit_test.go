@@ -4,10 +4,44 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mailmcp/mailmcp/audit"
+	"github.com/mailmcp/mailmcp/policy"
 )
+
+// TestPolicyRefusalsAreAudited: a send the policy refuses is logged as
+// refused, a held one as pending, without the body.
+func TestPolicyRefusalsAreAudited(t *testing.T) {
+	h := policyHarness(t, policy.Policy{Mode: policy.Confirm}, policy.Caps{PerHour: 1}, nil)
+	send(h, friend, "Audited pending", "secret body words")
+	h.Deps.Accounts[0].Policy = policy.Policy{Mode: policy.Autonomous}
+	send(h, friend, "Audited sent", "secret body words")
+	h.Fail("send_email", map[string]any{"to": []any{friend}, "subject": "Audited capped", "body": "secret body words"})
+	b, err := os.ReadFile(filepath.Join(h.StateDir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e audit.Entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		outcomes = append(outcomes, e.Outcome)
+		if len(e.Recipients) != 1 || e.Recipients[0] != friend {
+			t.Errorf("recipients not audited: %+v", e)
+		}
+	}
+	if strings.Join(outcomes, ",") != "pending,sent,refused" {
+		t.Errorf("outcomes %v, want pending, sent, refused", outcomes)
+	}
+	if strings.Contains(string(b), "secret body words") {
+		t.Error("the audit log must never hold message bodies")
+	}
+}
 
 // TestWriteToolsAreAudited: every write-tool call leaves one line with the
 // tool, account, ids and outcome; read tools leave none.
