@@ -38,11 +38,11 @@ type Stats struct {
 	Dials, Reuses, Retries, Discards int
 	// Waits counts acquisitions that found every connection busy and had
 	// to wait; WaitTime is their total waiting time.
-	Waits    int
-	WaitTime time.Duration
-	Open, Idle                       int
-	LastError                        string
-	LastErrorAt                      time.Time
+	Waits       int
+	WaitTime    time.Duration
+	Open, Idle  int
+	LastError   string
+	LastErrorAt time.Time
 }
 
 // NewPool creates the pool; no connection is opened until first use.

@@ -270,6 +270,6 @@ func (l *Ledger) SeededAt(ctx context.Context, account string) (time.Time, error
 func (l *Ledger) MarkSeeded(ctx context.Context, account string) error {
 	b, _ := l.now().UTC().MarshalText()
 	return l.st.Update(ctx, func(tx store.Tx) error {
-		return tx.Bucket("policy.meta." + account).Put(seededKey, b)
+		return tx.Bucket("policy.meta."+account).Put(seededKey, b)
 	})
 }
