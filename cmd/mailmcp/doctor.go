@@ -279,7 +279,7 @@ func imapStartTLS(conn net.Conn, cfg *tls.Config) (*tls.Conn, error) {
 
 // doctorIMAPLogin logs in through the real engine and lists capabilities.
 func doctorIMAPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string, timeout time.Duration, log *slog.Logger) {
-	ma, err := engineAccount(cfg, a)
+	ma, err := engineAccount(cfg, a, log)
 	if err != nil {
 		r.fail(p+"imap login", err.Error(), "")
 		return
@@ -336,7 +336,7 @@ func doctorIMAPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a
 // doctorSMTPLogin says EHLO and authenticates the way sending does, then
 // quits without sending anything.
 func doctorSMTPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
-	ma, err := engineAccount(cfg, a)
+	ma, err := engineAccount(cfg, a, slog.New(slog.DiscardHandler))
 	if err != nil {
 		r.fail(p+"smtp login", err.Error(), "")
 		return

@@ -83,6 +83,7 @@ id = "work"
 email = %q
 provider = "generic"
 auth = "oauth2"
+send_policy = "autonomous"
 ca_file = %q
 imap = { host = %q, port = %d, tls = "implicit" }
 smtp = { host = %q, port = %d, tls = "implicit" }
@@ -197,6 +198,25 @@ func TestOAuthEndToEndAgainstDovecot(t *testing.T) {
 	all := r.tokens.all()
 	if last := all[len(all)-1]; !bytes.Contains(data, []byte(last)) {
 		t.Errorf("token file does not hold the newest rotated refresh token")
+	}
+
+	// Sending authenticates to Postfix with the same OAuth token (Postfix
+	// asks Dovecot's SASL, whose oauth2 passdb introspects it).
+	send := fmt.Sprintf(`{"account":"work","to":[%q],"subject":"oauth smtp hello","body":"sent over XOAUTH2","idempotency_key":"e2e-1"}`, r.user.Email)
+	stdout, stderr, err = r.run(t, "call", "send_email", send)
+	if err != nil || !strings.Contains(stdout, `"status": "sent"`) {
+		t.Fatalf("send over OAuth: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		stdout, _, _ = r.run(t, "call", "search", `{"account":"work","subject":"oauth smtp hello"}`)
+		if strings.Contains(stdout, "oauth smtp hello") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message sent over OAuth never arrived:\n%s", stdout)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 
 	if stdout, _, err := r.run(t, "auth", "status"); err != nil || !strings.Contains(stdout, "work") {

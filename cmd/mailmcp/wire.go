@@ -29,7 +29,7 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 	noSending := true
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
-		ma, err := engineAccount(cfg, a)
+		ma, err := engineAccount(cfg, a, log)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +67,7 @@ func sendPolicy(a *config.Account) (policy.Policy, error) {
 	return policy.Policy{Mode: mode, Allow: allow, KnownCorrespondents: a.AllowKnownCorrespondents}, nil
 }
 
-func engineAccount(cfg *config.Config, a *config.Account) (*mailconn.Account, error) {
+func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*mailconn.Account, error) {
 	tlsCfg, err := mailconn.TLSConfig(a.IMAP.Host, a.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.ID, err)
@@ -80,7 +80,7 @@ func engineAccount(cfg *config.Config, a *config.Account) (*mailconn.Account, er
 	}
 	switch a.Auth {
 	case config.AuthOAuth2:
-		store, err := auth.OpenTokenStore(cfg.StateDir, nil)
+		store, err := auth.OpenTokenStore(cfg.StateDir, log)
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", a.ID, err)
 		}
