@@ -51,6 +51,10 @@ type harnessOptions struct {
 	Infos    []AccountInfo
 	// Info adjusts the demo account's description (directories, limits).
 	Info func(*AccountInfo)
+	// Account adjusts the demo account's connection (e.g. its SMTP server).
+	Account func(*mailconn.Account)
+	// Outbox adjusts the outbox configuration (retry delays) when Sending.
+	Outbox func(*outbox.Config)
 	// Deps adjusts the dependencies before the tools are registered.
 	Deps func(*Deps)
 	// Sending opens a state store, the outbox (submitting to the demo's
@@ -92,6 +96,9 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 		if opt.Info != nil {
 			opt.Info(&info)
 		}
+		if opt.Account != nil {
+			opt.Account(accts[0])
+		}
 		infos = []AccountInfo{info}
 	}
 	h.Mail = mailconn.NewManager(accts, log)
@@ -102,7 +109,7 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 	})
 	h.Deps = &Deps{Mail: h.Mail, Accounts: infos, Log: log}
 	if opt.Sending {
-		h.startSending(t, log)
+		h.startSending(t, log, opt.Outbox)
 	}
 	if opt.Deps != nil {
 		opt.Deps(h.Deps)
@@ -148,15 +155,23 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 // startSending gives the tools a state store, an outbox that submits to
 // the demo's SMTP server, the policy ledger, confirmations and an audit log;
 // all are closed before the mail pools.
-func (h *harness) startSending(t *testing.T, log *slog.Logger) {
+func (h *harness) startSending(t *testing.T, log *slog.Logger, tune func(*outbox.Config)) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob, err := outbox.New(outbox.Config{Store: st, Dir: filepath.Join(dir, "outbox"), Log: log,
-		Transport: &outbox.MailTransport{Mail: h.Mail, ProviderSavesSent: func(string) bool { return false }}})
+	saves := map[string]bool{}
+	for _, info := range h.Deps.Accounts {
+		saves[info.ID] = info.SavesSent
+	}
+	cfg := outbox.Config{Store: st, Dir: filepath.Join(dir, "outbox"), Log: log,
+		Transport: &outbox.MailTransport{Mail: h.Mail, ProviderSavesSent: func(id string) bool { return saves[id] }}}
+	if tune != nil {
+		tune(&cfg)
+	}
+	ob, err := outbox.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
