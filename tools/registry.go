@@ -11,6 +11,7 @@ import (
 	"github.com/mailmcp/mailmcp/audit"
 	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/mailconn/outbox"
+	"github.com/mailmcp/mailmcp/mailconn/watch"
 	"github.com/mailmcp/mailmcp/policy"
 )
 
@@ -27,6 +28,9 @@ type Deps struct {
 	// messages waiting for the user's confirmation (nil: unavailable).
 	Ledger  *policy.Ledger
 	Confirm *policy.Confirmations
+	// Watch follows folders for watch_inbox and mail:// resources (nil:
+	// watching unavailable).
+	Watch *watch.Hub
 }
 
 // AccountInfo is the static description of an account.

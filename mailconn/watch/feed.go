@@ -175,9 +175,12 @@ func (f *Feed) Read(ctx context.Context, after uint64, limit int, flt *Filter) (
 func (f *Feed) Wait(ctx context.Context, after uint64, limit int, flt *Filter, tick func()) (Page, error) {
 	t := time.NewTicker(f.opt.Recheck)
 	defer t.Stop()
+	// Reads outlive ctx's deadline (bounded by the store's lock timeout):
+	// the wait ending must not turn into a failed read.
+	rctx := context.WithoutCancel(ctx)
 	for {
 		changed := f.Changed() // before reading: no append can slip between
-		p, err := f.Read(ctx, after, limit, flt)
+		p, err := f.Read(rctx, after, limit, flt)
 		if err != nil || len(p.Events) > 0 {
 			return p, err
 		}
@@ -294,4 +297,30 @@ func (f *Feed) prune(b store.Bucket, newest uint64, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// Recent returns up to n of the newest events that match flt, newest first.
+func (f *Feed) Recent(ctx context.Context, n int, flt *Filter) ([]Event, error) {
+	var out []Event
+	scanned := 0
+	err := f.st.View(ctx, func(tx store.Tx) error {
+		return tx.Bucket(bucketEvents).Scan(store.ScanOptions{Reverse: true}, func(k string, v []byte) error {
+			var e Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("event %s: %w", k, err)
+			}
+			if flt == nil || flt.Match(&e) {
+				out = append(out, e)
+			}
+			scanned++
+			if len(out) == n || scanned == maxScan {
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watch: read recent events: %w", err)
+	}
+	return out, nil
 }

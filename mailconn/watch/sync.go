@@ -139,19 +139,18 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 		text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true, Partial: &imap.SectionPartial{Size: textBytes}}
 		opts := mailconn.EnvelopeFetchOptions()
 		opts.BodySection = []*imap.FetchItemBodySection{mimeHeader, text}
-		set, err := w.newSet(ctx, c)
-		if err != nil || set == nil {
-			return err
+		set := w.newSet(c)
+		if set == nil {
+			return nil
 		}
 		var msgs []*imapclient.FetchMessageBuffer
-		err = w.cmd(ctx, c, "fetch new", func() error {
+		err := w.cmd(ctx, c, "fetch new", func() error {
 			cmd := c.Fetch(set, opts)
 			for m := cmd.Next(); m != nil; m = cmd.Next() {
 				buf, err := m.Collect()
 				if err != nil {
 					return err
 				}
-				// "n:*" includes the last message even below n (RFC 9051 6.4.8).
 				if buf.UID > w.lastUID {
 					msgs = append(msgs, buf)
 				}
@@ -162,7 +161,7 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			return err
 		}
 		if len(msgs) == 0 {
-			return nil
+			return fmt.Errorf("fetch new: the server returned none of messages %v", set)
 		}
 		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
 		evs := make([]Event, 0, len(msgs))
@@ -188,6 +187,7 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			return err
 		}
 		w.lastUID = top
+		w.flush = true
 		w.mu.Lock()
 		for _, m := range msgs {
 			if n := len(w.uids); n == 0 || w.uids[n-1] < m.UID {
@@ -195,41 +195,25 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			}
 		}
 		w.mu.Unlock()
-		if len(msgs) < chunk {
-			return nil
-		}
 	}
 }
 
-// newSet is the UID set to fetch next: "last+1:*" when few messages are new
-// (one round trip on the hot path), otherwise the lowest chunk of new UIDs
-// found by UID SEARCH, so a long backlog is fetched a bounded part at a time.
-func (w *Watcher) newSet(ctx context.Context, c *imapclient.Client) (imap.UIDSet, error) {
+// newSet is the sequence range of the next messages above the checkpoint:
+// with the folder's UIDs known up to lastUID, the new messages are those
+// after them (RFC 9051 2.3.1.2: sequence order is UID order). An explicit
+// range, never "n:*": "*" would return the last message even below n, and
+// go-imap hands FETCH data for UIDs outside a UID FETCH's set to the
+// unilateral handler. No EXPUNGE can arrive during a FETCH (RFC 9051 7.5.1),
+// so the numbers stay valid while it runs.
+func (w *Watcher) newSet(c *imapclient.Client) imap.SeqSet {
 	w.mu.Lock()
 	known, _ := slices.BinarySearch(w.uids, w.lastUID+1) // messages up to lastUID
 	w.mu.Unlock()
 	mb := c.Mailbox()
-	if mb == nil || int(mb.NumMessages)-known <= chunk {
-		return imap.UIDSet{imap.UIDRange{Start: w.lastUID + 1, Stop: 0}}, nil
+	if mb == nil || int(mb.NumMessages) <= known {
+		return nil
 	}
-	var uids []imap.UID
-	err := w.cmd(ctx, c, "search new", func() error {
-		crit := &imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: w.lastUID + 1, Stop: 0}}}}
-		d, err := c.UIDSearch(crit, nil).Wait()
-		if err == nil {
-			uids = d.AllUIDs()
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(uids)
-	uids = slices.DeleteFunc(uids, func(u imap.UID) bool { return u <= w.lastUID })
-	if len(uids) == 0 {
-		return nil, nil
-	}
-	return imap.UIDSetNum(uids[:min(len(uids), chunk)]...), nil
+	return imap.SeqSet{imap.SeqRange{Start: uint32(known) + 1, Stop: uint32(min(int(mb.NumMessages), known+chunk))}}
 }
 
 func (w *Watcher) messageEvent(m *imapclient.FetchMessageBuffer, text *imap.FetchItemBodySection, observed time.Time) Event {

@@ -42,6 +42,7 @@ type Watcher struct {
 	uidValidity uint32
 	lastUID     imap.UID
 	condstore   bool
+	flush       bool // messages were fetched: NOOP before the next IDLE
 }
 
 // pendingChanges are what the unilateral-data handlers saw since the last sync.
@@ -139,6 +140,7 @@ func (w *Watcher) handler() *imapclient.UnilateralDataHandler {
 			if err != nil || buf == nil {
 				return
 			}
+			w.log.Debug("unilateral fetch", "seq", buf.SeqNum, "uid", buf.UID, "flags", buf.Flags)
 			w.note(func(p *pendingChanges) {
 				p.fetched = true
 				if buf.Flags == nil {
@@ -281,6 +283,15 @@ func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activi
 	tick := time.NewTicker(max(w.opt.QuietAfter/4, 10*time.Millisecond))
 	defer tick.Stop()
 	for {
+		if w.flush {
+			// Some servers (go-imap's imapmemserver) hold back an EXISTS
+			// that came up during our FETCH until the next command, and
+			// would not send it once IDLE starts: ask for it now.
+			w.flush = false
+			if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
+				return err
+			}
+		}
 		var idle *imapclient.IdleCommand
 		err := w.cmd(ctx, c, "idle", func() error {
 			var err error
