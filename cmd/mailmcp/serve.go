@@ -36,6 +36,7 @@ type serveFlags struct {
 	common
 	httpAddr string
 	readOnly bool
+	watch    bool
 	http     httpFlags
 }
 
@@ -43,6 +44,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.common.register(fs)
 	fs.StringVar(&f.httpAddr, "http", "", "serve streamable HTTP (at /mcp, legacy SSE at /sse) on this address, e.g. 127.0.0.1:8025, instead of stdio")
 	fs.BoolVar(&f.readOnly, "read-only", false, "register no tool that changes a mailbox or sends mail")
+	fs.BoolVar(&f.watch, "watch", false, "over stdio too, watch accounts with watch = true and deliver webhooks (serve --http always does)")
 	f.http.register(fs)
 }
 
@@ -80,6 +82,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slo
 	stopSending := startSending(cfg, eng, log)
 	gate := &callGate{}
 	s := newMCPServer(eng, log, gate)
+	stopWatching := startWatching(cfg, eng, s, f.watch || f.httpAddr != "", log)
 	if f.httpAddr != "" {
 		err = serveHTTP(ctx, s, f, log, gate, eng)
 	} else {
@@ -87,6 +90,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slo
 	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
+	stopWatching()
 	stopSending(closeCtx)
 	if cerr := eng.mail.Close(closeCtx); cerr != nil {
 		log.Warn("closing mail connections", "err", cerr)

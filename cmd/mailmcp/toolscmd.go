@@ -118,6 +118,8 @@ func callTool(ctx context.Context, cfg *config.Config, readOnly bool, log *slog.
 		_ = eng.mail.Close(cctx)
 	}()
 	s := newMCPServer(eng, log, nil)
+	stopWatching := startWatching(cfg, eng, s, false, log) // watch_inbox watches on demand
+	defer stopWatching()
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/mailconn/watch"
+	"github.com/mailmcp/mailmcp/store"
+	"github.com/mailmcp/mailmcp/tools"
+	"github.com/mailmcp/mailmcp/webhook"
+)
+
+// startWatching wires new-mail watching into a serve process: the change
+// feed in the state store, the watcher hub behind watch_inbox and the
+// mail:// resources, and the webhooks.
+//
+// continuous (serve --http, or stdio with --watch) starts an IDLE watcher
+// on the folders of every account with watch = true and runs the webhook
+// workers. Otherwise (a plain stdio process, one of possibly hundreds)
+// nothing connects in the background: watch_inbox watches on demand for the
+// length of a call. Every process queues webhook deliveries for the events
+// it appends, so none is lost when a stdio process noticed the mail first;
+// the daemon delivers them.
+//
+// The returned stop ends the workers and watchers, in that order.
+func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continuous bool, log *slog.Logger) (stop func()) {
+	if len(cfg.Accounts) == 0 {
+		return func() {}
+	}
+	st, err := store.Open(cfg.StateDir, store.Options{})
+	if err != nil {
+		log.Error("state store unavailable: watch_inbox and webhooks are disabled", "err", err)
+		return func() {}
+	}
+	feed := watch.NewFeed(st, watch.FeedOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var hooks []*webhook.Hook
+	bodyChars := 0
+	for _, wc := range cfg.Webhooks {
+		c, err := webhook.FromConfig(ctx, wc)
+		if err != nil {
+			log.Error("webhook disabled", "webhook", wc.Name, "err", err)
+			continue
+		}
+		if c.IncludeBody {
+			bodyChars = max(bodyChars, c.BodyChars)
+		}
+		h := webhook.New(c, webhook.Options{}, log)
+		h.Attach(feed)
+		hooks = append(hooks, h)
+	}
+	var targets []watch.Target
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		p, err := eng.mail.Pool(a.ID)
+		if err != nil {
+			continue
+		}
+		targets = append(targets, watch.Target{
+			Account: p.Account(), Folders: a.WatchedFolders(), Always: continuous && a.Watch,
+			Options: watch.Options{PollInterval: a.PollEvery(), BodyChars: bodyChars, Log: log},
+		})
+	}
+	hub := watch.NewHub(feed, targets, watch.HubOptions{Log: log})
+	eng.deps.Watch = hub
+	tools.RegisterResources(s, eng.deps)
+
+	var wg sync.WaitGroup
+	if continuous {
+		hub.Start()
+		for _, h := range hooks {
+			wg.Add(1)
+			go func() { defer wg.Done(); h.Run(ctx, st) }()
+		}
+		n := 0
+		for _, t := range targets {
+			if t.Always {
+				n += len(t.Folders)
+			}
+		}
+		log.Info("watching for new mail", "folders", n, "webhooks", len(hooks))
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+		hub.Close()
+		st.Close()
+	}
+}
