@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/metrics"
 	"github.com/mailmcp/mailmcp/mailconn/watch"
 	"github.com/mailmcp/mailmcp/store"
 )
@@ -108,6 +109,9 @@ func (h *Hook) Run(ctx context.Context, st store.Store) {
 			if !did {
 				break
 			}
+		}
+		if n, err := h.Pending(ctx, st); err == nil {
+			metrics.SetWebhookQueue(h.cfg.Name, n)
 		}
 		select {
 		case <-ctx.Done():

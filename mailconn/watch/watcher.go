@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailmcp/mailmcp/internal/metrics"
 	"github.com/mailmcp/mailmcp/mailconn"
 )
 
@@ -68,6 +69,7 @@ func Start(acct *mailconn.Account, folder string, feed *Feed, opt Options) *Watc
 		log:  opt.Log.With("component", "watch", "account", acct.ID, "folder", folder),
 		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}),
 	}
+	metrics.SetWatcherState(acct.ID, folder, "starting")
 	go w.run(ctx)
 	return w
 }
@@ -100,6 +102,7 @@ func (w *Watcher) setErr(err error) {
 
 func (w *Watcher) run(ctx context.Context) {
 	defer close(w.done)
+	defer metrics.ForgetWatcher(w.acct.ID, w.folder)
 	bo := backoff{min: w.opt.BackoffMin, max: w.opt.BackoffMax}
 	for {
 		err := w.session(ctx, &bo)
@@ -107,6 +110,7 @@ func (w *Watcher) run(ctx context.Context) {
 			return
 		}
 		w.setErr(err)
+		metrics.SetWatcherState(w.acct.ID, w.folder, "reconnecting")
 		d := bo.next()
 		w.log.Warn("watcher connection ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
 		select {
@@ -254,8 +258,10 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	w.readyOnce.Do(func() { close(w.ready) })
 	w.log.Debug("watching", "idle", c.Caps().Has(imap.CapIdle) && !w.opt.Poll, "condstore", w.condstore, "messages", len(all))
 	if c.Caps().Has(imap.CapIdle) && !w.opt.Poll {
+		metrics.SetWatcherState(w.acct.ID, w.folder, "idle")
 		return w.idleLoop(ctx, c, ac)
 	}
+	metrics.SetWatcherState(w.acct.ID, w.folder, "polling")
 	return w.pollLoop(ctx, c)
 }
 
