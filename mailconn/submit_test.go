@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -424,4 +425,28 @@ func TestSubmitDeadlineAndOutcomeUnknown(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// Credentials never go over a connection without TLS unless the endpoint
+// is configured "plain" and its host is a loopback literal: a host name
+// (even one resolving to 127.0.0.1) is not trusted to stay local.
+func TestSubmitRefusesCredentialsWithoutTLS(t *testing.T) {
+	name, err := os.Hostname()
+	if err != nil {
+		t.Skip("no host name")
+	}
+	addrs, err := net.LookupHost(name)
+	if err != nil || len(addrs) == 0 || !net.ParseIP(addrs[0]).IsLoopback() {
+		t.Skipf("host name %q does not resolve to loopback here", name)
+	}
+	c := startCapture(t, captureOpts{})
+	a := c.account(t, mailconn.TLSPlain, "right")
+	a.SMTP.Host = name
+	_, err = mailconn.Submit(submitCtx(t), a, mailconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+	if mailconn.KindOf(err) != mailconn.KindUnsupported || !strings.Contains(err.Error(), "without TLS") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(c.authMech) != 0 || len(c.mail) != 0 {
+		t.Errorf("credentials or mail sent in the clear: auth %v", c.authMech)
+	}
 }
