@@ -31,6 +31,7 @@ func Build(m *Message, lim Limits) (*Built, error) {
 		return nil, err
 	}
 	buf := &capBuffer{max: lim.MaxBytes}
+	buf.Grow(int(min(v.estimate+v.estimate/32+2<<10, lim.MaxBytes)))
 	if err := writeEntity(buf, nil, mergeHeader(h.Header, body.header), body); err != nil {
 		if buf.over {
 			return nil, tooLarge(lim.MaxBytes)
@@ -57,6 +58,7 @@ type valid struct {
 	*Message
 	recipients []string
 	smtputf8   bool
+	estimate   int64 // expected size of the built message, when known
 }
 
 func validate(m *Message, lim Limits) (*valid, error) {
@@ -159,6 +161,7 @@ func validate(m *Message, lim Limits) (*valid, error) {
 	if est > lim.MaxBytes {
 		return nil, tooLarge(lim.MaxBytes)
 	}
+	v.estimate = est
 	if c.Date.IsZero() {
 		c.Date = time.Now()
 	}
