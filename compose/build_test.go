@@ -293,3 +293,25 @@ func TestParseAddressList(t *testing.T) {
 }
 
 var _ = mime.BEncoding
+
+func TestBuildInlineImagesAreRelated(t *testing.T) {
+	b, env := build(t, &Message{
+		From: Address{Email: "a@example.org"}, To: []Address{{Email: "b@example.org"}},
+		Text: "Logo: ![logo](cid:logo1)", Markdown: true,
+		Attachments: []Attachment{
+			{Filename: "logo.png", Inline: true, ContentID: "logo1", Open: reader("\x89PNG")},
+			{Filename: "report.pdf", Open: reader("%PDF")},
+		},
+	})
+	s := string(b.Raw)
+	mixed, related, alt := strings.Index(s, "multipart/mixed"), strings.Index(s, "multipart/related"), strings.Index(s, "multipart/alternative")
+	if mixed < 0 || related < mixed || alt < related {
+		t.Fatalf("want mixed(related(alternative, image), pdf):\n%s", s)
+	}
+	if !strings.Contains(s, "Content-Id: <logo1>") || !strings.Contains(env.HTML, `src="cid:logo1"`) {
+		t.Errorf("inline image not referenced:\n%s", s)
+	}
+	if len(env.Inlines) != 1 || len(env.Attachments) != 1 || env.Attachments[0].FileName != "report.pdf" {
+		t.Errorf("inlines %d attachments %d", len(env.Inlines), len(env.Attachments))
+	}
+}
