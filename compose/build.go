@@ -317,4 +317,3 @@ func mergeHeader(hs ...message.Header) message.Header {
 }
 
 var _ io.Writer = (*capBuffer)(nil)
-
