@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"fmt"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -67,10 +66,7 @@ func ParseAddresses(field string, in []string) ([]Address, error) {
 	for _, s := range in {
 		l, err := ParseAddressList(s)
 		if err != nil {
-			if e, ok := err.(*Error); ok && e.Field == "" {
-				e.Field = field
-			}
-			return nil, err
+			return nil, named(field, err)
 		}
 		out = append(out, l...)
 	}
@@ -150,5 +146,5 @@ func clip(s string) string {
 	if len(s) <= 120 {
 		return s
 	}
-	return fmt.Sprintf("%s…", s[:120])
+	return strings.ToValidUTF8(s[:120], "") + "…"
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jhillyerd/enmime/v2"
 )
@@ -313,5 +314,16 @@ func TestBuildInlineImagesAreRelated(t *testing.T) {
 	}
 	if len(env.Inlines) != 1 || len(env.Attachments) != 1 || env.Attachments[0].FileName != "report.pdf" {
 		t.Errorf("inlines %d attachments %d", len(env.Inlines), len(env.Attachments))
+	}
+}
+
+func TestParseAddressesNamesTheField(t *testing.T) {
+	_, err := ParseAddresses("cc", []string{"ok@example.org", "x\r\ny"})
+	var e *Error
+	if !errors.As(err, &e) || e.Field != "cc" || e.Code != CodeHeaderInjection {
+		t.Fatalf("err = %v", err)
+	}
+	if got := clip(strings.Repeat("ä", 100)); !utf8.ValidString(got) {
+		t.Errorf("clip cut a character: %q", got)
 	}
 }
