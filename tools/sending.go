@@ -172,10 +172,21 @@ func submit(ctx context.Context, d *Deps, info AccountInfo, req outbox.Request) 
 
 // statusOf names an item's state for the agent.
 func statusOf(it *outbox.Item) string {
-	if it.State == outbox.StateSent && it.Partial() {
+	if it.State == outbox.StateSent && (it.Partial() || bouncedAny(it)) {
 		return "partially_sent"
 	}
 	return string(it.State)
+}
+
+// bouncedAny reports whether a later delivery report says the message
+// could not be delivered to at least one recipient.
+func bouncedAny(it *outbox.Item) bool {
+	for _, r := range it.Recipients {
+		if r.Bounce != nil && strings.EqualFold(r.Bounce.Action, "failed") {
+			return true
+		}
+	}
+	return false
 }
 
 // itemOutput describes an outbox item.

@@ -62,6 +62,12 @@ func (o *Outbox) LinkReport(ctx context.Context, account string, r Report) (stri
 				}
 			}
 			it.Updated = time.Now().UTC()
+			if it.State == StateSent {
+				if why := it.bounceFailure(); why != "" {
+					// Accepted for submission, but undeliverable to everyone.
+					it.State, it.LastError = StateFailed, why
+				}
+			}
 			if err := putItem(tx, it); err != nil {
 				return err
 			}
@@ -71,6 +77,26 @@ func (o *Outbox) LinkReport(ctx context.Context, account string, r Report) (stri
 		return tx.Bucket(bucketSeen).Put(indexKey(account, r.ReportID), seenVal)
 	})
 	return linked, err
+}
+
+// bounceFailure explains why a sent item failed after all when a report
+// says delivery failed for every recipient the server had accepted; it is
+// "" while any accepted recipient may still have received it.
+func (it *Item) bounceFailure() string {
+	var reasons []string
+	for _, r := range it.Recipients {
+		if r.Status != RcptAccepted {
+			continue
+		}
+		if r.Bounce == nil || !strings.EqualFold(r.Bounce.Action, "failed") {
+			return ""
+		}
+		reasons = append(reasons, strings.TrimSpace(r.Address+": "+r.Bounce.Status+" "+r.Bounce.Diagnostic))
+	}
+	if len(reasons) == 0 {
+		return ""
+	}
+	return "the server accepted the message, but a later delivery report says it could not be delivered: " + strings.Join(reasons, "; ")
 }
 
 func findReported(tx store.Tx, account string, r Report) *Item {

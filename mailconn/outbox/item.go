@@ -9,7 +9,7 @@ const (
 	StateQueued     State = "queued"     // waiting for its first or next attempt
 	StateSubmitting State = "submitting" // an attempt is running
 	StateSent       State = "sent"       // accepted for at least one recipient, none pending
-	StateFailed     State = "failed"     // refused or given up; nothing more will be tried
+	StateFailed     State = "failed"     // refused, given up, or bounced for every recipient; nothing more will be tried
 	StateCancelled  State = "cancelled"  // cancelled before it was sent
 	StateInDoubt    State = "in_doubt"   // an attempt died after the final dot; see the package doc
 )
@@ -146,9 +146,11 @@ func (it *Item) Partial() bool {
 	return a > 0 && r > 0
 }
 
-// postWork reports whether follow-up work remains after acceptance.
+// postWork reports whether follow-up work remains after acceptance. An
+// item that failed later (every recipient bounced) was still submitted, so
+// its Sent copy and follow-ups are completed too.
 func (it *Item) postWork() bool {
-	if it.State != StateSent {
+	if it.SentAt.IsZero() || !it.State.Terminal() {
 		return false
 	}
 	if it.SentCopy.Status == CopyPending {
