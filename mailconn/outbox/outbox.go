@@ -274,14 +274,20 @@ func (o *Outbox) Cancel(ctx context.Context, id string) (*Item, error) {
 				it.Recipients[i].Status, it.Recipients[i].Message = RcptRefused, "cancelled before it was sent to this recipient"
 			}
 		}
-		it.State, it.Updated, it.NextAttempt = StateCancelled, now, time.Time{}
+		it.Updated = now
 		if accepted > 0 {
-			it.State = StateSent
+			// Sent to some: it still gets its Sent copy and follow-ups.
+			o.settle(it, now)
+		} else {
+			it.State, it.NextAttempt = StateCancelled, time.Time{}
 		}
 		return putItem(tx, it)
 	})
 	if err == nil {
 		o.log.Info("cancelled", "id", id)
+		if it.postWork() {
+			o.Wake()
+		}
 	}
 	return it, err
 }
