@@ -194,3 +194,45 @@ func TestFlagsAndExpunge(t *testing.T) {
 		t.Fatalf("flagged reported: %v, expunged reported: %v", flagged, expunged)
 	}
 }
+
+// TestPollingFallback: without IDLE (forced here) the watcher polls with
+// NOOP and still reports each message once.
+func TestPollingFallback(t *testing.T) {
+	s := testrig.Require(t)
+	leakCheck(t)
+	u := s.NewUser(t)
+	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+	opt := fastOptions()
+	opt.Poll, opt.PollInterval = true, 200*time.Millisecond
+	w := Start(dovecotAccount(t, s, u), "INBOX", feed, opt)
+	defer w.Close()
+	waitReady(t, w)
+	want := subjects("Polled", 3)
+	for _, sub := range want {
+		deliver(t, s, u, sub)
+	}
+	evs, next := collect(t, feed, 0, 3, 10*time.Second)
+	tail, _ := collect2(t, feed, next, 600*time.Millisecond)
+	subjectsOnce(t, append(evs, tail...), want)
+}
+
+// TestQuietWatchdogKeepsWorking: with a watchdog shorter than Dovecot's
+// keepalive, IDLE is ended, NOOP answered, and IDLE resumed; mail that
+// arrives afterwards is still reported.
+func TestQuietWatchdogKeepsWorking(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+	opt := fastOptions()
+	opt.QuietAfter = 200 * time.Millisecond
+	w := Start(dovecotAccount(t, s, u), "INBOX", feed, opt)
+	defer w.Close()
+	waitReady(t, w)
+	time.Sleep(time.Second) // several watchdog rounds
+	deliver(t, s, u, "After quiet")
+	evs, _ := collect(t, feed, 0, 1, 10*time.Second)
+	subjectsOnce(t, evs, []string{"After quiet"})
+	if w.Err() != nil {
+		t.Fatalf("watchdog broke the connection: %v", w.Err())
+	}
+}
