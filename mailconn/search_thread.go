@@ -45,7 +45,7 @@ func (p *Pool) resolveThread(ctx context.Context, c *Conn, id string) (*threadAn
 	gone := &Error{Kind: KindNotFound, Op: "search thread", Err: fmt.Errorf("the thread's message no longer exists in %q", ref.Folder),
 		Hint: "It was moved or deleted; search again and pass a current id as thread"}
 	th := &threadAnchor{ref: ref}
-	if c.Has(CapGmail) {
+	if c.Has(CapGmail) && c.raw != nil {
 		meta, err := c.gmailMeta(ctx, []imap.UID{ref.UID})
 		if err != nil {
 			return nil, err
