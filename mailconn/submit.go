@@ -26,6 +26,13 @@ type SMTPEnvelope struct {
 	// (compose.Built.NeedsSMTPUTF8); the submission fails with
 	// KindUnsupported when the server does not offer SMTPUTF8 (RFC 6531).
 	SMTPUTF8 bool
+	// BeforeCommit, when set, runs after the message data has been written
+	// and right before the final "." that asks the server to take the
+	// message. Up to that point a crash or an abort leaves nothing sent (the
+	// server discards an unfinished transaction), so a journal can record
+	// "from here on the outcome may be unknown" exactly. An error aborts the
+	// submission without sending the ".".
+	BeforeCommit func() error
 }
 
 // SubmitResult is the outcome of a submission the server accepted for at
@@ -183,6 +190,13 @@ func submitOnce(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (
 	}
 	if _, err := w.Write(raw); err != nil {
 		return nil, fail("data", err)
+	}
+	if env.BeforeCommit != nil {
+		if err := env.BeforeCommit(); err != nil {
+			// Closing without the final dot: the server drops the message.
+			s.c.Close()
+			return nil, &Error{Kind: KindCancelled, Op: "data", Err: fmt.Errorf("submission aborted before the message was committed: %w", err)}
+		}
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {

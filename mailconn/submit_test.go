@@ -450,3 +450,35 @@ func TestSubmitRefusesCredentialsWithoutTLS(t *testing.T) {
 		t.Errorf("credentials or mail sent in the clear: auth %v", c.authMech)
 	}
 }
+
+// TestSubmitBeforeCommit: the hook runs once, after the data and before
+// the final dot; when it fails the server never takes the message.
+func TestSubmitBeforeCommit(t *testing.T) {
+	c := startCapture(t, captureOpts{})
+	acct := c.account(t, mailconn.TLSPlain, "right")
+	calls := 0
+	env := mailconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"},
+		BeforeCommit: func() error {
+			calls++
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if len(c.rcpt) != 1 || len(c.data) != 0 {
+				t.Errorf("hook ran at the wrong moment: rcpt %v, data %d", c.rcpt, len(c.data))
+			}
+			return nil
+		}}
+	if _, err := mailconn.Submit(submitCtx(t), acct, env, []byte(testMsg)); err != nil || calls != 1 {
+		t.Fatalf("submit: %v, hook calls %d", err, calls)
+	}
+	env.BeforeCommit = func() error { return errors.New("journal unavailable") }
+	_, err := mailconn.Submit(submitCtx(t), acct, env, []byte(testMsg))
+	if mailconn.KindOf(err) != mailconn.KindCancelled || !strings.Contains(err.Error(), "journal unavailable") {
+		t.Fatalf("aborted submit: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server notice the closed connection
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.data) != 1 {
+		t.Errorf("the server took %d messages; the aborted one must not be among them", len(c.data))
+	}
+}

@@ -22,11 +22,11 @@ type MailTransport struct {
 
 var _ Transport = (*MailTransport)(nil)
 
-// Submit implements Transport. mailconn.Submit offers no hook between the
-// message data and the final dot, so commit is called before the
-// submission starts: an attempt interrupted by a crash is then treated as
-// in doubt even when it died before DATA (never duplicated, but left to the
-// user). Errors the engine reports in-process keep their exact meaning:
+// Submit implements Transport. commit runs between the message data and
+// the final dot (mailconn.SMTPEnvelope.BeforeCommit): an attempt
+// interrupted by a crash before it is safely resent (the server dropped the
+// unfinished transaction), one interrupted after it is in doubt and never
+// resent. Errors the engine reports in-process keep their exact meaning:
 // mailconn.ErrOutcomeUnknown (no reply to the final dot) is NoReply, every
 // other network failure happened before the dot and is retried.
 func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope, raw []byte, commit func() error) (*Submission, error) {
@@ -34,10 +34,13 @@ func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope
 	if err != nil {
 		return nil, err
 	}
-	if err := commit(); err != nil {
-		return nil, fmt.Errorf("outbox: journal the attempt: %w", err)
+	journal := func() error {
+		if err := commit(); err != nil {
+			return fmt.Errorf("outbox: journal the attempt: %w", err)
+		}
+		return nil
 	}
-	res, err := mailconn.Submit(ctx, p.Account(), mailconn.SMTPEnvelope{From: env.From, To: env.To, EnvID: env.EnvID, SMTPUTF8: env.SMTPUTF8}, raw)
+	res, err := mailconn.Submit(ctx, p.Account(), mailconn.SMTPEnvelope{From: env.From, To: env.To, EnvID: env.EnvID, SMTPUTF8: env.SMTPUTF8, BeforeCommit: journal}, raw)
 	if res == nil {
 		return nil, err
 	}
