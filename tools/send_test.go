@@ -676,3 +676,35 @@ func TestSendBadInputQueuesNothing(t *testing.T) {
 		t.Errorf("bad input delivered %d messages", after-before)
 	}
 }
+
+func TestSaveDraftThenSendDraft(t *testing.T) {
+	h := sendHarness(t, nil)
+	if err := h.Demo.Deliver("INBOX", []byte(threadMessage), nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	origID, _, _ := demoMessage(t, h, "INBOX", "RE: Re: Plans for Friday")
+	var saved saveDraftOutput
+	h.Decode("save_draft", map[string]any{"to": []any{friend}, "bcc": []any{"hidden@demo.mailmcp.test"},
+		"subject": "Re: Plans for Friday", "body": "Draft of my answer.", "in_reply_to": origID}, &saved)
+	out := sendOK(h, "send_draft", map[string]any{"id": saved.DraftID})
+	slices.Sort(out.Accepted)
+	if out.Status != "sent" || !slices.Equal(out.Accepted, []string{"friend@demo.mailmcp.test", "hidden@demo.mailmcp.test"}) {
+		t.Fatalf("send_draft of a saved draft: %+v", out)
+	}
+	raw := one(t, h.Mail, "demo", "INBOX", saved.MessageID)
+	if strings.Contains(headerOf(raw), "hidden@") {
+		t.Errorf("the sent draft reveals its Bcc:\n%s", headerOf(raw))
+	}
+	if m := parseRaw(t, raw); m.InReplyTo != "<c3.thread@demo.mailmcp.test>" || len(m.References) != 3 {
+		t.Errorf("the sent draft does not thread: In-Reply-To %q References %v", m.InReplyTo, m.References)
+	}
+	if again := sendOK(h, "send_draft", map[string]any{"id": saved.DraftID}); !again.Duplicate || again.OutboxID != out.OutboxID {
+		t.Errorf("second send_draft: %+v", again)
+	}
+	if n := len(copies(t, h.Mail, "demo", "Drafts", saved.MessageID)); n != 0 {
+		t.Errorf("%d drafts left after sending", n)
+	}
+	if n := len(copies(t, h.Mail, "demo", "INBOX", saved.MessageID)); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
+	}
+}
