@@ -46,8 +46,10 @@
 //   - after commit, with no reply recorded: the server may or may not have
 //     accepted it. Sending again could deliver twice, not sending could lose
 //     it; mailmcp never guesses. The item becomes in_doubt, outbox_status
-//     says so, and the user decides (cancel_send accepts it as is; a new
-//     send needs a new idempotency key). The window is the server's reply
+//     says so, and the user decides (it stays listed as in_doubt —
+//     cancel_send refuses it, since "cancelled" could hide a delivered
+//     message; to send it again the agent sends anew with a new
+//     idempotency key). The window is the server's reply
 //     time to the final dot plus one fsync, normally milliseconds.
 //
 // A reply lost to a timeout or a dropped connection after the commit point
