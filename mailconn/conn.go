@@ -24,6 +24,10 @@ type Conn struct {
 	// changed is set by unilateral EXISTS/EXPUNGE: the cached message count
 	// must be refreshed before sequence numbers are trusted.
 	changed atomic.Bool
+	// broken is set when a command failed other than by a server response
+	// (EOF, a write error, a timeout): the stream is in an unknown state and
+	// the connection must never be reused, even before go-imap notices.
+	broken atomic.Bool
 }
 
 // Client exposes the go-imap client for operations in this package.
@@ -36,6 +40,9 @@ func (c *Conn) Caps() imap.CapSet { return c.caps }
 func (c *Conn) Has(cap imap.Cap) bool { return c.caps.Has(cap) }
 
 func (c *Conn) isClosed() bool {
+	if c.broken.Load() {
+		return true
+	}
 	select {
 	case <-c.c.Closed():
 		return true

@@ -75,6 +75,12 @@ func (c *Conn) fail(ctx context.Context, op string, err error) error {
 	if errors.As(err, &me) {
 		return err
 	}
+	var ie *imap.Error
+	if c != nil && !errors.As(err, &ie) {
+		// Not a server response: go-imap fails pending commands before it
+		// marks the client closed, so remember it here.
+		c.broken.Store(true)
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &Error{Kind: KindTimeout, Op: op, Err: fmt.Errorf("%s: the IMAP server did not answer in time", op),
@@ -82,7 +88,6 @@ func (c *Conn) fail(ctx context.Context, op string, err error) error {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &Error{Kind: KindCancelled, Op: op, Err: fmt.Errorf("%s: cancelled", op)}
 	}
-	var ie *imap.Error
 	if errors.As(err, &ie) {
 		return imapError(op, ie)
 	}
