@@ -236,3 +236,48 @@ func TestQuietWatchdogKeepsWorking(t *testing.T) {
 		t.Fatalf("watchdog broke the connection: %v", w.Err())
 	}
 }
+
+// TestUIDValidityResetEvent: when a folder was deleted and created again
+// (new UIDVALIDITY) while no watcher ran, the next watcher emits one reset
+// event, then reports new mail again.
+func TestUIDValidityResetEvent(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	c := imapClient(t, s, u)
+	if err := c.Create("Box", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	acct := dovecotAccount(t, s, u)
+	feed := NewFeed(openStore(t, dir), FeedOptions{})
+	w := Start(acct, "Box", feed, fastOptions())
+	waitReady(t, w)
+	w.Close()
+	if err := c.Delete("Box").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create("Box", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	w2 := Start(acct, "Box", feed, fastOptions())
+	defer w2.Close()
+	waitReady(t, w2)
+	raw := mail(u, "After reset")
+	app := c.Append("Box", int64(len(raw)), nil)
+	if _, err := app.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	evs, next := collect(t, feed, 0, 1, 10*time.Second)
+	tail, _ := collect2(t, feed, next, 500*time.Millisecond)
+	evs = append(evs, tail...)
+	if len(evs) != 2 || evs[0].Kind != KindReset || evs[0].PrevUIDValidity == 0 || evs[0].PrevUIDValidity == evs[0].UIDValidity ||
+		evs[1].Kind != KindMessage || evs[1].Subject() != "After reset" {
+		t.Fatalf("events: %+v", evs)
+	}
+}
