@@ -9,7 +9,6 @@ import (
 	"github.com/mailmcp/mailmcp/config"
 	"github.com/mailmcp/mailmcp/mailconn/outbox"
 	"github.com/mailmcp/mailmcp/policy"
-	"github.com/mailmcp/mailmcp/store"
 )
 
 // startSending opens the state store and the outbox in cfg.StateDir, gives
@@ -23,9 +22,8 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 	if eng.readOnly || len(cfg.Accounts) == 0 {
 		return nop
 	}
-	st, err := store.Open(cfg.StateDir, store.Options{})
-	if err != nil {
-		log.Error("state store unavailable: sending is disabled", "err", err)
+	st := eng.stateStore(log)
+	if st == nil {
 		return nop
 	}
 	saves := map[string]bool{}
@@ -38,7 +36,6 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 	})
 	if err != nil {
 		log.Error("outbox unavailable: sending is disabled", "err", err)
-		st.Close()
 		return nop
 	}
 	eng.deps.Outbox = ob
@@ -54,6 +51,5 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 		if err := ob.Close(ctx); err != nil {
 			log.Warn("stopping the outbox", "err", err)
 		}
-		st.Close()
 	}
 }

@@ -92,6 +92,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slo
 	defer cancel()
 	stopWatching()
 	stopSending(closeCtx)
+	eng.closeState()
 	if cerr := eng.mail.Close(closeCtx); cerr != nil {
 		log.Warn("closing mail connections", "err", cerr)
 	}

@@ -111,15 +111,16 @@ func callTool(ctx context.Context, cfg *config.Config, readOnly bool, log *slog.
 		return nil, err
 	}
 	stopSending := startSending(cfg, eng, log)
+	s := newMCPServer(eng, log, nil)
+	stopWatching := startWatching(cfg, eng, s, false, log) // watch_inbox watches on demand
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
+		stopWatching()
 		stopSending(cctx)
+		eng.closeState()
 		_ = eng.mail.Close(cctx)
 	}()
-	s := newMCPServer(eng, log, nil)
-	stopWatching := startWatching(cfg, eng, s, false, log) // watch_inbox watches on demand
-	defer stopWatching()
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mailmcp/mailmcp/config"
 	"github.com/mailmcp/mailmcp/mailconn/watch"
-	"github.com/mailmcp/mailmcp/store"
 	"github.com/mailmcp/mailmcp/tools"
 	"github.com/mailmcp/mailmcp/webhook"
 )
@@ -31,9 +30,8 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 	if len(cfg.Accounts) == 0 {
 		return func() {}
 	}
-	st, err := store.Open(cfg.StateDir, store.Options{})
-	if err != nil {
-		log.Error("state store unavailable: watch_inbox and webhooks are disabled", "err", err)
+	st := eng.stateStore(log)
+	if st == nil {
 		return func() {}
 	}
 	feed := watch.NewFeed(st, watch.FeedOptions{})
@@ -88,6 +86,5 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 		cancel()
 		wg.Wait()
 		hub.Close()
-		st.Close()
 	}
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/mailmcp/mailmcp/auth"
 	"github.com/mailmcp/mailmcp/config"
 	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/policy"
+	"github.com/mailmcp/mailmcp/store"
 	"github.com/mailmcp/mailmcp/tools"
 )
 
@@ -20,6 +22,9 @@ type engine struct {
 	readOnly bool
 	// noSending is true when every account's send_policy is disabled.
 	noSending bool
+
+	stateOnce sync.Once
+	state     *store.File
 }
 
 // buildEngine turns the configuration into pools. It opens no connection.
