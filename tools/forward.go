@@ -34,14 +34,9 @@ func forwardTool() *Tool {
 }
 
 func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
-	if r := sendingUnavailable(d); r != nil {
-		return r
-	}
-	id := a.String("id", "")
-	accountFor(d, a, id)
-	info, p, err := senderAccount(d, a)
-	if err != nil {
-		return errResult(err)
+	id, info, p, res := fromMessage(d, a)
+	if res != nil {
+		return res
 	}
 	to, cc, bcc := a.Strings("to"), a.Strings("cc"), a.Strings("bcc")
 	note, asAtt, key := a.String("note", ""), a.Bool("as_attachment", false), a.String("idempotency_key", "")

@@ -34,14 +34,9 @@ func replyTool() *Tool {
 }
 
 func reply(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
-	if r := sendingUnavailable(d); r != nil {
-		return r
-	}
-	id := a.String("id", "")
-	accountFor(d, a, id)
-	info, p, err := senderAccount(d, a)
-	if err != nil {
-		return errResult(err)
+	id, info, p, res := fromMessage(d, a)
+	if res != nil {
+		return res
 	}
 	body, all, quote, md := a.String("body", ""), a.Bool("reply_all", false), a.Bool("quote", true), a.Bool("markdown", false)
 	key := a.String("idempotency_key", "")

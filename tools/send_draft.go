@@ -37,14 +37,9 @@ func sendDraftTool() *Tool {
 }
 
 func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
-	if r := sendingUnavailable(d); r != nil {
-		return r
-	}
-	id := a.String("id", "")
-	accountFor(d, a, id)
-	info, p, err := senderAccount(d, a)
-	if err != nil {
-		return errResult(err)
+	id, info, p, res := fromMessage(d, a)
+	if res != nil {
+		return res
 	}
 	key := a.String("idempotency_key", "")
 	if err := a.Err(); err != nil {

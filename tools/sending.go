@@ -90,6 +90,22 @@ func senderAccount(d *Deps, a *Args) (AccountInfo, *mailconn.Pool, error) {
 	return AccountInfo{ID: id, Email: p.Account().Email}, p, nil
 }
 
+// fromMessage starts a send tool that acts on an existing message (reply,
+// forward, send_draft): sending must be available, and the account is the
+// message's own unless the call names one.
+func fromMessage(d *Deps, a *Args) (id string, info AccountInfo, p *mailconn.Pool, res *mcp.CallToolResult) {
+	if r := sendingUnavailable(d); r != nil {
+		return "", AccountInfo{}, nil, r
+	}
+	id = a.String("id", "")
+	accountFor(d, a, id)
+	info, p, err := senderAccount(d, a)
+	if err != nil {
+		return "", AccountInfo{}, nil, errResult(err)
+	}
+	return id, info, p, nil
+}
+
 // sendingUnavailable is the error when no outbox could be opened.
 func sendingUnavailable(d *Deps) *mcp.CallToolResult {
 	if d.Outbox == nil {
