@@ -283,27 +283,38 @@ func (p *Pool) CreateFolder(ctx context.Context, name, parent string) (Folder, e
 	return Folder{Name: full, Delimiter: delim, Selectable: true}, nil
 }
 
-// RenameFolder renames a folder (and with it its subfolders). INBOX and
-// folders with a role are refused.
-func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error) {
-	const op = "rename folder"
+// userFolder finds an existing folder the user may rename or delete (not
+// INBOX, not one with a role) on a writable account, with the folder list
+// and the hierarchy delimiter.
+func (p *Pool) userFolder(ctx context.Context, op, name string) (Folder, []Folder, string, error) {
 	if err := p.writable(op, nil); err != nil {
-		return Folder{}, err
+		return Folder{}, nil, "", err
 	}
 	folders, err := p.ListFolders(ctx, false)
 	if err != nil {
-		return Folder{}, err
+		return Folder{}, nil, "", err
 	}
-	f, ok := exactFolder(folders, from)
+	f, ok := exactFolder(folders, name)
 	if !ok {
-		return Folder{}, folderNotFound(from, folders)
+		return Folder{}, nil, "", folderNotFound(name, folders)
 	}
 	if err := protected(op, f); err != nil {
-		return Folder{}, err
+		return Folder{}, nil, "", err
 	}
 	delim := f.Delimiter
 	if delim == "" {
 		delim = delimiterOf(folders)
+	}
+	return f, folders, delim, nil
+}
+
+// RenameFolder renames a folder (and with it its subfolders). INBOX and
+// folders with a role are refused.
+func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error) {
+	const op = "rename folder"
+	f, folders, delim, err := p.userFolder(ctx, op, from)
+	if err != nil {
+		return Folder{}, err
 	}
 	if err := checkFolderName(op, to, delim); err != nil {
 		return Folder{}, err
@@ -352,23 +363,9 @@ type DeletedFolder struct {
 // folders with subfolders are refused.
 func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (DeletedFolder, error) {
 	const op = "delete folder"
-	if err := p.writable(op, nil); err != nil {
-		return DeletedFolder{}, err
-	}
-	folders, err := p.ListFolders(ctx, false)
+	f, folders, delim, err := p.userFolder(ctx, op, name)
 	if err != nil {
 		return DeletedFolder{}, err
-	}
-	f, ok := exactFolder(folders, name)
-	if !ok {
-		return DeletedFolder{}, folderNotFound(name, folders)
-	}
-	if err := protected(op, f); err != nil {
-		return DeletedFolder{}, err
-	}
-	delim := f.Delimiter
-	if delim == "" {
-		delim = delimiterOf(folders)
 	}
 	var children []string
 	for _, g := range folders {
