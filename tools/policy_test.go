@@ -67,6 +67,10 @@ func TestConfirmPolicyHoldsUntilConfirmed(t *testing.T) {
 	if n := count(h, "INBOX", "Lunch plan A"); n != 0 {
 		t.Fatalf("a pending message was delivered (%d copies)", n)
 	}
+	res := h.Call("send_email", map[string]any{"to": []any{friend}, "subject": "Lunch plan C", "body": "x"})
+	if !strings.Contains(resultText(res), "confirmation_token: cfm_") {
+		t.Errorf("the token must be in the text content for clients that ignore structured content:\n%s", resultText(res))
+	}
 	// A changed message is a new send with its own token; confirming the
 	// first token sends the first message, exactly as previewed.
 	other := send(h, friend, "Lunch plan B", "Or at one?")
