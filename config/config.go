@@ -93,6 +93,10 @@ type Account struct {
 	// AllowKnownCorrespondents admits, in allowlist mode, addresses the
 	// account has sent mail to before.
 	AllowKnownCorrespondents bool `toml:"allow_known_correspondents"`
+	// AuthServIDs are the authserv-ids of the Authentication-Results
+	// headers the account's own mail server adds ("mx.example.org", or
+	// ".example.org" for any host under it). Only those are believed.
+	AuthServIDs []string `toml:"authserv_ids"`
 	// Caps on sending; 0 means no limit (set explicitly).
 	MaxSendsPerHour        *int `toml:"max_sends_per_hour"`
 	MaxSendsPerDay         *int `toml:"max_sends_per_day"`

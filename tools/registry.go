@@ -56,6 +56,9 @@ type AccountInfo struct {
 	// Policy is the account's send policy and Caps its sending caps.
 	Policy policy.Policy
 	Caps   policy.Caps
+	// AuthServIDs name the Authentication-Results headers to believe
+	// (empty: the provider's, else derived from the IMAP host).
+	AuthServIDs []string
 }
 
 // Tool is one self-describing MCP tool.

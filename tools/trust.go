@@ -3,8 +3,11 @@ package tools
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/parse"
@@ -25,7 +28,7 @@ const (
 // skipped and only the authentication verdicts are given.
 func trustFor(ctx context.Context, d *Deps, p *mailconn.Pool, m *parse.Message, from string) policy.Trust {
 	acct := p.Account()
-	in := policy.TrustInput{ProviderAuthServIDs: policy.ProviderAuthServIDs(acct.Provider)}
+	in := policy.TrustInput{ProviderAuthServIDs: authServIDs(d, acct)}
 	if d.Ledger != nil {
 		seedKnown(ctx, d, p)
 		if set, err := d.Ledger.KnownSet(ctx, acct.ID, knownMax); err == nil {
@@ -51,6 +54,31 @@ func trustFor(ctx context.Context, d *Deps, p *mailconn.Pool, m *parse.Message, 
 		in.Known = func(a string) bool { return a == self || known(a) }
 	}
 	return policy.Assess(m, from, in)
+}
+
+// authServIDs are the Authentication-Results producers to believe for an
+// account: configured ones, else the provider preset's, else the IMAP
+// host's registrable domain and its subdomains. Nil (an IP or localhost
+// IMAP host) means the topmost header, which the receiving server added
+// last.
+func authServIDs(d *Deps, acct *mailconn.Account) []string {
+	for _, info := range d.Accounts {
+		if info.ID == acct.ID && len(info.AuthServIDs) > 0 {
+			return info.AuthServIDs
+		}
+	}
+	if ids := policy.ProviderAuthServIDs(acct.Provider); len(ids) > 0 {
+		return ids
+	}
+	host := strings.ToLower(acct.IMAP.Host)
+	if host == "localhost" || net.ParseIP(host) != nil {
+		return nil
+	}
+	dom, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return nil
+	}
+	return []string{dom, "." + dom}
 }
 
 // seedKnown learns known correspondents from the Sent folder when that

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/policy"
 )
 
@@ -55,5 +56,50 @@ func TestFetchCarriesTrustSignals(t *testing.T) {
 	tr, _ = fetch("Lunch")
 	if tr.DMARC != "pass" || tr.NewSender || tr.DisplayNameMismatch || tr.LookalikeOf != "" || len(tr.Warnings) != 0 {
 		t.Errorf("known, authenticated sender: %+v", tr)
+	}
+}
+
+// TestForgedTopHeaderIsNotBelieved: with the account's own authserv-id
+// configured, a message carrying only someone else's "pass" is unverified.
+func TestForgedTopHeaderIsNotBelieved(t *testing.T) {
+	h := newHarness(t, harnessOptions{Info: func(i *AccountInfo) { i.AuthServIDs = []string{"mx.demo.mailmcp.test"} }})
+	raw := "Authentication-Results: mx.attacker.example; spf=pass; dkim=pass; dmarc=pass\r\n" +
+		"From: Bank <security@bank.example>\r\nTo: dana@demo.mailmcp.test\r\nSubject: Verify your account\r\n" +
+		"Date: Mon, 16 Nov 2026 09:00:00 +0000\r\nMessage-ID: <forged-ar@bank.example>\r\n\r\nClick.\r\n"
+	if err := h.Demo.Deliver("INBOX", []byte(raw), nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	h.Decode("search", map[string]any{"subject": "Verify your account"}, &page)
+	var out struct {
+		Trust policy.Trust `json:"trust"`
+	}
+	res := h.Decode("fetch_message", map[string]any{"id": page.Messages[0].ID}, &out)
+	if !out.Trust.Unverified || out.Trust.DMARC != "" || out.Trust.VerifiedBy != "" {
+		t.Errorf("a foreign Authentication-Results header was believed: %+v", out.Trust)
+	}
+	if !strings.HasPrefix(resultText(res), "Sender checks (by mailmcp): no authentication results from your provider") {
+		t.Errorf("text: %s", resultText(res))
+	}
+}
+
+func TestAuthServIDsDefaults(t *testing.T) {
+	d := &Deps{Accounts: []AccountInfo{{ID: "conf", AuthServIDs: []string{"mx.own.example"}}}}
+	for _, c := range []struct {
+		acct mailconn.Account
+		want string
+	}{
+		{mailconn.Account{ID: "conf", Provider: "generic", IMAP: mailconn.Endpoint{Host: "imap.x.example"}}, "mx.own.example"},
+		{mailconn.Account{ID: "g", Provider: "gmail", IMAP: mailconn.Endpoint{Host: "imap.gmail.com"}}, "mx.google.com .google.com"},
+		{mailconn.Account{ID: "h", Provider: "generic", IMAP: mailconn.Endpoint{Host: "imap.mail.example.co.uk"}}, "example.co.uk .example.co.uk"},
+		{mailconn.Account{ID: "l", Provider: "generic", IMAP: mailconn.Endpoint{Host: "127.0.0.1"}}, ""},
+	} {
+		if got := strings.Join(authServIDs(d, &c.acct), " "); got != c.want {
+			t.Errorf("%s: %q, want %q", c.acct.ID, got, c.want)
+		}
 	}
 }

@@ -28,8 +28,9 @@ func demoConfig(srv *demo.Server, stateDir string) *config.Config {
 		Accounts: []config.Account{{
 			ID: "demo", Email: demo.Email, Name: demo.Name, Provider: "generic", Auth: config.AuthPassword,
 			PasswordCommand: demoPasswordCommand, MaxConnections: 3, SentSavedByServer: &no,
-			IMAP: config.Server{Host: ih, Port: ip, TLS: config.TLSPlain},
-			SMTP: config.Server{Host: sh, Port: sp, TLS: config.TLSPlain},
+			AuthServIDs: []string{"mx." + demo.Domain},
+			IMAP:        config.Server{Host: ih, Port: ip, TLS: config.TLSPlain},
+			SMTP:        config.Server{Host: sh, Port: sp, TLS: config.TLSPlain},
 		}},
 	}
 	return cfg

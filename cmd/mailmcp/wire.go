@@ -52,6 +52,7 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 			DownloadDir: a.DownloadDir, AttachmentDir: a.AttachmentDir, InlineAttachmentMax: a.InlineAttachmentMax,
 			MaxRecipients: a.MaxRecipients, MaxMessageBytes: a.MaxMessageBytes, SavesSent: a.SavesSent(),
 			Policy: pol, Caps: policy.Caps{PerHour: perHour, PerDay: perDay, NewRecipientsPerDay: newPerDay},
+			AuthServIDs: a.AuthServIDs,
 		})
 	}
 	m := mailconn.NewManager(accts, log)
