@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -273,6 +274,10 @@ func TestHTTPOriginValidation(t *testing.T) {
 func TestHTTPHealthReadyMetrics(t *testing.T) {
 	rig := startHTTP(t, map[string]string{envHTTPToken: testToken}, nil)
 	auth := map[string]string{"Authorization": "Bearer " + testToken}
+	// The registry is process-wide: counters carry over from earlier runs
+	// (-count=N), so compare against what they read before.
+	const toolErrors, readyOK = `mailmcp_tool_calls_total{outcome="tool_error",tool="fetch_message"}`, `mailmcp_http_requests_total{code="200",route="/readyz"}`
+	_, before := get(t, rig.url+"/metrics", auth)
 	if resp, body := get(t, rig.url+"/healthz", nil); resp.StatusCode != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", resp.StatusCode, body)
 	}
@@ -293,11 +298,9 @@ func TestHTTPHealthReadyMetrics(t *testing.T) {
 	_, body = get(t, rig.url+"/metrics", auth)
 	for _, want := range []string{
 		`mailmcp_tool_calls_total{outcome="ok",tool="search"}`,
-		`mailmcp_tool_calls_total{outcome="tool_error",tool="fetch_message"} 1`,
 		`mailmcp_tool_call_duration_seconds_bucket{tool="search",le="+Inf"}`,
 		`mailmcp_imap_connections{account="demo",state="open"}`,
 		`mailmcp_imap_dials_total{account="demo"}`,
-		`mailmcp_http_requests_total{code="200",route="/readyz"} 1`,
 		`mailmcp_mcp_sessions`,
 		`go_goroutines`,
 	} {
@@ -305,6 +308,22 @@ func TestHTTPHealthReadyMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	for _, m := range []string{toolErrors, readyOK} {
+		if got, was := metricValue(body, m), metricValue(before, m); got != was+1 {
+			t.Errorf("%s went from %v to %v, want one more", m, was, got)
+		}
+	}
+}
+
+// metricValue reads one sample from Prometheus text output (0 if absent).
+func metricValue(body, series string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+	}
+	return 0
 }
 
 func TestReadyzNamesWhatIsWrong(t *testing.T) {
