@@ -34,6 +34,8 @@ type Config struct {
 	Accounts []Account `toml:"accounts"`
 	// Webhooks receive new-mail events (see webhooks.go).
 	Webhooks []Webhook `toml:"webhooks"`
+	// HTTP configures serve --http (flags override it).
+	HTTP HTTP `toml:"http"`
 }
 
 // Server is one network endpoint (IMAP or SMTP).

@@ -79,3 +79,27 @@ send_allowlist = ["@"]
 		}
 	}
 }
+
+func TestHTTPSettingsValidated(t *testing.T) {
+	p := writeFile(t, `
+[http]
+tls_cert = "/nonexistent/cert.pem"
+max_sessions = -1
+session_idle = "soon"
+max_body_bytes = 2048
+`)
+	_, err := Load(Options{Path: p, Env: envOf(nil)})
+	if err == nil {
+		t.Fatal("bad [http] settings accepted")
+	}
+	for _, want := range []string{"http.tls_cert", "tls_key go together", "cannot read", "http.max_sessions", "http.session_idle"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("problems do not mention %q:\n%v", want, err)
+		}
+	}
+	good := writeFile(t, "[http]\nsession_idle = \"2h\"\nallow_origins = [\"https://app.example\"]\n")
+	cfg, err := Load(Options{Path: good, Env: envOf(nil)})
+	if err != nil || cfg.HTTP.IdleTimeout().Hours() != 2 {
+		t.Fatalf("good [http]: %v %+v", err, cfg.HTTP)
+	}
+}

@@ -78,6 +78,14 @@ func Settings() []Setting {
 		{"webhooks[].channel", "", "", "OpenClaw `channel` for delivered replies."},
 		{"webhooks[].to", "", "", "OpenClaw `to` for delivered replies."},
 		{"webhooks[].timeout_seconds", "", "OpenClaw's", "OpenClaw `timeoutSeconds` for the agent run."},
+		{"http.token_file", "MAILMCP_HTTP_TOKEN_FILE", "", "serve --http: file of accepted bearer tokens, one per line (also `--token-file`; one token in `MAILMCP_HTTP_TOKEN`)."},
+		{"http.tls_cert", "", "", "serve --http: PEM certificate chain for HTTPS (also `--tls-cert`)."},
+		{"http.tls_key", "", "", "serve --http: its PEM private key (also `--tls-key`)."},
+		{"http.allow_origins", "", "loopback only", "Browser origins accepted besides loopback (also `--allow-origin`)."},
+		{"http.behind_proxy", "", "`false`", "A reverse proxy terminates TLS: plain HTTP on a non-loopback address, token still required (also `--behind-proxy`)."},
+		{"http.max_body_bytes", "", "4194304", "Largest request body (also `--max-body`)."},
+		{"http.max_sessions", "", "64", "Most MCP sessions at once, 0 for no limit (also `--max-sessions`)."},
+		{"http.session_idle", "", "`30m`", "End MCP sessions idle this long (also `--session-idle`)."},
 		{"(file)", "MAILMCP_CONFIG", "`$XDG_CONFIG_HOME/mailmcp/config.toml`", "Where the config file is read (also `--config`)."},
 	}
 }

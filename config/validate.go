@@ -44,6 +44,7 @@ func validate(cfg *Config, path string, loc *locator, fileAccounts int) []Proble
 		seen[a.ID] = i
 	}
 	validateWebhooks(cfg, add)
+	validateHTTP(cfg.HTTP, add)
 	return probs
 }
 

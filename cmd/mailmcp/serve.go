@@ -60,6 +60,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return fmt.Errorf("%w\nRun 'mailmcp config check' for details, or 'mailmcp demo' to try mailmcp without an account", err)
 	}
+	f.http.fromConfig(cfg.HTTP, fs)
 	log, closeLog, err := f.logger(stderr, cfg.LogLevel)
 	if err != nil {
 		return err
