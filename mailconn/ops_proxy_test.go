@@ -96,6 +96,12 @@ func (p *lineProxy) pipe(src, dst net.Conn, fromClient bool) {
 			} else {
 				line = p.filter(line)
 			}
+			if cut {
+				// Hang up on the client before the server can answer, then
+				// hand the server the command: it may carry it out, the
+				// client can never hear back.
+				src.Close()
+			}
 			if _, werr := dst.Write(line); werr != nil {
 				return
 			}
