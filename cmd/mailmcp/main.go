@@ -39,12 +39,15 @@ var (
 const usage = `mailmcp: email for AI agents over MCP (IMAP + SMTP).
 
 Usage:
-  mailmcp serve [--http ADDR] [--read-only]   MCP over stdio (default) or streamable HTTP at /mcp
+  mailmcp serve [--http ADDR] [--read-only] [--watch]
+                                              MCP over stdio (default) or streamable HTTP at /mcp
   mailmcp demo [--http ADDR] [--print-config] MCP on the embedded demo mailbox (no account needed)
   mailmcp tools [--json]                      print every tool with its input schema
   mailmcp call [--demo] TOOL ['{"json":"args"}'] run one tool and print its result
-  mailmcp config check                        validate the configuration, print every problem
-  mailmcp auth login|status|logout [ACCOUNT]  OAuth 2.0 login for Gmail and Microsoft 365
+  mailmcp config check|settings               validate the configuration / print every setting
+  mailmcp auth login ACCOUNT [--device|--browser]
+                                              OAuth 2.0 login for Gmail and Microsoft 365 (once)
+  mailmcp auth status | auth logout ACCOUNT   token state per account / revoke and forget
   mailmcp accounts add                        wizard: add a mail account, test it, write the config
   mailmcp doctor [--account ID]               check config, credentials, IMAP/SMTP, TLS, state dir
   mailmcp setup openclaw [--url URL]          add mailmcp to ~/.openclaw/openclaw.json, write the skill
