@@ -3,6 +3,7 @@ package mailconn_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"regexp"
 	"strconv"
@@ -133,23 +134,11 @@ func readResponse(br *bufio.Reader, onLiteral func() error) (string, error) {
 		}
 		n, _ := strconv.Atoi(m[1])
 		buf := make([]byte, n)
-		if _, err := ioReadFull(br, buf); err != nil {
+		if _, err := io.ReadFull(br, buf); err != nil {
 			return "", err
 		}
 		b.Write(buf)
 	}
-}
-
-func ioReadFull(br *bufio.Reader, p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		m, err := br.Read(p[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 var (
@@ -175,7 +164,7 @@ func (s *gmSession) fromClient() {
 			for m := litRe.FindStringSubmatch(line); m != nil; m = litRe.FindStringSubmatch(line) {
 				n, _ := strconv.Atoi(m[1])
 				buf := make([]byte, n)
-				if _, err := ioReadFull(br, buf); err != nil {
+				if _, err := io.ReadFull(br, buf); err != nil {
 					return
 				}
 				if line, err = br.ReadString('\n'); err != nil {
@@ -194,7 +183,7 @@ func (s *gmSession) fromClient() {
 			}
 			n, _ := strconv.Atoi(m[1])
 			buf := make([]byte, n)
-			if _, err := ioReadFull(br, buf); err != nil {
+			if _, err := io.ReadFull(br, buf); err != nil {
 				return
 			}
 			if line, err = br.ReadString('\n'); err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -227,7 +228,7 @@ func (r *rawConn) divert(cmd *rawCmd, first []byte) error {
 				return fmt.Errorf("raw response larger than %d bytes", maxRawResponse)
 			}
 			lit := make([]byte, n)
-			if _, err := ioReadFull(r.br, lit); err != nil {
+			if _, err := io.ReadFull(r.br, lit); err != nil {
 				return err
 			}
 			resp = append(resp, lit...)
@@ -256,18 +257,6 @@ func (r *rawConn) divert(cmd *rawCmd, first []byte) error {
 		cmd.finish(nil)
 	}
 	return nil
-}
-
-func ioReadFull(br *bufio.Reader, p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		m, err := br.Read(p[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // rawArg is one argument of a raw command: an atom written as is, or a
