@@ -317,26 +317,25 @@ func (p *Pool) runBatch(ctx context.Context, op bulkOp, g *group, uids []imap.UI
 // SEARCH; a UID STORE or EXPUNGE of a missing UID succeeds silently, which
 // would hide a stale id).
 func existing(c *Conn, uids []imap.UID) (imap.UIDSet, error) {
-	var set imap.UIDSet
-	set.AddNum(uids...)
+	found, err := c.uidSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(uids...)}})
+	if err != nil {
+		return nil, err
+	}
+	return imap.UIDSetNum(found...), nil
+}
+
+// uidSearch runs UID SEARCH in the selected folder, as ESEARCH RETURN (ALL)
+// when the server offers it (a compact UID set instead of every number).
+func (c *Conn) uidSearch(sc *imap.SearchCriteria) ([]imap.UID, error) {
 	opts := &imap.SearchOptions{}
 	if c.Has(imap.CapESearch) {
 		opts.ReturnAll = true
 	}
-	data, err := c.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, opts).Wait()
+	data, err := c.c.UIDSearch(sc, opts).Wait()
 	if err != nil {
 		return nil, err
 	}
-	var out imap.UIDSet
-	out.AddNum(data.AllUIDs()...)
-	return out, nil
-}
-
-// uidSet builds a UID set (ranges compress runs of UIDs).
-func uidSet(uids []imap.UID) imap.UIDSet {
-	var s imap.UIDSet
-	s.AddNum(uids...)
-	return s
+	return data.AllUIDs(), nil
 }
 
 // copyUIDs maps source to destination UIDs from a COPYUID response; the two

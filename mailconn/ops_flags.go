@@ -112,7 +112,7 @@ func (p *Pool) Flag(ctx context.Context, refs []MessageRef, add, remove []string
 		if err := acceptsKeywords(c, b.folder, keywords); err != nil {
 			return err
 		}
-		set := uidSet(b.uids)
+		set := imap.UIDSetNum(b.uids...)
 		if len(addF) > 0 {
 			b.sent = true
 			if err := c.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: addF}, nil).Close(); err != nil {

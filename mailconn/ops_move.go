@@ -36,7 +36,7 @@ func (p *Pool) Copy(ctx context.Context, refs []MessageRef, dest string, opt Bul
 	}
 	return p.runBulk(ctx, refs, bulkOp{name: "copy", dest: f.Name, step: func(ctx context.Context, c *Conn, b *batch) error {
 		b.sent = true
-		data, err := c.c.Copy(uidSet(b.uids), f.Name).Wait()
+		data, err := c.c.Copy(imap.UIDSetNum(b.uids...), f.Name).Wait()
 		if err != nil {
 			b.answered(err)
 			return destError("copy", f.Name, err)
@@ -82,7 +82,7 @@ func (p *Pool) Delete(ctx context.Context, refs []MessageRef, permanent bool, op
 			return nil
 		},
 		step: func(ctx context.Context, c *Conn, b *batch) error {
-			set := uidSet(b.uids)
+			set := imap.UIDSetNum(b.uids...)
 			b.sent = true
 			if err := c.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
 				return b.answered(err)
@@ -120,7 +120,7 @@ func (p *Pool) moveOp(name, dest, note string) bulkOp {
 				Hint: "Moving would need a plain EXPUNGE, which also removes every other message marked deleted in the folder, so mailmcp refuses; use copy instead"}
 		},
 		step: func(ctx context.Context, c *Conn, b *batch) error {
-			set := uidSet(b.uids)
+			set := imap.UIDSetNum(b.uids...)
 			if canMove(c) {
 				b.sent = true
 				data, err := c.c.Move(set, dest).Wait()

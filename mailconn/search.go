@@ -282,15 +282,10 @@ func (p *Pool) matchFolder(ctx context.Context, c *Conn, folder string, crit Cri
 			return nil, err
 		}
 	}
-	opts := &imap.SearchOptions{}
-	if c.Has(imap.CapESearch) {
-		opts.ReturnAll = true
-	}
-	data, err := c.c.UIDSearch(sc, opts).Wait()
+	uids, err := c.uidSearch(sc)
 	if err != nil {
 		return nil, err
 	}
-	uids := data.AllUIDs()
 	slices.Sort(uids)
 	return uids, nil
 }
