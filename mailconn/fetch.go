@@ -16,12 +16,21 @@ type MessageMeta struct {
 	Size  int64
 }
 
+// ownRef refuses a reference of another account (a programmer fault:
+// tools resolve the pool from the id's account).
+func (p *Pool) ownRef(ref MessageRef) error {
+	if ref.Account != p.acct.ID {
+		return fmt.Errorf("mailconn: id for account %q used on %q", ref.Account, p.acct.ID)
+	}
+	return nil
+}
+
 // FetchRaw streams the raw RFC 5322 message to fn without buffering it (a
 // 25 MB attachment never sits in memory here) and without setting \Seen
 // (BODY.PEEK) unless markRead is true.
 func (p *Pool) FetchRaw(ctx context.Context, ref MessageRef, markRead bool, fn func(meta MessageMeta, r io.Reader) error) error {
-	if ref.Account != p.acct.ID {
-		return fmt.Errorf("mailconn: id for account %q used on %q", ref.Account, p.acct.ID)
+	if err := p.ownRef(ref); err != nil {
+		return err
 	}
 	return p.Do(ctx, Op{Name: "fetch message", Folder: ref.Folder, Idempotent: !markRead}, func(ctx context.Context, c *Conn) error {
 		if err := ref.checkValidity(c); err != nil {
@@ -57,11 +66,10 @@ func (p *Pool) FetchRaw(ctx context.Context, ref MessageRef, markRead bool, fn f
 			return fnErr
 		}
 		if !delivered {
-			return &Error{Kind: KindNotFound, Op: "fetch message", Err: fmt.Errorf("message %d no longer exists in folder %q", ref.UID, ref.Folder),
-				Hint: "It was moved or deleted; search again"}
+			return goneError(ref)
 		}
 		if markRead {
-			return c.c.Store(imap.UIDSetNum(ref.UID), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close()
+			return markSeen(c, ref)
 		}
 		return nil
 	})

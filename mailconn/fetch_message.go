@@ -3,7 +3,6 @@ package mailconn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -49,8 +48,8 @@ const (
 // (streamed through the parser, still bounded in memory) and says so in
 // Fallback and in the message's problems.
 func (p *Pool) FetchMessage(ctx context.Context, ref MessageRef, opt FetchOptions) (*Fetched, error) {
-	if ref.Account != p.acct.ID {
-		return nil, fmt.Errorf("mailconn: id for account %q used on %q", ref.Account, p.acct.ID)
+	if err := p.ownRef(ref); err != nil {
+		return nil, err
 	}
 	popt := opt.Parse
 	if popt.MaxTextBytes <= 0 {

@@ -48,8 +48,8 @@ func (e *ErrPartTooLarge) Unwrap() error { return parse.ErrTooLarge }
 // *Error. w may hold a partial prefix after a failure. The call is never
 // retried (w would see the bytes twice) and never sets \Seen.
 func (p *Pool) FetchPart(ctx context.Context, ref MessageRef, partID string, max int64, w io.Writer) (*PartContent, error) {
-	if ref.Account != p.acct.ID {
-		return nil, fmt.Errorf("mailconn: id for account %q used on %q", ref.Account, p.acct.ID)
+	if err := p.ownRef(ref); err != nil {
+		return nil, err
 	}
 	path, ok := parsePartID(partID)
 	if !ok {
