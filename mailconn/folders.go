@@ -2,6 +2,7 @@ package mailconn
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -176,19 +177,14 @@ func (p *Pool) FolderForRole(ctx context.Context, role string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, f := range folders {
-		if f.Role == role && f.RoleFrom == "special-use" {
-			return f.Name, nil
-		}
+	if f, ok := roleFolder(folders, role); ok {
+		return f.Name, nil
 	}
-	for _, f := range folders {
-		if f.Role == role {
-			return f.Name, nil
-		}
-	}
-	return "", &Error{Kind: KindNotFound, Op: "find folder", Err: errNoRole(role), Hint: "Call list_folders and pass a folder name instead"}
+	return "", noRoleFolder(role)
 }
 
-type errNoRole string
-
-func (e errNoRole) Error() string { return "this account has no " + string(e) + " folder" }
+// noRoleFolder is the error for an account without a folder of role.
+func noRoleFolder(role string) error {
+	return &Error{Kind: KindNotFound, Op: "find folder", Err: fmt.Errorf("this account has no %s folder", role),
+		Hint: "Call list_folders and pass a folder name instead"}
+}

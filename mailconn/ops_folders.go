@@ -37,8 +37,7 @@ func resolveIn(folders []Folder, name string) (Folder, error) {
 		if f, ok := roleFolder(folders, role); ok {
 			return f, nil
 		}
-		return Folder{}, &Error{Kind: KindNotFound, Op: "find folder", Err: fmt.Errorf("this account has no %s folder", role),
-			Hint: "Call list_folders and pass a folder name instead"}
+		return Folder{}, noRoleFolder(role)
 	}
 	return Folder{}, folderNotFound(name, folders)
 }
