@@ -18,7 +18,7 @@ import (
 // may already be stored.
 func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, date time.Time, raw []byte) (MessageRef, error) {
 	ref := MessageRef{Account: p.acct.ID, Folder: folder}
-	if err := p.refuseReadOnly("append"); err != nil {
+	if err := p.writable("append", nil); err != nil {
 		return ref, err
 	}
 	if len(raw) == 0 {
@@ -75,7 +75,7 @@ func (p *Pool) appendRole(ctx context.Context, role string, flags []imap.Flag, d
 // remove every other \Deleted message in the folder, so the message is
 // left flagged \Deleted and expunged reports false. Used to replace a draft.
 func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, err error) {
-	if err := p.refuseReadOnly("delete"); err != nil {
+	if err := p.writable("delete", nil); err != nil {
 		return false, err
 	}
 	if ref.UID == 0 {
@@ -91,7 +91,7 @@ func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, e
 		if err := c.c.Store(set, st, nil).Close(); err != nil {
 			return err
 		}
-		if !c.Has(imap.CapUIDPlus) && !c.Has(imap.CapIMAP4rev2) {
+		if !c.Has(imap.CapUIDPlus) { // IMAP4rev2 implies it (CapSet.Has)
 			return nil
 		}
 		if err := c.c.UIDExpunge(set).Close(); err != nil {
@@ -101,13 +101,4 @@ func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, e
 		return nil
 	})
 	return expunged, err
-}
-
-// refuseReadOnly refuses writes on a read-only account.
-func (p *Pool) refuseReadOnly(op string) error {
-	if p.acct.ReadOnly {
-		return &Error{Kind: KindReadOnly, Op: op, Err: fmt.Errorf("account %s is read-only", p.acct.ID),
-			Hint: "Ask the user to allow writes for this account in the mailmcp config"}
-	}
-	return nil
 }
