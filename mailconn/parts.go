@@ -16,16 +16,7 @@ type section struct {
 	spec imap.PartSpecifier
 }
 
-func (s section) key() string {
-	var b strings.Builder
-	for i, n := range s.part {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(strconv.Itoa(n))
-	}
-	return b.String() + "/" + string(s.spec)
-}
+func (s section) key() string { return partID(s.part) + "/" + string(s.spec) }
 
 // fetchItem is the FETCH item for s: always BODY.PEEK (never sets \Seen),
 // the first max bytes when max > 0.
