@@ -253,7 +253,7 @@ func BenchmarkSearchBytes(b *testing.B) {
 		for _, kind := range []string{"latest", "from"} {
 			b.Run(fmt.Sprintf("%dk/%s", n/1000, kind), func(b *testing.B) {
 				s, u := benchMailbox(b, n)
-				relay := newCountingRelay(b, s.IMAPAddr())
+				relay := newProxy(b, s.IMAPAddr())
 				p := benchPool(b, benchAccount(s, u, relay.addr(), false))
 				crit := mailconn.Criteria{}
 				if kind == "from" {
@@ -285,7 +285,7 @@ func TestConcurrentSearchesLargeMailbox(t *testing.T) {
 		t.Skip("populates 10,000 messages")
 	}
 	s, u := benchMailbox(t, 10_000)
-	relay := newCountingRelay(t, s.IMAPAddr())
+	relay := newProxy(t, s.IMAPAddr())
 	a := benchAccount(s, u, relay.addr(), false)
 	a.MaxConns = 4
 	p := benchPool(t, a)
@@ -330,84 +330,4 @@ func TestConcurrentSearchesLargeMailbox(t *testing.T) {
 	if m := maxSessions.Load(); m > 4 {
 		t.Fatalf("Dovecot counted %d sessions; limit 4", m)
 	}
-}
-
-// countingRelay relays TCP to a server and counts connections and the
-// bytes the server sends.
-type countingRelay struct {
-	ln              net.Listener
-	down            atomic.Int64
-	mu              sync.Mutex
-	cur, max, total int
-	conns           []net.Conn
-	wg              sync.WaitGroup
-}
-
-func newCountingRelay(tb testing.TB, backend string) *countingRelay {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r := &countingRelay{ln: ln}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			be, err := net.Dial("tcp", backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			r.mu.Lock()
-			r.cur++
-			r.total++
-			r.max = max(r.max, r.cur)
-			r.conns = append(r.conns, c, be)
-			r.mu.Unlock()
-			r.wg.Add(2)
-			go func() { defer r.wg.Done(); _, _ = io.Copy(be, c); be.Close() }()
-			go func() {
-				defer r.wg.Done()
-				n, _ := io.Copy(countWriter{c, &r.down}, be)
-				_ = n
-				c.Close()
-				r.mu.Lock()
-				r.cur--
-				r.mu.Unlock()
-			}()
-		}
-	}()
-	tb.Cleanup(func() {
-		ln.Close()
-		r.mu.Lock()
-		for _, c := range r.conns {
-			c.Close()
-		}
-		r.mu.Unlock()
-		r.wg.Wait()
-	})
-	return r
-}
-
-func (r *countingRelay) addr() string { return r.ln.Addr().String() }
-
-func (r *countingRelay) stats() (cur, max, total int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.cur, r.max, r.total
-}
-
-type countWriter struct {
-	w net.Conn
-	n *atomic.Int64
-}
-
-func (c countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }

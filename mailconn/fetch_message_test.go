@@ -78,17 +78,17 @@ func testStructureFirst(t *testing.T, b *backend) {
 	raw := withAttachment("Quarterly report", att)
 	b.fill(t, "Big", 0, num)
 	b.add(t, "Big", raw)
-	px := newCountingProxy(t, b.addr, nil)
+	px := newProxy(t, b.addr)
 	p := b.pool(t, px.addr(), nil)
 	ctx := context.Background()
 	ref := firstID(t, p, "Big")
 
-	before := px.fromSrv.Load()
+	before := px.down.Load()
 	f, err := p.FetchMessage(ctx, ref, mailconn.FetchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := px.fromSrv.Load() - before
+	read := px.down.Load() - before
 	t.Logf("%s: rendering a %d-byte message read %d bytes from the server", b.name, len(raw), read)
 	if read > 64<<10 {
 		t.Errorf("rendering read %d bytes from the server; only the structure, headers and text (a few KB) are needed", read)
@@ -112,13 +112,13 @@ func testStructureFirst(t *testing.T, b *backend) {
 	}
 
 	// A limit below the size fails before the body is requested.
-	before = px.fromSrv.Load()
+	before = px.down.Load()
 	_, err = p.FetchPart(ctx, ref, "2", 1<<20, io.Discard)
 	var tl *mailconn.ErrPartTooLarge
 	if !errors.As(err, &tl) || !errors.Is(err, parse.ErrTooLarge) || tl.Size < 25<<20-(1<<20) {
 		t.Fatalf("over-limit part: %v", err)
 	}
-	if n := px.fromSrv.Load() - before; n > 64<<10 {
+	if n := px.down.Load() - before; n > 64<<10 {
 		t.Errorf("refusing an over-limit part read %d bytes", n)
 	}
 	h := sha256.New()
@@ -168,7 +168,7 @@ func TestFetchMessageFallsBackOnBrokenBodystructure(t *testing.T) {
 		att := attachmentBytes(3000)
 		b.fill(t, "Broken", 0, num)
 		b.add(t, "Broken", withAttachment("Odd server", att))
-		px := newCountingProxy(t, b.addr, breakBodystructure)
+		px := newRewritingProxy(t, b.addr, breakBodystructure)
 		p := b.pool(t, px.addr(), nil)
 		ctx := context.Background()
 		ref := firstID(t, p, "Broken")

@@ -4,100 +4,31 @@ import (
 	"bufio"
 	"net"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
 
-// countingProxy relays TCP to a real server, counting the bytes the server
-// sends, and optionally rewriting server lines (to break a reply the way a
+// rewritingProxy relays TCP to a real server and, while rewriting is on,
+// passes each server line through rewrite (to break a reply the way a
 // faulty server does). Rewriting only works on plaintext connections.
-type countingProxy struct {
-	ln      net.Listener
-	backend string
-	rewrite func(line []byte) []byte
-	// rewriting turns rewrite on and off.
+type rewritingProxy struct {
+	*proxy
 	rewriting atomic.Bool
-	fromSrv   atomic.Int64
-	wg        sync.WaitGroup
-	mu        sync.Mutex
-	conns     []net.Conn
 }
 
-func newCountingProxy(t *testing.T, backend string, rewrite func([]byte) []byte) *countingProxy {
+func newRewritingProxy(t *testing.T, backend string, rewrite func(line []byte) []byte) *rewritingProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &countingProxy{ln: ln, backend: backend, rewrite: rewrite}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *countingProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *countingProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		b, err := net.Dial("tcp", p.backend)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, b)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { // client → server, verbatim
-			defer p.wg.Done()
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					if _, werr := b.Write(buf[:n]); werr != nil {
-						break
-					}
-				}
-				if err != nil {
-					break
-				}
-			}
-			b.Close()
-		}()
-		go func() { // server → client, counted, line by line when rewriting
-			defer p.wg.Done()
-			defer c.Close()
-			if p.rewrite == nil {
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := b.Read(buf)
-					p.fromSrv.Add(int64(n))
-					if n > 0 {
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}
-			br := bufio.NewReaderSize(b, 64<<10)
+	p := &rewritingProxy{proxy: &proxy{backend: backend}}
+	p.session = func(client, server net.Conn) (up, down func()) {
+		return func() { p.copy(server, client, false) }, func() {
+			br := bufio.NewReaderSize(server, 64<<10)
 			for {
 				line, err := br.ReadSlice('\n')
 				if len(line) > 0 {
-					p.fromSrv.Add(int64(len(line)))
 					if p.rewriting.Load() && err == nil {
-						line = p.rewrite(line)
+						line = rewrite(line)
 					}
-					if _, werr := c.Write(line); werr != nil {
+					if _, werr := client.Write(line); werr != nil {
 						return
 					}
 				}
@@ -105,18 +36,10 @@ func (p *countingProxy) accept() {
 					return
 				}
 			}
-		}()
+		}
 	}
-}
-
-func (p *countingProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
+	p.start(t)
+	return p
 }
 
 // breakBodystructure makes the octet count of the first body part a NIL,

@@ -33,66 +33,29 @@ import (
 //
 // It records the decoded X-GM commands it received.
 type gmailish struct {
-	ln      net.Listener
-	backend string
+	*proxy
 
 	injectExists atomic.Bool
 
-	mu    sync.Mutex
-	seen  []string
-	conns []net.Conn
-	wg    sync.WaitGroup
+	mu   sync.Mutex
+	seen []string
 }
 
 func newGmailish(t *testing.T, backend string) *gmailish {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	g := &gmailish{proxy: &proxy{backend: backend}}
+	g.session = func(cl, be net.Conn) (up, down func()) {
+		s := &gmSession{g: g, cl: cl, be: be, fetchTags: map[string]bool{}}
+		return s.fromClient, s.fromServer
 	}
-	g := &gmailish{ln: ln, backend: backend}
-	g.wg.Add(1)
-	go g.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		g.mu.Lock()
-		for _, c := range g.conns {
-			c.Close()
-		}
-		g.mu.Unlock()
-		g.wg.Wait()
-	})
+	g.start(t)
 	return g
 }
-
-func (g *gmailish) addr() string { return g.ln.Addr().String() }
 
 func (g *gmailish) received() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]string(nil), g.seen...)
-}
-
-func (g *gmailish) accept() {
-	defer g.wg.Done()
-	for {
-		cl, err := g.ln.Accept()
-		if err != nil {
-			return
-		}
-		be, err := net.Dial("tcp", g.backend)
-		if err != nil {
-			cl.Close()
-			continue
-		}
-		g.mu.Lock()
-		g.conns = append(g.conns, cl, be)
-		g.mu.Unlock()
-		s := &gmSession{g: g, cl: cl, be: be, fetchTags: map[string]bool{}}
-		g.wg.Add(2)
-		go func() { defer g.wg.Done(); s.fromClient(); cl.Close(); be.Close() }()
-		go func() { defer g.wg.Done(); s.fromServer(); cl.Close(); be.Close() }()
-	}
 }
 
 type gmSession struct {

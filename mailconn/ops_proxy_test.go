@@ -16,35 +16,26 @@ import (
 // forwarding a command that contains a given string (so the server may
 // well carry it out while the client never hears back).
 type lineProxy struct {
-	ln      net.Listener
-	backend string
-	hide    map[string]bool
+	*proxy
+	hide map[string]bool
 
 	mu       sync.Mutex
 	commands []string
 	cutOn    string
-	cuts     int
-	conns    []net.Conn
-	wg       sync.WaitGroup
 }
 
 func newLineProxy(t *testing.T, backend string, hideCaps ...string) *lineProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &lineProxy{ln: ln, backend: backend, hide: map[string]bool{}}
+	p := &lineProxy{proxy: &proxy{backend: backend}, hide: map[string]bool{}}
 	for _, c := range hideCaps {
 		p.hide[strings.ToUpper(c)] = true
 	}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
+	p.session = func(client, server net.Conn) (up, down func()) {
+		return func() { p.pipe(client, server, true) }, func() { p.pipe(server, client, false) }
+	}
+	p.start(t)
 	return p
 }
-
-func (p *lineProxy) addr() string { return p.ln.Addr().String() }
 
 // cutAfter makes the proxy drop the connection after relaying the next
 // client line containing s.
@@ -61,31 +52,7 @@ func (p *lineProxy) sent() []string {
 	return append([]string(nil), p.commands...)
 }
 
-func (p *lineProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		b, err := net.Dial("tcp", p.backend)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, b)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(c, b, true)
-		go p.pipe(b, c, false)
-	}
-}
-
 func (p *lineProxy) pipe(src, dst net.Conn, fromClient bool) {
-	defer p.wg.Done()
-	defer src.Close()
-	defer dst.Close()
 	r := bufio.NewReaderSize(src, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
@@ -126,7 +93,6 @@ func (p *lineProxy) record(line []byte) bool {
 	p.commands = append(p.commands, s)
 	if p.cutOn != "" && strings.Contains(s, p.cutOn) {
 		p.cutOn = ""
-		p.cuts++
 		return true
 	}
 	return false
@@ -151,16 +117,6 @@ func (p *lineProxy) filter(line []byte) []byte {
 		kept = append(kept, w)
 	}
 	return []byte(strings.Join(kept, " ") + "\r\n")
-}
-
-func (p *lineProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
 }
 
 // TestLineProxyHidesCapabilities checks the test tool itself.

@@ -8,32 +8,45 @@ import (
 	"testing"
 )
 
-// proxy is a loopback TCP relay in front of a real server. It counts
-// concurrent connections as the server sees them, and can drop or stall
-// them to inject faults.
+// proxy is a loopback TCP relay in front of a real server, the plumbing
+// every test relay here shares. It counts concurrent connections as the
+// server sees them and the bytes the server sends, and can stall or drop
+// them to inject faults. A relay that reads or edits the conversation
+// (lineProxy, gmailish, rewritingProxy) sets session before start.
 type proxy struct {
 	ln      net.Listener
 	backend string
+	// session returns the two directions of one relayed connection,
+	// client to server (up) and server to client (down); both ends are
+	// closed when either returns. Nil relays verbatim.
+	session func(client, server net.Conn) (up, down func())
 
 	mu      sync.Mutex
-	conns   map[net.Conn]net.Conn
+	conns   []net.Conn
 	cur     int
 	max     int
 	total   int
+	down    atomic.Int64 // bytes the server sent (verbatim relay)
 	stalled atomic.Bool
 	wg      sync.WaitGroup
 }
 
-func newProxy(t *testing.T, backend string) *proxy {
-	t.Helper()
+func newProxy(tb testing.TB, backend string) *proxy {
+	tb.Helper()
+	return (&proxy{backend: backend}).start(tb)
+}
+
+// start listens on a free loopback port; cleanup closes everything.
+func (p *proxy) start(tb testing.TB) *proxy {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	p := &proxy{ln: ln, backend: backend, conns: map[net.Conn]net.Conn{}}
+	p.ln = ln
 	p.wg.Add(1)
 	go p.accept()
-	t.Cleanup(p.close)
+	tb.Cleanup(p.close)
 	return p
 }
 
@@ -52,44 +65,53 @@ func (p *proxy) accept() {
 			continue
 		}
 		p.mu.Lock()
-		p.conns[c] = b
+		p.conns = append(p.conns, c, b)
 		p.cur++
 		p.total++
-		if p.cur > p.max {
-			p.max = p.cur
-		}
+		p.max = max(p.max, p.cur)
 		p.mu.Unlock()
+		up := func() { p.copy(b, c, false) }
+		down := func() { p.copy(c, b, true) }
+		if p.session != nil {
+			up, down = p.session(c, b)
+		}
 		p.wg.Add(2)
-		go p.pipe(c, b, true)
-		go p.pipe(b, c, false)
+		go func() {
+			defer p.wg.Done()
+			up()
+			c.Close()
+			b.Close()
+			p.mu.Lock()
+			p.cur--
+			p.mu.Unlock()
+		}()
+		go func() {
+			defer p.wg.Done()
+			down()
+			c.Close()
+			b.Close()
+		}()
 	}
 }
 
-// pipe copies src to dst; server-to-client traffic is held while stalled,
-// like a server that accepted the command and never answers.
-func (p *proxy) pipe(dst, src net.Conn, clientSide bool) {
-	defer p.wg.Done()
+// copy relays src to dst. The server's bytes (fromServer) are counted,
+// and dropped while stalled, like a server that accepted the command and
+// never answers.
+func (p *proxy) copy(dst, src net.Conn, fromServer bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && !(p.stalled.Load() && !clientSide) {
+		if fromServer {
+			p.down.Add(int64(n))
+		}
+		if n > 0 && !(fromServer && p.stalled.Load()) {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
-				break
+				return
 			}
 		}
 		if err != nil {
-			break
+			return
 		}
-	}
-	dst.Close()
-	src.Close()
-	if clientSide {
-		p.mu.Lock()
-		if _, ok := p.conns[src]; ok {
-			delete(p.conns, src)
-			p.cur--
-		}
-		p.mu.Unlock()
 	}
 }
 
@@ -97,9 +119,8 @@ func (p *proxy) pipe(dst, src net.Conn, clientSide bool) {
 func (p *proxy) dropAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for c, b := range p.conns {
+	for _, c := range p.conns {
 		c.Close()
-		b.Close()
 	}
 }
 
