@@ -18,18 +18,9 @@ import (
 func BenchmarkFetchMessage(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
-			s, u := benchMailbox(b, n)
-			p := benchPool(b, benchAccount(s, u, s.IMAPSAddr(), true))
-			rc := benchClient(b, s, u, s.IMAPSAddr(), true)
-			if _, err := rc.Select("INBOX", nil).Wait(); err != nil {
-				b.Fatal(err)
-			}
+			p, rc := benchWarm(b, n)
 			ctx := context.Background()
-			page, err := p.Search(ctx, "INBOX", mailconn.Criteria{}, 1, "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			ref, _ := mailconn.ParseID(page.Messages[0].ID)
+			ref := firstID(b, p, "INBOX")
 			engine := func() {
 				f, err := p.FetchMessage(ctx, ref, mailconn.FetchOptions{})
 				if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -103,14 +102,16 @@ func benchClient(tb testing.TB, s *testrig.Stack, u testrig.User, addr string, t
 	return c
 }
 
-func benchPool(tb testing.TB, a *mailconn.Account) *mailconn.Pool {
-	p := mailconn.NewPool(a, slog.New(slog.DiscardHandler))
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
-	return p
+// benchWarm returns, for the n-message mailbox, an engine pool and a
+// logged-in raw client with INBOX selected, over implicit TLS.
+func benchWarm(b *testing.B, n int) (*mailconn.Pool, *imapclient.Client) {
+	s, u := benchMailbox(b, n)
+	p := openPool(b, benchAccount(s, u, s.IMAPSAddr(), true))
+	rc := benchClient(b, s, u, s.IMAPSAddr(), true)
+	if _, err := rc.Select("INBOX", nil).Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return p, rc
 }
 
 var benchSizes = []int{10_000, 100_000}
@@ -127,12 +128,7 @@ func BenchmarkSearch(b *testing.B) {
 	for _, n := range benchSizes {
 		for _, kind := range []string{"latest", "from"} {
 			b.Run(fmt.Sprintf("%dk/%s", n/1000, kind), func(b *testing.B) {
-				s, u := benchMailbox(b, n)
-				p := benchPool(b, benchAccount(s, u, s.IMAPSAddr(), true))
-				rc := benchClient(b, s, u, s.IMAPSAddr(), true)
-				if _, err := rc.Select("INBOX", nil).Wait(); err != nil {
-					b.Fatal(err)
-				}
+				p, rc := benchWarm(b, n)
 				ctx := context.Background()
 				crit := mailconn.Criteria{}
 				if kind == "from" {
@@ -190,18 +186,9 @@ var benchEnvelopeItems = &imap.FetchOptions{UID: true, Envelope: true, Flags: tr
 func BenchmarkFetchRaw(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
-			s, u := benchMailbox(b, n)
-			p := benchPool(b, benchAccount(s, u, s.IMAPSAddr(), true))
-			rc := benchClient(b, s, u, s.IMAPSAddr(), true)
-			if _, err := rc.Select("INBOX", nil).Wait(); err != nil {
-				b.Fatal(err)
-			}
+			p, rc := benchWarm(b, n)
 			ctx := context.Background()
-			page, err := p.Search(ctx, "INBOX", mailconn.Criteria{}, 1, "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			ref, _ := mailconn.ParseID(page.Messages[0].ID)
+			ref := firstID(b, p, "INBOX")
 			engine := func() {
 				err := p.FetchRaw(ctx, ref, false, func(_ mailconn.MessageMeta, r io.Reader) error {
 					_, err := io.Copy(io.Discard, r)
@@ -254,7 +241,7 @@ func BenchmarkSearchBytes(b *testing.B) {
 			b.Run(fmt.Sprintf("%dk/%s", n/1000, kind), func(b *testing.B) {
 				s, u := benchMailbox(b, n)
 				relay := newProxy(b, s.IMAPAddr())
-				p := benchPool(b, benchAccount(s, u, relay.addr(), false))
+				p := openPool(b, benchAccount(s, u, relay.addr(), false))
 				crit := mailconn.Criteria{}
 				if kind == "from" {
 					crit = fromCrit
@@ -288,7 +275,7 @@ func TestConcurrentSearchesLargeMailbox(t *testing.T) {
 	relay := newProxy(t, s.IMAPAddr())
 	a := benchAccount(s, u, relay.addr(), false)
 	a.MaxConns = 4
-	p := benchPool(t, a)
+	p := openPool(t, a)
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	var maxSessions atomic.Int32

@@ -3,12 +3,8 @@ package mailconn_test
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"runtime"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/mailmcp/mailmcp/auth"
 	"github.com/mailmcp/mailmcp/internal/testrig"
@@ -25,35 +21,11 @@ func dovecotBig(tb testing.TB) (*mailconn.Pool, mailconn.MessageRef) {
 	u := st.NewUser(tb)
 	raw := withAttachment("Quarterly report", attachmentBytes(25<<20))
 	st.PopulateFunc(tb, u, "Big", 1, func(int) []byte { return []byte(raw) })
-	host, port := splitHostPortTB(tb, st.IMAPSAddr())
-	p := mailconn.NewPool(&mailconn.Account{ID: "t", Email: u.Email, TLS: st.TLSConfig(),
+	host, port := splitHostPort(tb, st.IMAPSAddr())
+	p := openPool(tb, &mailconn.Account{ID: "t", Email: u.Email, TLS: st.TLSConfig(),
 		IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: mailconn.TLSImplicit},
-		Auth: &mailconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}},
-		slog.New(slog.DiscardHandler))
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
-	page, err := p.Search(context.Background(), "Big", mailconn.Criteria{}, 1, "")
-	if err != nil || len(page.Messages) != 1 {
-		tb.Fatalf("search: %v", err)
-	}
-	ref, _ := mailconn.ParseID(page.Messages[0].ID)
-	return p, ref
-}
-
-func splitHostPortTB(tb testing.TB, addr string) (string, int) {
-	tb.Helper()
-	host, ps, err := net.SplitHostPort(addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return host, port
+		Auth: &mailconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}})
+	return p, firstID(tb, p, "Big")
 }
 
 // heapCost runs fn once and returns the bytes it allocated and how much the

@@ -51,15 +51,16 @@ func withAttachment(subject string, att []byte) string {
 	return b.String()
 }
 
-func firstID(t *testing.T, p *mailconn.Pool, folder string) mailconn.MessageRef {
-	t.Helper()
+// firstID is the reference of folder's newest message.
+func firstID(tb testing.TB, p *mailconn.Pool, folder string) mailconn.MessageRef {
+	tb.Helper()
 	page, err := p.Search(context.Background(), folder, mailconn.Criteria{}, 1, "")
 	if err != nil || len(page.Messages) == 0 {
-		t.Fatalf("search %s: %v", folder, err)
+		tb.Fatalf("search %s: %v", folder, err)
 	}
 	ref, err := mailconn.ParseID(page.Messages[0].ID)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return ref
 }

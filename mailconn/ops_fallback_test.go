@@ -3,7 +3,6 @@ package mailconn_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -244,15 +243,9 @@ func capServer(t *testing.T, caps imap.CapSet, n int) *mailconn.Pool {
 	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close(); ln.Close(); wg.Wait() })
 	host, port := splitHostPort(t, ln.Addr().String())
-	p := mailconn.NewPool(&mailconn.Account{ID: "t", Email: "u@example.test",
+	return openPool(t, &mailconn.Account{ID: "t", Email: "u@example.test",
 		IMAP: mailconn.Endpoint{Host: host, Port: port, TLS: mailconn.TLSPlain},
-		Auth: &mailconn.PasswordLogin{Username: "u@example.test", Source: auth.SecretSource{Command: "printf pw"}}}, slog.New(slog.DiscardHandler))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
-	return p
+		Auth: &mailconn.PasswordLogin{Username: "u@example.test", Source: auth.SecretSource{Command: "printf pw"}}})
 }
 
 type lit struct {

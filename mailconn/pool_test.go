@@ -125,17 +125,28 @@ func (b *backend) pool(t *testing.T, addr string, mut func(*mailconn.Account)) *
 	return p
 }
 
-func splitHostPort(t *testing.T, addr string) (string, int) {
-	t.Helper()
+func splitHostPort(tb testing.TB, addr string) (string, int) {
+	tb.Helper()
 	host, ps, err := net.SplitHostPort(addr)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	port, err := strconv.Atoi(ps)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return host, port
+}
+
+// openPool opens a pool for a that closes with the test (errors ignored).
+func openPool(tb testing.TB, a *mailconn.Account) *mailconn.Pool {
+	p := mailconn.NewPool(a, slog.New(slog.DiscardHandler))
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
+	return p
 }
 
 func msgTime(i int) time.Time {

@@ -3,7 +3,6 @@ package mailconn_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +75,7 @@ func TestSubmitThroughPostfix(t *testing.T) {
 			if len(res.Accepted) != 2 || len(res.Refused) != 0 || !res.DSN || !strings.Contains(res.Response, "queued") {
 				t.Errorf("result = %+v", res)
 			}
-			bp := b0(t, rigAccount(t, s, bob, tc.addr, tc.mode))
+			bp := openPool(t, rigAccount(t, s, bob, tc.addr, tc.mode))
 			env := waitFor(t, bp, "INBOX", subject)
 			ref, _ := mailconn.ParseID(env.ID)
 			var m *parse.Message
@@ -94,20 +93,9 @@ func TestSubmitThroughPostfix(t *testing.T) {
 				t.Errorf("delivered: from %v bcc %v text %q", m.From, m.Bcc, m.Text)
 			}
 			// The Bcc recipient got it too, without a Bcc header.
-			waitFor(t, b0(t, rigAccount(t, s, alice, tc.addr, tc.mode)), "INBOX", subject)
+			waitFor(t, openPool(t, rigAccount(t, s, alice, tc.addr, tc.mode)), "INBOX", subject)
 		})
 	}
-}
-
-func b0(t *testing.T, a *mailconn.Account) *mailconn.Pool {
-	t.Helper()
-	p := mailconn.NewPool(a, slog.New(slog.DiscardHandler))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
-	return p
 }
 
 // Mail to a domain Postfix cannot reach is accepted (and bounced later);
