@@ -3,6 +3,7 @@ package mailconn_test
 import (
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,9 @@ func testAppend(t *testing.T, b *backend) {
 	if got != raw {
 		t.Errorf("appended bytes differ:\n%q\nwant\n%q", got, raw)
 	}
-	_ = meta
+	if meta.Ref != ref || meta.Size != int64(len(raw)) || !slices.Contains(meta.Flags, "seen") {
+		t.Errorf("appended message meta = %+v, want %d bytes flagged seen", meta, len(raw))
+	}
 
 	page, err := p.Search(ctx, ref.Folder, mailconn.Criteria{Subject: "appended " + b.name}, 10, "")
 	if err != nil || len(page.Messages) != 1 || page.Messages[0].ID != ref.ID() {
