@@ -3,7 +3,6 @@ package mailconn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -35,8 +34,7 @@ func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, dat
 		data, err := cmd.Wait()
 		if err != nil {
 			if KindOf(c.fail(ctx, "append", err)) == KindNotFound {
-				return &Error{Kind: KindNotFound, Op: "append", Err: fmt.Errorf("folder %q does not exist", folder),
-					Hint: "Call list_folders to see the folder names of this account"}
+				return noSuchFolder("append", folder)
 			}
 			return err
 		}

@@ -72,14 +72,19 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 	data, err := c.c.Select(name, &imap.SelectOptions{ReadOnly: false}).Wait()
 	if err != nil {
 		if KindOf(c.fail(ctx, "select", err)) == KindNotFound {
-			return &Error{Kind: KindNotFound, Op: "select", Err: fmt.Errorf("folder %q does not exist", name),
-				Hint: "Call list_folders to see the folder names of this account"}
+			return noSuchFolder("select", name)
 		}
 		return c.fail(ctx, fmt.Sprintf("select %q", name), err)
 	}
 	c.selected, c.uidValidity = name, data.UIDValidity
 	c.changed.Store(false)
 	return nil
+}
+
+// noSuchFolder is the error for a command on a folder the server lacks.
+func noSuchFolder(op, name string) error {
+	return &Error{Kind: KindNotFound, Op: op, Err: fmt.Errorf("folder %q does not exist", name),
+		Hint: "Call list_folders to see the folder names of this account"}
 }
 
 // Refresh makes pending EXISTS/EXPUNGE visible (one NOOP round trip) so that
