@@ -322,15 +322,7 @@ func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error
 		return Folder{}, &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, g.Name),
 			Hint: "Pick a name that is not in use (call list_folders)"}
 	}
-	sent := false
-	err = p.Do(ctx, Op{Name: op}, func(ctx context.Context, c *Conn) error {
-		if c.selected == f.Name {
-			if err := c.c.Unselect().Wait(); err != nil {
-				return err
-			}
-			c.selected = ""
-		}
-		sent = true
+	err = p.changeFolder(ctx, op, f.Name, delim, nil, func(c *Conn) error {
 		if err := c.c.Rename(f.Name, to, nil).Wait(); err != nil {
 			return alreadyExists(op, to, err)
 		}
@@ -338,16 +330,40 @@ func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error
 		_ = c.c.Subscribe(to).Wait()
 		return nil
 	})
-	if sent {
-		p.forgetFolder(f.Name, delim)
-	}
 	if err != nil {
-		if sent {
-			err = unknownFolderOutcome(op, err)
-		}
 		return Folder{}, err
 	}
 	return Folder{Name: to, Delimiter: f.Delimiter, Selectable: f.Selectable}, nil
+}
+
+// changeFolder runs check, then cmd (the RENAME or DELETE of name) on a
+// connection that does not have name selected. Once cmd was started, idle
+// connections forget name, and a connection lost before the answer is an
+// unknown outcome.
+func (p *Pool) changeFolder(ctx context.Context, op, name, delim string, check, cmd func(c *Conn) error) error {
+	sent := false
+	err := p.Do(ctx, Op{Name: op}, func(ctx context.Context, c *Conn) error {
+		if check != nil {
+			if err := check(c); err != nil {
+				return err
+			}
+		}
+		if c.selected == name {
+			if err := c.c.Unselect().Wait(); err != nil {
+				return err
+			}
+			c.selected = ""
+		}
+		sent = true
+		return cmd(c)
+	})
+	if sent {
+		p.forgetFolder(name, delim)
+		if err != nil {
+			err = unknownFolderOutcome(op, err)
+		}
+	}
+	return err
 }
 
 // DeletedFolder describes a folder DeleteFolder removed.
@@ -377,8 +393,7 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 			Hint: "Delete or move its subfolders first; mailmcp never deletes subfolders implicitly"}
 	}
 	out := DeletedFolder{Name: f.Name}
-	sent := false
-	err = p.Do(ctx, Op{Name: op}, func(ctx context.Context, c *Conn) error {
+	check := func(c *Conn) error {
 		if f.Selectable {
 			sd, err := c.c.Status(f.Name, &imap.StatusOptions{NumMessages: true}).Wait()
 			if err != nil {
@@ -392,26 +407,16 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 			return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q holds %d message(s)", op, f.Name, out.Messages),
 				Hint: "Move them elsewhere first, or pass force: true to delete them permanently together with the folder"}
 		}
-		if c.selected == f.Name {
-			if err := c.c.Unselect().Wait(); err != nil {
-				return err
-			}
-			c.selected = ""
-		}
-		sent = true
+		return nil
+	}
+	err = p.changeFolder(ctx, op, f.Name, delim, check, func(c *Conn) error {
 		if err := c.c.Delete(f.Name).Wait(); err != nil {
 			return err
 		}
 		_ = c.c.Unsubscribe(f.Name).Wait()
 		return nil
 	})
-	if sent {
-		p.forgetFolder(f.Name, delim)
-	}
 	if err != nil {
-		if sent {
-			err = unknownFolderOutcome(op, err)
-		}
 		return DeletedFolder{}, err
 	}
 	return out, nil
