@@ -47,14 +47,7 @@ type pendingSend struct {
 // text of its body and text attachments (parsed back from the exact bytes
 // that would be sent, so nothing escapes the scan).
 func outgoingFor(req outbox.Request, forward bool) (policy.Outgoing, policy.Preview) {
-	o := policy.Outgoing{Forward: forward}
-	for _, r := range req.Recipients {
-		if n, err := policy.NormAddress(r); err == nil {
-			o.Recipients = append(o.Recipients, n)
-		} else {
-			o.Recipients = append(o.Recipients, strings.ToLower(r))
-		}
-	}
+	o := policy.Outgoing{Forward: forward, Recipients: normRecipients(req.Recipients)}
 	pv := policy.Preview{Account: req.Account, From: req.From, Subject: req.Subject}
 	m, err := parse.Parse(bytes.NewReader(req.Raw), parse.ParseOptions{})
 	if err != nil {
@@ -87,6 +80,20 @@ func outgoingFor(req outbox.Request, forward bool) (policy.Outgoing, policy.Prev
 	}
 	pv.FirstLines = firstLines(m.Text, 8, 600)
 	return o, pv
+}
+
+// normRecipients normalises envelope recipients as the policy and the
+// caps compare them (an address that does not parse is only lower-cased).
+func normRecipients(rcpts []string) []string {
+	var out []string
+	for _, r := range rcpts {
+		if n, err := policy.NormAddress(r); err == nil {
+			out = append(out, n)
+		} else {
+			out = append(out, strings.ToLower(r))
+		}
+	}
+	return out
 }
 
 func addrStrings(in []parse.Address) []string {
@@ -235,8 +242,7 @@ func reserveCaps(ctx context.Context, d *Deps, info AccountInfo, req outbox.Requ
 	if d.Ledger == nil {
 		return func() {}, nil
 	}
-	o, _ := outgoingFor(outbox.Request{Recipients: req.Recipients, Raw: nil}, false)
-	r, err := d.Ledger.Reserve(ctx, info.ID, info.Caps, o.Recipients)
+	r, err := d.Ledger.Reserve(ctx, info.ID, info.Caps, normRecipients(req.Recipients))
 	var ce *policy.CapError
 	if errors.As(err, &ce) {
 		return nil, mcp.NewToolResultError("limit_reached: " + ce.Error())
