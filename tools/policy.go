@@ -124,11 +124,7 @@ func firstLines(s string, lines, chars int) string {
 	if len(parts) > lines {
 		parts = parts[:lines]
 	}
-	out := strings.Join(parts, "\n")
-	if r := []rune(out); len(r) > chars {
-		out = string(r[:chars]) + "…"
-	}
-	return out
+	return truncateRunes(strings.Join(parts, "\n"), chars)
 }
 
 // policyGate applies the account's send policy to a message about to be
