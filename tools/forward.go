@@ -43,10 +43,7 @@ func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err := a.Err(); err != nil {
 		return errResult(err)
 	}
-	if r, err := earlierSend(ctx, d, info.ID, key); r != nil || err != nil {
-		if err != nil {
-			return errResult(err)
-		}
+	if r := earlierSend(ctx, d, info.ID, key); r != nil {
 		return r
 	}
 	orig, raw, err := fetchOriginal(ctx, p, info, id)

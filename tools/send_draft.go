@@ -51,10 +51,7 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		// draft was removed.
 		key = "draft:" + id
 	}
-	if r, err := earlierSend(ctx, d, info.ID, key); r != nil || err != nil {
-		if err != nil {
-			return errResult(err)
-		}
+	if r := earlierSend(ctx, d, info.ID, key); r != nil {
 		return r
 	}
 	ref, err := mailconn.ParseID(id)

@@ -49,10 +49,7 @@ func sendEmail(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err := a.Err(); err != nil {
 		return errResult(err)
 	}
-	if r, err := earlierSend(ctx, d, info.ID, key); r != nil || err != nil {
-		if err != nil {
-			return errResult(err)
-		}
+	if r := earlierSend(ctx, d, info.ID, key); r != nil {
 		return r
 	}
 	m := &compose.Message{From: compose.Address{Name: info.Name, Email: info.Email}, Subject: subject, Text: body, Markdown: md}

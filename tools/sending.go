@@ -129,16 +129,19 @@ func composeError(err error) *mcp.CallToolResult {
 }
 
 // earlierSend returns the result of an earlier send with the same
-// idempotency key, or nil when there is none.
-func earlierSend(ctx context.Context, d *Deps, account, key string) (*mcp.CallToolResult, error) {
+// idempotency key (or the error looking it up), or nil when there is none.
+func earlierSend(ctx context.Context, d *Deps, account, key string) *mcp.CallToolResult {
 	if key == "" {
-		return nil, nil
+		return nil
 	}
 	it, err := d.Outbox.Lookup(ctx, account, key)
-	if err != nil || it == nil {
-		return nil, err
+	switch {
+	case err != nil:
+		return errResult(err)
+	case it == nil:
+		return nil
 	}
-	return sendResult(it, true), nil
+	return sendResult(it, true)
 }
 
 // handOff is the single place where a built message goes towards the
@@ -163,9 +166,7 @@ func submit(ctx context.Context, d *Deps, info AccountInfo, req outbox.Request) 
 	if res := sendingUnavailable(d); res != nil {
 		return res
 	}
-	if earlier, err := earlierSend(ctx, d, info.ID, req.IdempotencyKey); err != nil {
-		return errResult(err)
-	} else if earlier != nil {
+	if earlier := earlierSend(ctx, d, info.ID, req.IdempotencyKey); earlier != nil {
 		return earlier
 	}
 	release, res := reserveCaps(ctx, d, info, req)
