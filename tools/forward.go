@@ -52,13 +52,7 @@ func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	}
 	m := compose.Forward(orig, raw, asAtt, note)
 	m.From = compose.Address{Name: info.Name, Email: info.Email}
-	if m.To, err = addresses("to", to); err != nil {
-		return composeError(err)
-	}
-	if m.Cc, err = addresses("cc", cc); err != nil {
-		return composeError(err)
-	}
-	if m.Bcc, err = addresses("bcc", bcc); err != nil {
+	if err := setRecipients(m, to, cc, bcc, nil); err != nil {
 		return composeError(err)
 	}
 	extra, err := attachments(ctx, d, info, a)

@@ -85,14 +85,8 @@ func saveDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		}
 	}
 	m := &compose.Message{From: compose.Address{Name: info.Name, Email: info.Email}, Subject: subject, Text: body, Markdown: md, Draft: true}
-	for _, f := range []struct {
-		name string
-		in   []string
-		dst  *[]compose.Address
-	}{{"to", to, &m.To}, {"cc", cc, &m.Cc}, {"bcc", bcc, &m.Bcc}, {"reply_to", rt, &m.ReplyTo}} {
-		if *f.dst, err = addresses(f.name, f.in); err != nil {
-			return draftError(err)
-		}
+	if err := setRecipients(m, to, cc, bcc, rt); err != nil {
+		return draftError(err)
 	}
 	if replyID != "" {
 		orig, _, err := fetchOriginal(ctx, p, info, replyID)

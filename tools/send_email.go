@@ -53,14 +53,8 @@ func sendEmail(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		return r
 	}
 	m := &compose.Message{From: compose.Address{Name: info.Name, Email: info.Email}, Subject: subject, Text: body, Markdown: md}
-	for _, f := range []struct {
-		name string
-		in   []string
-		dst  *[]compose.Address
-	}{{"to", to, &m.To}, {"cc", cc, &m.Cc}, {"bcc", bcc, &m.Bcc}, {"reply_to", rt, &m.ReplyTo}} {
-		if *f.dst, err = addresses(f.name, f.in); err != nil {
-			return composeError(err)
-		}
+	if err := setRecipients(m, to, cc, bcc, rt); err != nil {
+		return composeError(err)
 	}
 	if m.Attachments, err = attachments(ctx, d, info, a); err != nil {
 		return composeError(err)

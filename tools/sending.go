@@ -307,12 +307,19 @@ func refusedList(l []recipientInfo) string {
 	return strings.Join(parts, ", ")
 }
 
-// addresses parses a list argument into addresses.
-func addresses(field string, in []string) ([]compose.Address, error) {
-	if len(in) == 0 {
-		return nil, nil
+// setRecipients parses the to, cc, bcc and reply_to arguments into m.
+func setRecipients(m *compose.Message, to, cc, bcc, replyTo []string) error {
+	for _, f := range []struct {
+		name string
+		in   []string
+		dst  *[]compose.Address
+	}{{"to", to, &m.To}, {"cc", cc, &m.Cc}, {"bcc", bcc, &m.Bcc}, {"reply_to", replyTo, &m.ReplyTo}} {
+		var err error
+		if *f.dst, err = compose.ParseAddresses(f.name, f.in); err != nil {
+			return err
+		}
 	}
-	return compose.ParseAddresses(field, in)
+	return nil
 }
 
 // attachments resolves the attachments argument: files inside the account's
