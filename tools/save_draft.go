@@ -163,11 +163,7 @@ func existingDraft(ctx context.Context, p *mailconn.Pool, folder, id string) (ma
 
 // draftError words compose errors for drafts (nothing is sent anyway).
 func draftError(err error) *mcp.CallToolResult {
-	var ce *compose.Error
-	if errors.As(err, &ce) {
-		return mcp.NewToolResultError(fmt.Sprintf("invalid_argument (%s): %s. The draft was not saved", ce.Code, strings.TrimPrefix(ce.Error(), "compose: ")))
-	}
-	return errResult(err)
+	return invalidMessage(err, "The draft was not saved")
 }
 
 func joinWarn(a, b string) string {

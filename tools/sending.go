@@ -121,9 +121,15 @@ func limits(info AccountInfo) compose.Limits {
 
 // composeError turns a compose error into a precise tool error.
 func composeError(err error) *mcp.CallToolResult {
+	return invalidMessage(err, "Nothing was sent or queued")
+}
+
+// invalidMessage words a compose error as invalid_argument with its code,
+// followed by outcome (what did not happen); other errors go to errResult.
+func invalidMessage(err error, outcome string) *mcp.CallToolResult {
 	var ce *compose.Error
 	if errors.As(err, &ce) {
-		return mcp.NewToolResultError(fmt.Sprintf("invalid_argument (%s): %s. Nothing was sent or queued", ce.Code, strings.TrimPrefix(ce.Error(), "compose: ")))
+		return mcp.NewToolResultError(fmt.Sprintf("invalid_argument (%s): %s. %s", ce.Code, strings.TrimPrefix(ce.Error(), "compose: "), outcome))
 	}
 	return errResult(err)
 }
