@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -137,15 +136,11 @@ func scanReports(ctx context.Context, d *Deps, account string) (int, error) {
 		if err != nil {
 			continue
 		}
-		var msg *parse.Message
-		err = p.FetchRaw(ctx, ref, false, func(_ mailconn.MessageMeta, r io.Reader) error {
-			raw, err := io.ReadAll(io.LimitReader(r, 1<<20))
-			if err != nil {
-				return err
-			}
-			msg, err = parse.Parse(bytes.NewReader(raw), parse.ParseOptions{})
-			return err
-		})
+		raw, err := readRaw(ctx, p, ref, 1<<20)
+		if err != nil {
+			return linked, err
+		}
+		msg, err := parse.Parse(bytes.NewReader(raw), parse.ParseOptions{})
 		if err != nil {
 			return linked, err
 		}

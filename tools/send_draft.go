@@ -58,11 +58,7 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return errResult(err)
 	}
-	var raw []byte
-	err = p.FetchRaw(ctx, ref, false, func(_ mailconn.MessageMeta, r io.Reader) error {
-		raw, err = io.ReadAll(io.LimitReader(r, limits(info).MaxBytes+1<<20))
-		return err
-	})
+	raw, err := readRaw(ctx, p, ref, limits(info).MaxBytes+1<<20)
 	if err != nil {
 		return errResult(err)
 	}

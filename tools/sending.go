@@ -411,12 +411,7 @@ func fetchOriginal(ctx context.Context, p *mailconn.Pool, info AccountInfo, id s
 	if max <= 0 {
 		max = compose.DefaultMaxBytes
 	}
-	var raw []byte
-	err = p.FetchRaw(ctx, ref, false, func(_ mailconn.MessageMeta, r io.Reader) error {
-		b, err := io.ReadAll(io.LimitReader(r, max+1))
-		raw = b
-		return err
-	})
+	raw, err := readRaw(ctx, p, ref, max+1)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -428,6 +423,17 @@ func fetchOriginal(ctx context.Context, p *mailconn.Pool, info AccountInfo, id s
 		return nil, nil, fmt.Errorf("parse the original: %w", err)
 	}
 	return m, raw, nil
+}
+
+// readRaw reads a whole message (without marking it read), at most max
+// bytes of it.
+func readRaw(ctx context.Context, p *mailconn.Pool, ref mailconn.MessageRef, max int64) ([]byte, error) {
+	var raw []byte
+	err := p.FetchRaw(ctx, ref, false, func(_ mailconn.MessageMeta, r io.Reader) (err error) {
+		raw, err = io.ReadAll(io.LimitReader(r, max))
+		return err
+	})
+	return raw, err
 }
 
 // accountFor picks the account of a message id when account is omitted.
