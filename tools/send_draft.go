@@ -102,7 +102,7 @@ func draftMessage(raw []byte, info AccountInfo) (*compose.Built, string, error) 
 	switch {
 	case len(rcpts) == 0:
 		return nil, "", &compose.Error{Code: compose.CodeNoRecipients, Field: "to", Msg: "the draft has no recipients; save it again with at least one"}
-	case lim.MaxRecipients > 0 && len(rcpts) > lim.MaxRecipients:
+	case len(rcpts) > lim.MaxRecipients:
 		return nil, "", &compose.Error{Code: compose.CodeTooManyRecipients, Field: "to", Msg: fmt.Sprintf("the draft has %d recipients, more than this account's limit of %d", len(rcpts), lim.MaxRecipients)}
 	}
 	h.Del("Bcc")
@@ -116,8 +116,8 @@ func draftMessage(raw []byte, info AccountInfo) (*compose.Built, string, error) 
 		return nil, "", err
 	}
 	out.Write(body)
-	if max := lim.MaxBytes; max > 0 && int64(out.Len()) > max {
-		return nil, "", &compose.Error{Code: compose.CodeTooLarge, Field: "id", Msg: fmt.Sprintf("the draft is %d bytes, over this account's limit of %d", out.Len(), max)}
+	if int64(out.Len()) > lim.MaxBytes {
+		return nil, "", &compose.Error{Code: compose.CodeTooLarge, Field: "id", Msg: fmt.Sprintf("the draft is %d bytes, over this account's limit of %d", out.Len(), lim.MaxBytes)}
 	}
 	subject := h.Get("Subject")
 	return &compose.Built{Raw: out.Bytes(), MessageID: mid, From: info.Email, Recipients: rcpts, NeedsSMTPUTF8: smtputf8}, subject, nil

@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-message"
 
+	"github.com/mailmcp/mailmcp/compose"
+	"github.com/mailmcp/mailmcp/internal/demo"
 	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/parse"
 	"github.com/mailmcp/mailmcp/policy"
@@ -706,5 +709,24 @@ func TestSaveDraftThenSendDraft(t *testing.T) {
 	}
 	if n := len(copies(t, h.Mail, "demo", "INBOX", saved.MessageID)); n != 1 {
 		t.Errorf("%d deliveries, want 1", n)
+	}
+}
+
+// TestDraftMessageTakesDefaultLimits: an account without configured limits
+// gets compose's defaults for drafts too, as for every other send.
+func TestDraftMessageTakesDefaultLimits(t *testing.T) {
+	var to []string
+	for i := 0; i <= compose.DefaultMaxRecipients; i++ {
+		to = append(to, "r"+strconv.Itoa(i)+"@demo.mailmcp.test")
+	}
+	raw := "To: " + strings.Join(to, ", ") + "\r\nSubject: many\r\nMessage-ID: <many@demo.mailmcp.test>\r\n\r\nhi\r\n"
+	_, _, err := draftMessage([]byte(raw), AccountInfo{ID: "demo", Email: demo.Email})
+	var ce *compose.Error
+	if !errors.As(err, &ce) || ce.Code != compose.CodeTooManyRecipients {
+		t.Fatalf("a draft to %d recipients on an account without limits: %v", len(to), err)
+	}
+	big := "To: friend@demo.mailmcp.test\r\nMessage-ID: <big@demo.mailmcp.test>\r\n\r\n" + strings.Repeat("x", int(compose.DefaultMaxBytes))
+	if _, _, err := draftMessage([]byte(big), AccountInfo{ID: "demo", Email: demo.Email}); !errors.As(err, &ce) || ce.Code != compose.CodeTooLarge {
+		t.Fatalf("a draft over %d bytes on an account without limits: %v", compose.DefaultMaxBytes, err)
 	}
 }

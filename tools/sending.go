@@ -114,9 +114,17 @@ func sendingUnavailable(d *Deps) *mcp.CallToolResult {
 	return nil
 }
 
-// limits are an account's bounds for compose.
+// limits are an account's bounds for outgoing mail; what the account
+// leaves unset takes compose's defaults, as compose.Build would.
 func limits(info AccountInfo) compose.Limits {
-	return compose.Limits{MaxRecipients: info.MaxRecipients, MaxBytes: info.MaxMessageBytes}
+	l := compose.Limits{MaxRecipients: info.MaxRecipients, MaxBytes: info.MaxMessageBytes}
+	if l.MaxRecipients <= 0 {
+		l.MaxRecipients = compose.DefaultMaxRecipients
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = compose.DefaultMaxBytes
+	}
+	return l
 }
 
 // composeError turns a compose error into a precise tool error.
@@ -374,10 +382,7 @@ func messagePart(ctx context.Context, d *Deps, info AccountInfo, id, part, field
 	if err != nil {
 		return nil, err
 	}
-	max := info.MaxMessageBytes
-	if max <= 0 {
-		max = compose.DefaultMaxBytes
-	}
+	max := limits(info).MaxBytes
 	var buf bytes.Buffer
 	pc, err := p.FetchPart(ctx, ref, part, max, &buf)
 	if err != nil {
@@ -407,10 +412,7 @@ func fetchOriginal(ctx context.Context, p *mailconn.Pool, info AccountInfo, id s
 		return nil, nil, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "fetch", Err: fmt.Errorf("message %s belongs to account %s", id, ref.Account),
 			Hint: "Pass account " + ref.Account + " or omit account"}
 	}
-	max := info.MaxMessageBytes
-	if max <= 0 {
-		max = compose.DefaultMaxBytes
-	}
+	max := limits(info).MaxBytes
 	raw, err := readRaw(ctx, p, ref, max+1)
 	if err != nil {
 		return nil, nil, err
