@@ -26,3 +26,22 @@ func pool(d *Deps, a *Args) (*mailconn.Pool, error) {
 	}
 	return d.Mail.Pool(id)
 }
+
+// findAccount returns the description of account id.
+func findAccount(d *Deps, id string) (AccountInfo, bool) {
+	for _, a := range d.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return AccountInfo{}, false
+}
+
+// accountInfo returns the description of account id (only the id when
+// unknown).
+func accountInfo(d *Deps, id string) AccountInfo {
+	if a, ok := findAccount(d, id); ok {
+		return a
+	}
+	return AccountInfo{ID: id}
+}

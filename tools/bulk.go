@@ -78,11 +78,9 @@ func accountOf(d *Deps, refs []mailconn.MessageRef) (*mailconn.Pool, error) {
 
 // refuseReadOnly refuses writes on an account configured read-only.
 func refuseReadOnly(d *Deps, account string) error {
-	for _, info := range d.Accounts {
-		if info.ID == account && info.ReadOnly {
-			return &mailconn.Error{Kind: mailconn.KindReadOnly, Op: "write", Err: fmt.Errorf("account %q is read-only", account),
-				Hint: "The user configured this account as read-only; mailmcp will not change its mailbox"}
-		}
+	if accountInfo(d, account).ReadOnly {
+		return &mailconn.Error{Kind: mailconn.KindReadOnly, Op: "write", Err: fmt.Errorf("account %q is read-only", account),
+			Hint: "The user configured this account as read-only; mailmcp will not change its mailbox"}
 	}
 	return nil
 }

@@ -48,17 +48,12 @@ func handleConfirmSend(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResul
 	if err := json.Unmarshal(p.Payload, &ps); err != nil || policy.HashMessage(ps.Request.Raw) != p.Hash || ps.Request.Account != p.Account {
 		return mcp.NewToolResultError("internal: the stored message does not match its confirmation; nothing was sent. Send the message again")
 	}
-	var info *AccountInfo
-	for i := range d.Accounts {
-		if d.Accounts[i].ID == p.Account {
-			info = &d.Accounts[i]
-		}
-	}
-	if info == nil {
+	info, ok := findAccount(d, p.Account)
+	if !ok {
 		return mcp.NewToolResultError("not_found: the account of this confirmation is no longer configured; nothing was sent")
 	}
 	if info.ReadOnly || !info.Policy.Mode.CanSend() {
 		return mcp.NewToolResultError("forbidden: sending is no longer allowed for account " + info.ID + " (send_policy = " + string(info.Policy.Mode) + "); nothing was sent")
 	}
-	return submit(ctx, d, *info, ps.Request)
+	return submit(ctx, d, info, ps.Request)
 }

@@ -130,16 +130,6 @@ func attachmentURI(account, id, part, filename string) string {
 	return u
 }
 
-// accountInfo returns the description of account id (zero when unknown).
-func accountInfo(d *Deps, id string) AccountInfo {
-	for _, a := range d.Accounts {
-		if a.ID == id {
-			return a
-		}
-	}
-	return AccountInfo{ID: id}
-}
-
 // sizeText is " about N MB," or "" when the size is unknown.
 func sizeText(n int64) string {
 	if n <= 0 {

@@ -81,13 +81,10 @@ func senderAccount(d *Deps, a *Args) (AccountInfo, *mailconn.Pool, error) {
 	if err != nil {
 		return AccountInfo{}, nil, err
 	}
-	id := p.Account().ID
-	for _, info := range d.Accounts {
-		if info.ID == id {
-			return info, p, nil
-		}
+	if info, ok := findAccount(d, p.Account().ID); ok {
+		return info, p, nil
 	}
-	return AccountInfo{ID: id, Email: p.Account().Email}, p, nil
+	return AccountInfo{ID: p.Account().ID, Email: p.Account().Email}, p, nil
 }
 
 // fromMessage starts a send tool that acts on an existing message (reply,

@@ -62,10 +62,8 @@ func trustFor(ctx context.Context, d *Deps, p *mailconn.Pool, m *parse.Message, 
 // IMAP host) means the topmost header, which the receiving server added
 // last.
 func authServIDs(d *Deps, acct *mailconn.Account) []string {
-	for _, info := range d.Accounts {
-		if info.ID == acct.ID && len(info.AuthServIDs) > 0 {
-			return info.AuthServIDs
-		}
+	if ids := accountInfo(d, acct.ID).AuthServIDs; len(ids) > 0 {
+		return ids
 	}
 	if ids := policy.ProviderAuthServIDs(acct.Provider); len(ids) > 0 {
 		return ids
