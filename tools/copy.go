@@ -1,8 +1,6 @@
 package tools
 
 import (
-	"context"
-
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/mailconn"
@@ -21,14 +19,6 @@ func copyTool() *Tool {
 		Writes: true, OpenWorld: true,
 		Params: []mcp.ToolOption{idsParam("to copy"), toParam()},
 		Output: mcp.WithOutputSchema[bulkOut](),
-		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
-			to := a.NoControl("to", a.String("to", ""))
-			if to == "" {
-				a.fail("to must name a folder or a role such as archive")
-			}
-			return handleBulk(ctx, d, a, "copy", to, func(ctx context.Context, p *mailconn.Pool, refs []mailconn.MessageRef, opt mailconn.BulkOptions) (*mailconn.BulkResult, error) {
-				return p.Copy(ctx, refs, to, opt)
-			})
-		},
+		Handle: transferHandler("copy", (*mailconn.Pool).Copy),
 	}
 }

@@ -16,6 +16,20 @@ func toParam() mcp.ToolOption {
 		mcp.Description("Destination: a folder name as list_folders shows it, or a role: archive, trash, junk, inbox, sent, drafts."))
 }
 
+// transferHandler handles move and copy: op is (*mailconn.Pool).Move or
+// (*mailconn.Pool).Copy, run on the ids towards the folder or role in to.
+func transferHandler(action string, op func(*mailconn.Pool, context.Context, []mailconn.MessageRef, string, mailconn.BulkOptions) (*mailconn.BulkResult, error)) func(context.Context, *Deps, *Args) *mcp.CallToolResult {
+	return func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+		to := a.NoControl("to", a.String("to", ""))
+		if to == "" {
+			a.fail("to must name a folder or a role such as archive")
+		}
+		return handleBulk(ctx, d, a, action, to, func(ctx context.Context, p *mailconn.Pool, refs []mailconn.MessageRef, opt mailconn.BulkOptions) (*mailconn.BulkResult, error) {
+			return op(p, ctx, refs, to, opt)
+		})
+	}
+}
+
 // moveTool: moving again with the same ids changes nothing (they no longer
 // exist in the source), hence idempotent; nothing is lost, hence not
 // destructive.
@@ -30,14 +44,6 @@ func moveTool() *Tool {
 		Writes: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{idsParam("to move"), toParam()},
 		Output: mcp.WithOutputSchema[bulkOut](),
-		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
-			to := a.NoControl("to", a.String("to", ""))
-			if to == "" {
-				a.fail("to must name a folder or a role such as archive")
-			}
-			return handleBulk(ctx, d, a, "move", to, func(ctx context.Context, p *mailconn.Pool, refs []mailconn.MessageRef, opt mailconn.BulkOptions) (*mailconn.BulkResult, error) {
-				return p.Move(ctx, refs, to, opt)
-			})
-		},
+		Handle: transferHandler("move", (*mailconn.Pool).Move),
 	}
 }
