@@ -43,14 +43,7 @@ func listDrafts(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return errResult(err)
 	}
-	page, err := p.Search(ctx, folder, mailconn.Criteria{}, limit, cursor)
-	if err != nil {
-		return errResult(err)
-	}
-	if page.Messages == nil {
-		page.Messages = []mailconn.Envelope{}
-	}
-	return okResult(page, renderDrafts(page))
+	return pageResult(ctx, p, folder, mailconn.Criteria{}, limit, cursor, renderDrafts)
 }
 
 func renderDrafts(p *mailconn.Page) string {

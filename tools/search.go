@@ -81,16 +81,22 @@ func searchTool() *Tool {
 			if err != nil {
 				return errResult(err)
 			}
-			page, err := p.Search(ctx, folder, crit, limit, cursor)
-			if err != nil {
-				return errResult(err)
-			}
-			if page.Messages == nil {
-				page.Messages = []mailconn.Envelope{}
-			}
-			return okResult(page, renderPage(page))
+			return pageResult(ctx, p, folder, crit, limit, cursor, renderPage)
 		},
 	}
+}
+
+// pageResult runs one page of a search (search, list_drafts) and returns
+// it with its text rendering.
+func pageResult(ctx context.Context, p *mailconn.Pool, folder string, crit mailconn.Criteria, limit int, cursor string, render func(*mailconn.Page) string) *mcp.CallToolResult {
+	page, err := p.Search(ctx, folder, crit, limit, cursor)
+	if err != nil {
+		return errResult(err)
+	}
+	if page.Messages == nil {
+		page.Messages = []mailconn.Envelope{}
+	}
+	return okResult(page, render(page))
 }
 
 func renderPage(p *mailconn.Page) string {
