@@ -45,3 +45,13 @@ func accountInfo(d *Deps, id string) AccountInfo {
 	}
 	return AccountInfo{ID: id}
 }
+
+// messagePool resolves a message id and the pool of its account.
+func messagePool(d *Deps, id string) (mailconn.MessageRef, *mailconn.Pool, error) {
+	ref, err := mailconn.ParseID(id)
+	if err != nil {
+		return ref, nil, err
+	}
+	p, err := d.Mail.Pool(ref.Account)
+	return ref, p, err
+}

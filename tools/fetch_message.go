@@ -83,11 +83,7 @@ func fetchMessageTool() *Tool {
 			if err := a.Err(); err != nil {
 				return errResult(err)
 			}
-			ref, err := mailconn.ParseID(id)
-			if err != nil {
-				return errResult(err)
-			}
-			p, err := d.Mail.Pool(ref.Account)
+			ref, p, err := messagePool(d, id)
 			if err != nil {
 				return errResult(err)
 			}

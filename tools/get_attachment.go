@@ -62,11 +62,7 @@ func getAttachmentTool() *Tool {
 			if err := a.Err(); err != nil {
 				return errResult(err)
 			}
-			ref, err := mailconn.ParseID(id)
-			if err != nil {
-				return errResult(err)
-			}
-			p, err := d.Mail.Pool(ref.Account)
+			ref, p, err := messagePool(d, id)
 			if err != nil {
 				return errResult(err)
 			}

@@ -371,11 +371,7 @@ func attachments(ctx context.Context, d *Deps, info AccountInfo, a *Args) ([]com
 
 // messagePart reads one part of an existing message as an attachment.
 func messagePart(ctx context.Context, d *Deps, info AccountInfo, id, part, field string) (*compose.Attachment, error) {
-	ref, err := mailconn.ParseID(id)
-	if err != nil {
-		return nil, err
-	}
-	p, err := d.Mail.Pool(ref.Account)
+	ref, p, err := messagePool(d, id)
 	if err != nil {
 		return nil, err
 	}
