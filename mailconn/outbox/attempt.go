@@ -68,6 +68,20 @@ func (o *Outbox) process(id string) {
 
 // claim moves a due queued item to submitting, owned by this process.
 func (o *Outbox) claim(id string) *Item {
+	return o.claimIf(id, "claim", func(it *Item) bool {
+		if it.State != StateQueued {
+			return false
+		}
+		it.State, it.Phase = StateSubmitting, PhaseConnecting
+		it.Attempts++
+		return true
+	})
+}
+
+// claimIf takes ownership of id in one transaction when it is due and take
+// (which may update it) agrees, and returns the claimed item, or nil when
+// it was not claimed; what names the claim in the log.
+func (o *Outbox) claimIf(id, what string, take func(it *Item) bool) *Item {
 	ctx, cancel := storeCtx()
 	defer cancel()
 	var claimed *Item
@@ -78,17 +92,15 @@ func (o *Outbox) claim(id string) *Item {
 			return err
 		}
 		now := time.Now().UTC()
-		if it.State != StateQueued || it.NextAttempt.After(now) {
+		if it.NextAttempt.After(now) || !take(it) {
 			return nil
 		}
-		it.State, it.Phase, it.Owner = StateSubmitting, PhaseConnecting, o.token
-		it.Attempts++
-		it.Updated = now
+		it.Owner, it.Updated = o.token, now
 		claimed = it
 		return putItem(tx, it)
 	})
 	if err != nil {
-		o.log.Warn("claim failed", "id", id, "err", err)
+		o.log.Warn(what+" failed", "id", id, "err", err)
 		return nil
 	}
 	return claimed
@@ -363,30 +375,9 @@ func (o *Outbox) postSend(id string) {
 
 // claimPost takes ownership of a sent item's remaining after-send work.
 func (o *Outbox) claimPost(id string) *Item {
-	ctx, cancel := storeCtx()
-	defer cancel()
-	var claimed *Item
-	err := o.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		claimed = nil
-		it, err := getItem(tx, id)
-		if err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if !it.postWork() || it.NextAttempt.After(now) {
-			return nil
-		}
-		if it.Owner != "" && it.Owner != o.token && ownerAlive(o.cfg.Dir, it.Owner) {
-			return nil
-		}
-		it.Owner, it.Updated = o.token, now
-		claimed = it
-		return putItem(tx, it)
+	return o.claimIf(id, "claiming after-send work", func(it *Item) bool {
+		return it.postWork() && (it.Owner == "" || it.Owner == o.token || !ownerAlive(o.cfg.Dir, it.Owner))
 	})
-	if err != nil {
-		o.log.Warn("claiming after-send work failed", "id", id, "err", err)
-	}
-	return claimed
 }
 
 // dropRaw deletes the message file once nothing can need it again. Items in
