@@ -288,7 +288,7 @@ func (m *Message) writeSummary(b *strings.Builder, opt RenderOptions) {
 			if a.Inline {
 				extra = ", inline"
 			}
-			fmt.Fprintf(b, "- part %s: %s (%s, %s%s)", a.PartID, name, a.MediaType, humanSize(a.Size), extra)
+			fmt.Fprintf(b, "- part %s: %s (%s, %s%s)", a.PartID, name, a.MediaType, HumanSize(a.Size), extra)
 			if a.Note != "" {
 				fmt.Fprintf(b, " — %s", a.Note)
 			}
@@ -370,7 +370,9 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-func humanSize(n int64) string {
+// HumanSize renders a byte count as bytes, KB or MB (one decimal), as the
+// rendering lists attachment sizes.
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))

@@ -76,7 +76,7 @@ func getAttachmentTool() *Tool {
 			var tl *mailconn.ErrPartTooLarge
 			if errors.As(err, &tl) {
 				return errResult(&mailconn.Error{Kind: mailconn.KindInvalid, Op: "get_attachment",
-					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), sizeString(limit)),
+					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), parse.HumanSize(limit)),
 					Hint: "Call save_attachment with the same id and part to save it to the download directory"})
 			}
 			if err != nil {
@@ -89,7 +89,7 @@ func getAttachmentTool() *Tool {
 				out.Note = "The server's BODYSTRUCTURE could not be used; the part was extracted from the whole message. "
 			}
 			summary := fmt.Sprintf("Attachment %s of message %s: %q, %s, %s (sha256 %s). Its bytes are in the embedded resource %s.",
-				part, id, out.Filename, out.MediaType, sizeString(out.Size), out.SHA256, out.URI)
+				part, id, out.Filename, out.MediaType, parse.HumanSize(out.Size), out.SHA256, out.URI)
 			text, terr := parse.TextOf(pc.Info, buf.Bytes())
 			var framed string
 			switch {
@@ -131,15 +131,5 @@ func sizeText(n int64) string {
 	if n <= 0 {
 		return ""
 	}
-	return " about " + sizeString(n) + ","
-}
-
-func sizeString(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
+	return " about " + parse.HumanSize(n) + ","
 }
