@@ -430,7 +430,7 @@ func (o *Outbox) sweep() time.Time {
 			}
 			switch {
 			case it.State == StateSubmitting:
-				if it.Owner == o.token && !o.isRunning(it.ID) || it.Owner != o.token && !ownerAlive(o.cfg.Dir, it.Owner) {
+				if o.abandoned(it) {
 					abandoned = append(abandoned, it.ID)
 				}
 			case it.State == StateQueued || it.postWork():
@@ -452,9 +452,7 @@ func (o *Outbox) sweep() time.Time {
 	for _, id := range abandoned {
 		o.resolveAbandoned(id)
 	}
-	if len(abandoned) > 0 {
-		due = append(due, abandoned...)
-	}
+	due = append(due, abandoned...)
 	slices.Sort(due)
 	for _, id := range slices.Compact(due) {
 		select {
@@ -472,6 +470,15 @@ func (o *Outbox) sweep() time.Time {
 	return next
 }
 
+// abandoned reports whether nobody works on a submitting item any more: it
+// is this process's but no attempt runs, or its owner process is gone.
+func (o *Outbox) abandoned(it *Item) bool {
+	if it.Owner == o.token {
+		return !o.isRunning(it.ID)
+	}
+	return !ownerAlive(o.cfg.Dir, it.Owner)
+}
+
 // resolveAbandoned settles an attempt whose process died: before the commit
 // point it is queued again, after it the item is in doubt.
 func (o *Outbox) resolveAbandoned(id string) {
@@ -482,7 +489,7 @@ func (o *Outbox) resolveAbandoned(id string) {
 		if err != nil || it.State != StateSubmitting {
 			return err
 		}
-		if it.Owner == o.token && o.isRunning(id) || it.Owner != o.token && ownerAlive(o.cfg.Dir, it.Owner) {
+		if !o.abandoned(it) {
 			return nil
 		}
 		now := time.Now().UTC()

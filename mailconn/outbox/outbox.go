@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -242,7 +243,7 @@ func (o *Outbox) List(ctx context.Context, opt ListOptions) ([]*Item, error) {
 			if opt.Account != "" && it.Account != opt.Account {
 				return nil
 			}
-			if len(opt.States) > 0 && !hasState(opt.States, it.State) {
+			if len(opt.States) > 0 && !slices.Contains(opt.States, it.State) {
 				return nil
 			}
 			out = append(out, it)
@@ -348,15 +349,6 @@ func (o *Outbox) Close(ctx context.Context) error {
 	}
 	o.release()
 	return err
-}
-
-func hasState(list []State, s State) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func indexKey(account, key string) string { return account + "\x00" + key }
