@@ -36,11 +36,8 @@ type extraction struct {
 // bytes are written; a larger part fails with ErrTooLarge (w may then hold
 // a partial prefix). Only I/O errors, ErrPartNotFound and ErrTooLarge fail.
 func ExtractPart(r io.Reader, partID string, w io.Writer, max int64) (Attachment, error) {
-	n, err := extract(r, partID, &extraction{w: w, max: max, strict: true})
-	if err != nil {
-		return Attachment{}, err
-	}
-	return nodeAttachment(n), nil
+	info, err := ExtractPartInfo(r, partID, w, max)
+	return info.Attachment, err
 }
 
 // TextAttachment is a text-like part decoded for an agent.
@@ -60,28 +57,12 @@ func ExtractText(r io.Reader, partID string, maxBytes int64) (*TextAttachment, e
 	if err != nil {
 		return nil, err
 	}
-	att := nodeAttachment(n)
-	if !isTextLike(n.mediaType, n.filename) {
-		return nil, fmt.Errorf("parse: extract text %s (%s): %w", partID, n.mediaType, ErrNotText)
+	info := PartInfo{Attachment: nodeAttachment(n), Charset: n.params["charset"]}
+	text, err := TextOf(info, buf.Bytes())
+	if err != nil {
+		return nil, err
 	}
-	b := buf.Bytes()
-	if n.truncatedAt > 0 {
-		// Do not end in the middle of a multi-byte character.
-		for i := 0; i < 3 && len(b) > 0 && b[len(b)-1]&0xC0 == 0x80; i++ {
-			b = b[:len(b)-1]
-		}
-	}
-	cs := n.params["charset"]
-	if cs == "" && n.mediaType == "text/html" {
-		cs = sniffHTMLCharset(b)
-	}
-	text, _ := decodeCharset(b, cs)
-	if n.mediaType == "text/html" {
-		text = HTMLToMarkdown(text)
-	} else {
-		text = SanitizeText(text)
-	}
-	return &TextAttachment{Attachment: att, Text: text, Truncated: n.truncatedAt > 0}, nil
+	return &TextAttachment{Attachment: info.Attachment, Text: text, Truncated: n.truncatedAt > 0}, nil
 }
 
 func extract(r io.Reader, partID string, t *extraction) (*node, error) {
