@@ -12,18 +12,23 @@ func Frame(label, content string) (text, nonce string) {
 	nonce = newNonce()
 	var b strings.Builder
 	b.Grow(len(content) + 512)
+	writeFrame(&b, label, nonce, neutralize(content))
+	return b.String(), nonce
+}
+
+// writeFrame writes the notice, label (when given) and body between the
+// markers carrying nonce. body must already be neutralised.
+func writeFrame(b *strings.Builder, label, nonce, body string) {
 	b.WriteString(notice)
 	b.WriteString("\n")
 	if label != "" {
 		b.WriteString(SanitizeText(label))
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "%s nonce=%s>>>\n", markerOpen, nonce)
-	body := neutralize(content)
+	fmt.Fprintf(b, "%s nonce=%s>>>\n", markerOpen, nonce)
 	b.WriteString(body)
 	if !strings.HasSuffix(body, "\n") {
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%s nonce=%s>>>\n", markerClose, nonce)
-	return b.String(), nonce
+	fmt.Fprintf(b, "%s nonce=%s>>>\n", markerClose, nonce)
 }

@@ -111,14 +111,7 @@ func (m *Message) Render(opt RenderOptions) (*Rendered, error) {
 	}
 	var b strings.Builder
 	b.Grow(end - start + 512)
-	b.WriteString(notice)
-	b.WriteString("\n")
-	fmt.Fprintf(&b, "%s nonce=%s>>>\n", markerOpen, nonce)
-	b.WriteString(doc[start:end])
-	if !strings.HasSuffix(doc[start:end], "\n") {
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "%s nonce=%s>>>\n", markerClose, nonce)
+	writeFrame(&b, "", nonce, doc[start:end])
 	switch {
 	case r.Truncated:
 		fmt.Fprintf(&b, "[Characters %d-%d of %d shown. More remains: call again with cursor %q.]", r.Offset, r.Offset+r.ReturnedChars, r.TotalChars, r.NextCursor)
