@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -72,15 +73,8 @@ func firstDiff(want, got string) string {
 	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
 	for i := 0; i < len(wl) && i < len(gl); i++ {
 		if wl[i] != gl[i] {
-			return "line " + itoa(i+1) + ":\n want: " + wl[i] + "\n  got: " + gl[i]
+			return "line " + strconv.Itoa(i+1) + ":\n want: " + wl[i] + "\n  got: " + gl[i]
 		}
 	}
 	return "length differs"
-}
-
-func itoa(i int) string { return jsonInt(i) }
-
-func jsonInt(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
