@@ -97,11 +97,18 @@ func TestAbandonedBeforeCommitIsRequeued(t *testing.T) {
 	if claimed == nil {
 		t.Fatal("claim")
 	}
-	r.Box.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		cur, _ := getItem(tx, it.ID)
+	// Unchecked, a failed update would leave the item to this live process,
+	// and the test would pass through the other path of sweep.
+	if err := r.Box.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		cur, err := getItem(tx, it.ID)
+		if err != nil {
+			return err
+		}
 		cur.Owner = "p1-dead"
 		return putItem(tx, cur)
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	r.Box.Start()
 	got := r.waitState(it.ID, StateSent)
 	if len(s.deliveries()) != 1 || got.Attempts != 2 {
