@@ -68,8 +68,8 @@ func (a *assembler) walk(n *node, inRelated bool) {
 		}
 		return
 	}
-	att := Attachment{PartID: n.id, Filename: n.filename, MediaType: n.mediaType, Size: n.size,
-		Inline: n.disposition == "inline" || (n.disposition == "" && inRelated), ContentID: n.contentID}
+	att := nodeAttachment(n)
+	att.Inline = att.Inline || (n.disposition == "" && inRelated)
 	switch n.mediaType {
 	case "text/calendar", "application/ics":
 		if m.Calendar == nil {
