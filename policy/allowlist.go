@@ -2,10 +2,11 @@ package policy
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/mailmcp/mailmcp/compose"
 )
 
 // AllowList matches recipient addresses against addresses and domains.
@@ -80,18 +81,21 @@ func (l *AllowList) Empty() bool {
 }
 
 // NormAddress returns the lower-cased bare address with an ASCII (punycode)
-// domain, so that comparisons cannot be fooled by case or Unicode forms.
+// domain, so that comparisons cannot be fooled by case or Unicode forms. It
+// accepts exactly the addresses compose accepts for sending.
 func NormAddress(s string) (string, error) {
-	a, err := mail.ParseAddress(s)
+	addr, _, err := parseNorm(s)
+	return addr, err
+}
+
+// parseNorm parses one address into its normalised addr-spec (see
+// NormAddress) and its display name.
+func parseNorm(s string) (addr, name string, err error) {
+	a, err := compose.ParseAddress(s)
 	if err != nil {
-		return "", fmt.Errorf("not an email address: %w", err)
+		return "", "", err
 	}
-	local, domain := splitAddr(a.Address)
-	d, err := normDomain(domain)
-	if err != nil {
-		return "", err
-	}
-	return strings.ToLower(local) + "@" + d, nil
+	return strings.ToLower(a.Email), a.Name, nil
 }
 
 func normDomain(d string) (string, error) {

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"net/mail"
 	"strings"
 
 	"github.com/mailmcp/mailmcp/parse"
@@ -56,8 +55,8 @@ func Assess(m *parse.Message, from string, in TrustInput) Trust {
 	} else {
 		t.Unverified = true
 	}
-	addr, name := parseFrom(from)
-	if addr == "" {
+	addr, name, err := parseNorm(from)
+	if err != nil {
 		return t
 	}
 	if shown := addressInName(name); shown != "" && shown != addr {
@@ -127,18 +126,6 @@ func ProviderAuthServIDs(provider string) []string {
 		return []string{"mx.zohomail.com", ".zoho.com", ".zohomail.com"}
 	}
 	return nil
-}
-
-func parseFrom(from string) (addr, name string) {
-	a, err := mail.ParseAddress(from)
-	if err != nil {
-		return "", ""
-	}
-	n, err := NormAddress(a.Address)
-	if err != nil {
-		return "", ""
-	}
-	return n, a.Name
 }
 
 // addressInName returns an address shown inside a display name, if any.
