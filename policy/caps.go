@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -128,7 +127,7 @@ func (l *Ledger) Reserve(ctx context.Context, account string, caps Caps, recipie
 				return err
 			}
 			res.keys[newBucket(account)] = append(res.keys[newBucket(account)], k)
-			if err := known.Put(a, []byte(now.UTC().Format(time.RFC3339))); err != nil {
+			if err := known.Put(a, knownSince(now)); err != nil {
 				return err
 			}
 		}
@@ -204,6 +203,9 @@ func countSince(b store.Bucket, now time.Time) (hour, day int, oldestHour, oldes
 	return
 }
 
+// knownSince is the value of a known correspondent: when it became known.
+func knownSince(t time.Time) []byte { return []byte(t.UTC().Format(time.RFC3339)) }
+
 // Known reports whether the account has sent mail to addr (normalised).
 func (l *Ledger) Known(ctx context.Context, account, addr string) (bool, error) {
 	var ok bool
@@ -236,7 +238,7 @@ func (l *Ledger) AddKnown(ctx context.Context, account string, addrs []string) e
 	if len(addrs) == 0 {
 		return nil
 	}
-	now, _ := json.Marshal(l.now().UTC().Format(time.RFC3339))
+	now := knownSince(l.now())
 	return l.st.Update(ctx, func(tx store.Tx) error {
 		b := tx.Bucket(knownBucket(account))
 		for _, a := range addrs {
