@@ -22,29 +22,18 @@ var forwardPrefix = regexp.MustCompile(`(?i)^\s*(?:fwd?|wg|tr|rv|doorst|vb|转�
 // ReplySubject returns "Re: " + subject without stacking reply markers:
 // "Re: RE: Aw: Hello" → "Re: Hello". Forward markers are kept
 // ("Fwd: Hello" → "Re: Fwd: Hello").
-func ReplySubject(subject string) string {
-	s := strings.TrimSpace(subject)
-	for {
-		loc := replyPrefix.FindStringIndex(s)
-		if loc == nil {
-			break
-		}
-		s = s[loc[1]:]
-	}
-	return "Re: " + s
-}
+func ReplySubject(subject string) string { return "Re: " + trimMarkers(replyPrefix, subject) }
 
 // ForwardSubject returns "Fwd: " + subject without stacking forward markers.
-func ForwardSubject(subject string) string {
+func ForwardSubject(subject string) string { return "Fwd: " + trimMarkers(forwardPrefix, subject) }
+
+// trimMarkers removes every leading match of marker from subject.
+func trimMarkers(marker *regexp.Regexp, subject string) string {
 	s := strings.TrimSpace(subject)
-	for {
-		loc := forwardPrefix.FindStringIndex(s)
-		if loc == nil {
-			break
-		}
+	for loc := marker.FindStringIndex(s); loc != nil; loc = marker.FindStringIndex(s) {
 		s = s[loc[1]:]
 	}
-	return "Fwd: " + s
+	return s
 }
 
 // maxReferences bounds the References header; the first id (the thread
