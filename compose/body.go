@@ -94,7 +94,7 @@ func textEntity(mediaType, s string) *entity {
 
 // is7bit reports whether s is ASCII without NUL or bare CR and no line is
 // longer than 998 octets (RFC 5322 2.1.1); 76 keeps lines readable.
-func is7bit(s string) bool {
+func is7bit[T string | []byte](s T) bool {
 	line := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -155,11 +155,12 @@ func attachmentEntity(i int, a Attachment) (*entity, error) {
 		if err != nil {
 			return nil, errf(CodeAttachment, f, "cannot read %q: %v", clip(a.Filename), err)
 		}
-		raw = bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+		lf := bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
 		enc := "8bit"
-		if is7bit(strings.ReplaceAll(string(raw), "\r\n", "\n")) {
+		if is7bit(lf) {
 			enc = "7bit"
 		}
+		raw = bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))
 		e.header.Set("Content-Transfer-Encoding", enc)
 		e.body = func(w io.Writer) error { _, err := w.Write(raw); return err }
 		return e, nil
