@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	netmail "net/mail"
 	"strings"
 	"testing"
@@ -89,7 +88,7 @@ func TestBuildHeadersEncodedAndBccAbsent(t *testing.T) {
 	if rawHeader(b.Raw, "MIME-Version") != "1.0" {
 		t.Error("no MIME-Version")
 	}
-	if d, _ := mailDate(rawHeader(b.Raw, "Date")); !d.Equal(date) {
+	if d, _ := netmail.ParseDate(rawHeader(b.Raw, "Date")); !d.Equal(date) {
 		t.Errorf("Date = %q", rawHeader(b.Raw, "Date"))
 	}
 	if !strings.HasSuffix(b.MessageID, "@example.org") || rawHeader(b.Raw, "Message-Id") != "<"+b.MessageID+">" {
@@ -105,8 +104,6 @@ func TestBuildHeadersEncodedAndBccAbsent(t *testing.T) {
 		t.Error("non-ASCII text not quoted-printable")
 	}
 }
-
-func mailDate(s string) (time.Time, error) { return netmail.ParseDate(s) }
 
 func TestBuildTransferEncodingPerPart(t *testing.T) {
 	long := strings.Repeat("x", 1200)
@@ -292,8 +289,6 @@ func TestParseAddressList(t *testing.T) {
 		t.Error("CRLF accepted")
 	}
 }
-
-var _ = mime.BEncoding
 
 func TestBuildInlineImagesAreRelated(t *testing.T) {
 	b, env := build(t, &Message{

@@ -53,7 +53,6 @@ func Forward(orig *parse.Message, raw []byte, asAttachment bool, note string) *M
 	b.WriteString("\n" + strings.TrimRight(orig.Text, "\r\n") + "\n")
 	m.Text = b.String()
 	for _, a := range orig.Attachments {
-		a := a
 		m.Attachments = append(m.Attachments, Attachment{
 			Filename:    a.Filename,
 			ContentType: a.MediaType,
