@@ -81,11 +81,10 @@ func (q Queue) Ack(tx Tx, key string) error { return tx.Bucket(q.ns).Delete(key)
 // Scan calls fn for every item, oldest first; fn may return ErrStop.
 func (q Queue) Scan(tx Tx, fn func(QueueItem) error) error {
 	return tx.Bucket(q.ns).Scan(ScanOptions{}, func(k string, v []byte) error {
-		var it QueueItem
-		if err := json.Unmarshal(v, &it); err != nil {
-			return fmt.Errorf("queue %s: item %s: %w", q.ns, k, err)
+		it, err := q.decode(k, v)
+		if err != nil {
+			return err
 		}
-		it.Key = k
 		return fn(it)
 	})
 }
@@ -102,6 +101,10 @@ func (q Queue) get(b Bucket, key string) (QueueItem, error) {
 	if v == nil {
 		return QueueItem{}, fmt.Errorf("queue %s: no item %s", q.ns, key)
 	}
+	return q.decode(key, v)
+}
+
+func (q Queue) decode(key string, v []byte) (QueueItem, error) {
 	var it QueueItem
 	if err := json.Unmarshal(v, &it); err != nil {
 		return QueueItem{}, fmt.Errorf("queue %s: item %s: %w", q.ns, key, err)
