@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,17 +72,21 @@ func TestUpdateIsAtomic(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("update: %v", err)
 	}
-	f.View(ctx, func(tx Tx) error {
+	if err := f.View(ctx, func(tx Tx) error {
 		if tx.Bucket("a").Get("x") != nil || tx.Bucket("b").Get("y") != nil {
 			t.Error("a failed transaction left writes behind")
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestViewRefusesWrites(t *testing.T) {
 	f := openTemp(t, Options{})
-	f.View(context.Background(), func(tx Tx) error {
+	ran := false
+	err := f.View(context.Background(), func(tx Tx) error {
+		ran = true
 		if tx.Writable() {
 			t.Error("view is writable")
 		}
@@ -96,6 +101,9 @@ func TestViewRefusesWrites(t *testing.T) {
 		}
 		return nil
 	})
+	if err != nil || !ran {
+		t.Fatalf("view: ran %v, %v", ran, err)
+	}
 }
 
 func TestScan(t *testing.T) {
@@ -206,11 +214,10 @@ func TestBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = f.Update(context.Background(), func(Tx) error { return nil })
-	if !errors.Is(err, ErrBusy) {
+	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), f.Path()) {
 		db.Close()
-		t.Fatalf("update while held: %v, want ErrBusy", err)
+		t.Fatalf("update while held: %v, want ErrBusy naming %s", err, f.Path())
 	}
-	t.Log(err)
 	// The caller's deadline also bounds the wait.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
 	err = f.View(ctx, func(Tx) error { return nil })
