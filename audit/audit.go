@@ -7,7 +7,7 @@
 // Many mailmcp processes may share a state directory. Each line is written
 // with one write(2) on a file opened with O_APPEND, which the kernel keeps
 // whole for regular files, and rotation happens under an flock so that two
-// processes never rotate at once.
+// processes never rotate at once (on Unix; see lockFile).
 package audit
 
 import (
@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -124,10 +123,11 @@ func (l *Log) rotateIfNeeded() error {
 		return fmt.Errorf("audit: lock: %w", err)
 	}
 	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+	unlock, err := lockFile(lf)
+	if err != nil {
 		return fmt.Errorf("audit: lock: %w", err)
 	}
-	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	// Another process may have rotated while we waited.
 	if fi, err := os.Stat(l.path); err != nil || fi.Size() < l.maxBytes {
 		return nil
