@@ -156,60 +156,65 @@ func authorizeNoFollow(t *testing.T, authURL string) string {
 	return loc
 }
 
-func TestLoopbackPastedRedirect(t *testing.T) {
+// pastedLogin is a loopback login whose browser stopped at the authorization
+// server's redirect: loc is the address the user would paste into paste.
+type pastedLogin struct {
+	srv   *oauthtest.Server
+	store *TokenStore
+	loc   *url.URL
+	paste io.Writer
+	done  chan error
+}
+
+func startPastedLogin(t *testing.T) pastedLogin {
+	t.Helper()
 	srv := oauthtest.New(oauthtest.Options{})
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	store := testStore(t)
 	pr, pw := io.Pipe()
-	defer pw.Close()
+	t.Cleanup(func() { pw.Close() })
 	out := newLineWriter()
 	done := runLogin(testCtx(t), testConfig(srv, FlowLoopback), store, pr, out)
-	loc := authorizeNoFollow(t, out.waitURL(t, srv.AuthURL()))
-	io.WriteString(pw, "\n  "+loc+"  \n")
-	if err := waitDone(t, done); err != nil {
+	loc, err := url.Parse(authorizeNoFollow(t, out.waitURL(t, srv.AuthURL())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pastedLogin{srv: srv, store: store, loc: loc, paste: pw, done: done}
+}
+
+func TestLoopbackPastedRedirect(t *testing.T) {
+	p := startPastedLogin(t)
+	io.WriteString(p.paste, "\n  "+p.loc.String()+"  \n")
+	if err := waitDone(t, p.done); err != nil {
 		t.Fatalf("Login with pasted URL: %v", err)
 	}
-	if _, err := store.Load("me@example.test"); err != nil {
+	if _, err := p.store.Load("me@example.test"); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestLoopbackPastedBareCode(t *testing.T) {
-	srv := oauthtest.New(oauthtest.Options{})
-	defer srv.Close()
-	store := testStore(t)
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	out := newLineWriter()
-	done := runLogin(testCtx(t), testConfig(srv, FlowLoopback), store, pr, out)
-	loc, _ := url.Parse(authorizeNoFollow(t, out.waitURL(t, srv.AuthURL())))
-	io.WriteString(pw, loc.Query().Get("code")+"\n")
-	if err := waitDone(t, done); err != nil {
+	p := startPastedLogin(t)
+	io.WriteString(p.paste, p.loc.Query().Get("code")+"\n")
+	if err := waitDone(t, p.done); err != nil {
 		t.Fatalf("Login with pasted code: %v", err)
 	}
 }
 
 func TestLoopbackPastedWrongState(t *testing.T) {
-	srv := oauthtest.New(oauthtest.Options{})
-	defer srv.Close()
-	store := testStore(t)
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	out := newLineWriter()
-	done := runLogin(testCtx(t), testConfig(srv, FlowLoopback), store, pr, out)
-	loc, _ := url.Parse(authorizeNoFollow(t, out.waitURL(t, srv.AuthURL())))
-	q := loc.Query()
+	p := startPastedLogin(t)
+	q := p.loc.Query()
 	q.Set("state", "someone-elses")
-	loc.RawQuery = q.Encode()
-	io.WriteString(pw, loc.String()+"\n")
-	err := waitDone(t, done)
+	p.loc.RawQuery = q.Encode()
+	io.WriteString(p.paste, p.loc.String()+"\n")
+	err := waitDone(t, p.done)
 	if !errors.Is(err, ErrStateMismatch) {
 		t.Fatalf("err = %v, want ErrStateMismatch", err)
 	}
-	if c := srv.Counters(); c.CodeExchanges != 0 {
+	if c := p.srv.Counters(); c.CodeExchanges != 0 {
 		t.Error("code exchanged despite state mismatch")
 	}
-	if _, err := store.Load("me@example.test"); !errors.Is(err, ErrNoToken) {
+	if _, err := p.store.Load("me@example.test"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("token saved after failed login: %v", err)
 	}
 }
