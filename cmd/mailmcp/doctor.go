@@ -115,23 +115,31 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func doctorAccount(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, timeout time.Duration, log *slog.Logger) {
 	p := "account " + a.ID + " "
 	credOK := doctorCredentials(ctx, r, cfg, a, p)
-
-	// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
-	ep := mailconn.Endpoint{Host: a.IMAP.Host, Port: a.IMAP.Port, TLS: a.IMAP.TLS}
 	tlsCfg, err := mailconn.TLSConfig(a.IMAP.Host, a.CAFile)
 	if err != nil {
 		r.fail(p+"tls config", err.Error(), "fix ca_file")
 		return
 	}
-	netOK := doctorTLS(ctx, r, p+"imap", ep, tlsCfg, timeout, imapStartTLS)
-	if netOK && credOK {
-		doctorIMAPLogin(ctx, r, cfg, a, p, timeout, log)
+	// Both logins go through the account as serving builds it.
+	var ma *mailconn.Account
+	if credOK {
+		if ma, err = engineAccount(cfg, a, log); err != nil {
+			r.fail(p+"login", err.Error(), "")
+			credOK = false
+		} else {
+			ma.MaxConns, ma.DialTimeout = 1, timeout
+		}
 	}
-	sep := mailconn.Endpoint{Host: a.SMTP.Host, Port: a.SMTP.Port, TLS: a.SMTP.TLS}
+
+	// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
+	netOK := doctorTLS(ctx, r, p+"imap", endpoint(a.IMAP), tlsCfg, timeout, imapStartTLS)
+	if netOK && credOK {
+		doctorIMAPLogin(ctx, r, a, ma, p, timeout, log)
+	}
 	stls := tlsCfg.Clone()
 	stls.ServerName = a.SMTP.Host
-	if doctorTLS(ctx, r, p+"smtp", sep, stls, timeout, nil) && credOK {
-		doctorSMTPLogin(ctx, r, cfg, a, p, stls, timeout)
+	if doctorTLS(ctx, r, p+"smtp", endpoint(a.SMTP), stls, timeout, nil) && credOK {
+		doctorSMTPLogin(ctx, r, a, ma, p, stls, timeout)
 	}
 }
 
@@ -278,13 +286,7 @@ func imapStartTLS(conn net.Conn, cfg *tls.Config) (*tls.Conn, error) {
 }
 
 // doctorIMAPLogin logs in through the real engine and lists capabilities.
-func doctorIMAPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string, timeout time.Duration, log *slog.Logger) {
-	ma, err := engineAccount(cfg, a, log)
-	if err != nil {
-		r.fail(p+"imap login", err.Error(), "")
-		return
-	}
-	ma.MaxConns, ma.DialTimeout = 1, timeout
+func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *mailconn.Account, p string, timeout time.Duration, log *slog.Logger) {
 	pool := mailconn.NewPool(ma, log)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -335,12 +337,7 @@ func doctorIMAPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a
 
 // doctorSMTPLogin says EHLO and authenticates the way sending does, then
 // quits without sending anything.
-func doctorSMTPLogin(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
-	ma, err := engineAccount(cfg, a, slog.New(slog.DiscardHandler))
-	if err != nil {
-		r.fail(p+"smtp login", err.Error(), "")
-		return
-	}
+func doctorSMTPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *mailconn.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer

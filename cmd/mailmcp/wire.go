@@ -80,8 +80,8 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*ma
 	}
 	ma := &mailconn.Account{
 		ID: a.ID, Email: a.Email, Provider: a.Provider, TLS: tlsCfg,
-		IMAP:     mailconn.Endpoint{Host: a.IMAP.Host, Port: a.IMAP.Port, TLS: a.IMAP.TLS},
-		SMTP:     mailconn.Endpoint{Host: a.SMTP.Host, Port: a.SMTP.Port, TLS: a.SMTP.TLS},
+		IMAP:     endpoint(a.IMAP),
+		SMTP:     endpoint(a.SMTP),
 		MaxConns: a.MaxConnections, ReadOnly: a.ReadOnly || cfg.ReadOnly,
 	}
 	switch a.Auth {
@@ -103,6 +103,10 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*ma
 		ma.Auth = &mailconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a)}
 	}
 	return ma, nil
+}
+
+func endpoint(s config.Server) mailconn.Endpoint {
+	return mailconn.Endpoint{Host: s.Host, Port: s.Port, TLS: s.TLS}
 }
 
 func passwordSource(a *config.Account) auth.SecretSource {
