@@ -120,7 +120,9 @@ func attachmentEntity(i int, a Attachment) (*entity, error) {
 	e := &entity{}
 	mt, params, _ := mimeParse(a.ContentType)
 	if a.Filename != "" {
-		params["name"] = a.Filename // RFC 2231 encoded by FormatMediaType when needed
+		// go-message writes a non-ASCII name as an RFC 2047 word, the legacy
+		// form older clients read; the standard RFC 2231 filename follows.
+		params["name"] = a.Filename
 	}
 	e.header.SetContentType(mt, params)
 	disp := "attachment"
