@@ -140,6 +140,3 @@ func (o *Outbox) Oldest(ctx context.Context, account string, since time.Time) (t
 	})
 	return oldest, err
 }
-
-// newIDPrefix is the smallest id created at t.
-func newIDPrefix(t time.Time) string { return newID(t)[:13] }

@@ -378,9 +378,10 @@ func putItem(tx store.Tx, it *Item) error {
 }
 
 // newID makes a time-ordered id usable as a DSN ENVID (RFC 3461 §4.4: xtext).
-func newID(t time.Time) string {
-	return fmt.Sprintf("ob%011x%s", t.UnixMilli(), randHex(5))
-}
+func newID(t time.Time) string { return newIDPrefix(t) + randHex(5) }
+
+// newIDPrefix is the time part of the ids created at t, the smallest of them.
+func newIDPrefix(t time.Time) string { return fmt.Sprintf("ob%011x", t.UnixMilli()) }
 
 func randHex(n int) string {
 	b := make([]byte, n)
