@@ -34,9 +34,21 @@ func binary(t *testing.T, args ...string) *exec.Cmd {
 
 func childEnv(t *testing.T) []string {
 	t.Helper()
+	env := os.Environ()
+	for k, v := range childVars(t) {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// childVars makes a child process act as mailmcp with a private HOME.
+func childVars(t *testing.T) map[string]string {
+	t.Helper()
 	home := t.TempDir()
-	return append(os.Environ(), "MAILMCP_TEST_AS_BINARY=1", "HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, "cfg"), "XDG_STATE_HOME="+filepath.Join(home, "state"))
+	return map[string]string{
+		"MAILMCP_TEST_AS_BINARY": "1", "HOME": home,
+		"XDG_CONFIG_HOME": filepath.Join(home, "cfg"), "XDG_STATE_HOME": filepath.Join(home, "state"),
+	}
 }
 
 type rpcLine struct {
@@ -221,24 +233,13 @@ func freeAddr(t *testing.T) string {
 func TestHTTPStreamableAndSSE(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := binary(t, "demo", "--http", addr)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitHealthy(t, "http://"+addr, stderr)
 	t.Run("streamable", func(t *testing.T) {
 		c, err := client.NewStreamableHttpClient("http://" + addr + "/mcp")
 		if err != nil {

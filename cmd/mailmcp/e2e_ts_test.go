@@ -55,11 +55,7 @@ func TestTypeScriptSDK(t *testing.T) {
 
 	// The stdio child gets this binary's role and a private HOME; the SDK
 	// otherwise passes only a minimal environment, as OpenClaw does.
-	home := t.TempDir()
-	childEnv, _ := json.Marshal(map[string]string{
-		"MAILMCP_TEST_AS_BINARY": "1", "HOME": home,
-		"XDG_CONFIG_HOME": filepath.Join(home, "cfg"), "XDG_STATE_HOME": filepath.Join(home, "state"),
-	})
+	childEnv, _ := json.Marshal(childVars(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "e2e.mjs")

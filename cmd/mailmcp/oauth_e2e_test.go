@@ -72,8 +72,6 @@ func newOAuthRig(t *testing.T, accessTTL time.Duration) *oauthRig {
 	t.Cleanup(r.oauth.Close)
 
 	dir := t.TempDir()
-	host, port := splitAddr(s.IMAPSAddr())
-	shost, sport := splitAddr(s.SubmissionsAddr())
 	r.config = filepath.Join(dir, "config.toml")
 	cfg := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
@@ -95,7 +93,7 @@ auth_url = %q
 token_url = %q
 device_url = %q
 scopes = ["mail"]
-`, filepath.Join(dir, "state"), r.user.Email, s.CAFile, host, port, shost, sport,
+`, filepath.Join(dir, "state"), r.user.Email, s.CAFile, s.Host, s.IMAPSPort, s.Host, s.SubmissionsPort,
 		r.oauth.AuthURL(), r.oauth.TokenURL(), r.oauth.DeviceURL())
 	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,8 +59,6 @@ func newWatchRig(t *testing.T) *watchRig {
 			t.Fatal(err)
 		}
 	}
-	host, port := splitAddr(s.IMAPSAddr())
-	shost, sport := splitAddr(s.SubmissionsAddr())
 	r.config = filepath.Join(dir, "config.toml")
 	cfg := fmt.Sprintf(`state_dir = %q
 
@@ -81,7 +77,7 @@ name = "receiver"
 url = %q
 format = "json"
 secret_file = %q
-`, filepath.Join(dir, "state"), r.user.Email, filepath.Join(dir, "password"), s.CAFile, host, port, shost, sport,
+`, filepath.Join(dir, "state"), r.user.Email, filepath.Join(dir, "password"), s.CAFile, s.Host, s.IMAPSPort, s.Host, s.SubmissionsPort,
 		recv.URL+"/mail", filepath.Join(dir, "hmac"))
 	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -122,26 +118,14 @@ func (r *watchRig) waitWebhook(t *testing.T, subject string, d time.Duration) {
 func TestDaemonWatchesAndPostsWebhooks(t *testing.T) {
 	r := newWatchRig(t)
 	addr := freeAddr(t)
-	cmd := exec.Command(os.Args[0], "serve", "--config", r.config, "--http", addr)
-	cmd.Env = childEnv(t)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd := binary(t, "serve", "--config", r.config, "--http", addr)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitHealthy(t, "http://"+addr, stderr)
 	// No tool call is needed: the daemon watches by itself.
 	time.Sleep(time.Second)
 	r.deliver(t, "Daemon one")
