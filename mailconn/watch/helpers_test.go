@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -39,11 +37,9 @@ func fastOptions() Options {
 	return Options{BackoffMin: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond, CommandTimeout: 10 * time.Second, Log: testLog()}
 }
 
-func dovecotAccount(t testing.TB, s *testrig.Stack, u testrig.User) *mailconn.Account {
-	host, port, _ := net.SplitHostPort(s.IMAPSAddr())
-	p, _ := strconv.Atoi(port)
+func dovecotAccount(s *testrig.Stack, u testrig.User) *mailconn.Account {
 	return &mailconn.Account{ID: "t", Email: u.Email, TLS: s.TLSConfig(),
-		IMAP: mailconn.Endpoint{Host: host, Port: p, TLS: mailconn.TLSImplicit},
+		IMAP: mailconn.Endpoint{Host: s.Host, Port: s.IMAPSPort, TLS: mailconn.TLSImplicit},
 		Auth: &mailconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
 }
 
@@ -68,6 +64,16 @@ func deliver(t testing.TB, s *testrig.Stack, u testrig.User, subject string) {
 	if err := s.DeliverLMTP(ctx, "alice@example.test", []string{u.Email}, mail(u, subject)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startWatcher starts a watcher that the test closes at its end and waits
+// until it is ready.
+func startWatcher(t testing.TB, acct *mailconn.Account, folder string, feed *Feed, opt Options) *Watcher {
+	t.Helper()
+	w := Start(acct, folder, feed, opt)
+	t.Cleanup(w.Close)
+	waitReady(t, w)
+	return w
 }
 
 func waitReady(t testing.TB, w *Watcher) {
@@ -104,6 +110,36 @@ func collect(t testing.TB, f *Feed, after uint64, want int, timeout time.Duratio
 		after = p.Next
 	}
 	return all, after
+}
+
+// collect2 returns whatever arrives after cursor within d.
+func collect2(t testing.TB, f *Feed, after uint64, d time.Duration) ([]Event, uint64) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var all []Event
+	for time.Now().Before(deadline) {
+		p, err := f.Read(t.Context(), after, 1000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Events...)
+		after = p.Next
+		time.Sleep(100 * time.Millisecond)
+	}
+	return all, after
+}
+
+// expectOnce reads the feed after cursor until every subject in want has a
+// message event, keeps reading for quiet to catch late duplicates, checks
+// that each subject was reported exactly once and nothing else, and returns
+// the events read.
+func expectOnce(t testing.TB, f *Feed, after uint64, want []string, timeout, quiet time.Duration) []Event {
+	t.Helper()
+	evs, next := collect(t, f, after, len(want), timeout)
+	tail, _ := collect2(t, f, next, quiet)
+	evs = append(evs, tail...)
+	subjectsOnce(t, evs, want)
+	return evs
 }
 
 // subjectsOnce checks that every subject appears in exactly one message

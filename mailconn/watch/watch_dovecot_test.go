@@ -17,9 +17,7 @@ func TestBurstEachOnce(t *testing.T) {
 	leakCheck(t)
 	u := s.NewUser(t)
 	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
-	w := Start(dovecotAccount(t, s, u), "INBOX", feed, fastOptions())
-	defer w.Close()
-	waitReady(t, w)
+	startWatcher(t, dovecotAccount(s, u), "INBOX", feed, fastOptions())
 	want := subjects("Burst", 200)
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
@@ -32,32 +30,12 @@ func TestBurstEachOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	evs, next := collect(t, feed, 0, len(want), 60*time.Second)
-	// Nothing more may trickle in afterwards.
-	more, _ := collect2(t, feed, next, 1500*time.Millisecond)
-	subjectsOnce(t, append(evs, more...), want)
+	evs := expectOnce(t, feed, 0, want, 60*time.Second, 1500*time.Millisecond)
 	for _, e := range evs {
 		if e.Kind == KindMessage && (e.Snippet == "" || e.MessageID == "" || e.Envelope == nil) {
 			t.Fatalf("incomplete event: %+v", e)
 		}
 	}
-}
-
-// collect2 returns whatever arrives after cursor within d.
-func collect2(t testing.TB, f *Feed, after uint64, d time.Duration) ([]Event, uint64) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	var all []Event
-	for time.Now().Before(deadline) {
-		p, err := f.Read(t.Context(), after, 1000, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, p.Events...)
-		after = p.Next
-		time.Sleep(100 * time.Millisecond)
-	}
-	return all, after
 }
 
 // TestDovecotRestartDuringIdle: mail that arrives while Dovecot is down is
@@ -66,9 +44,7 @@ func TestDovecotRestartDuringIdle(t *testing.T) {
 	s := testrig.Require(t)
 	u := s.NewUser(t)
 	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
-	w := Start(dovecotAccount(t, s, u), "INBOX", feed, fastOptions())
-	defer w.Close()
-	waitReady(t, w)
+	startWatcher(t, dovecotAccount(s, u), "INBOX", feed, fastOptions())
 	deliver(t, s, u, "Before 1")
 	evs, next := collect(t, feed, 0, 1, 20*time.Second)
 	if err := s.StopDovecot(); err != nil {
@@ -93,10 +69,9 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	leakCheck(t)
 	u := s.NewUser(t)
 	dir := t.TempDir()
-	acct := dovecotAccount(t, s, u)
+	acct := dovecotAccount(s, u)
 	feed1 := NewFeed(openStore(t, dir), FeedOptions{})
-	w1 := Start(acct, "INBOX", feed1, fastOptions())
-	waitReady(t, w1)
+	w1 := startWatcher(t, acct, "INBOX", feed1, fastOptions())
 	deliver(t, s, u, "First 1")
 	deliver(t, s, u, "First 2")
 	collect(t, feed1, 0, 2, 20*time.Second)
@@ -105,13 +80,9 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 		deliver(t, s, u, sub)
 	}
 	feed2 := NewFeed(openStore(t, dir), FeedOptions{}) // as a new process would
-	w2 := Start(acct, "INBOX", feed2, fastOptions())
-	defer w2.Close()
-	waitReady(t, w2)
+	startWatcher(t, acct, "INBOX", feed2, fastOptions())
 	deliver(t, s, u, "Second 1")
-	evs, next := collect(t, feed2, 0, 6, 20*time.Second)
-	tail, _ := collect2(t, feed2, next, time.Second)
-	subjectsOnce(t, append(evs, tail...), []string{"First 1", "First 2", "Between 1", "Between 2", "Between 3", "Second 1"})
+	expectOnce(t, feed2, 0, []string{"First 1", "First 2", "Between 1", "Between 2", "Between 3", "Second 1"}, 20*time.Second, time.Second)
 }
 
 // TestTwoWatchersOneFeedEachOnce: two watchers (as two processes sharing a
@@ -120,21 +91,15 @@ func TestTwoWatchersOneFeedEachOnce(t *testing.T) {
 	s := testrig.Require(t)
 	u := s.NewUser(t)
 	dir := t.TempDir()
-	acct := dovecotAccount(t, s, u)
+	acct := dovecotAccount(s, u)
 	feedA, feedB := NewFeed(openStore(t, dir), FeedOptions{}), NewFeed(openStore(t, dir), FeedOptions{})
-	wa := Start(acct, "INBOX", feedA, fastOptions())
-	defer wa.Close()
-	wb := Start(acct, "INBOX", feedB, fastOptions())
-	defer wb.Close()
-	waitReady(t, wa)
-	waitReady(t, wb)
+	startWatcher(t, acct, "INBOX", feedA, fastOptions())
+	startWatcher(t, acct, "INBOX", feedB, fastOptions())
 	want := subjects("Shared", 20)
 	for _, sub := range want {
 		deliver(t, s, u, sub)
 	}
-	evs, next := collect(t, feedA, 0, len(want), 30*time.Second)
-	tail, _ := collect2(t, feedA, next, 1500*time.Millisecond)
-	subjectsOnce(t, append(evs, tail...), want)
+	expectOnce(t, feedA, 0, want, 30*time.Second, 1500*time.Millisecond)
 }
 
 // TestFlagsAndExpunge: CONDSTORE flag changes and expunges made by another
@@ -143,9 +108,7 @@ func TestFlagsAndExpunge(t *testing.T) {
 	s := testrig.Require(t)
 	u := s.NewUser(t)
 	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
-	w := Start(dovecotAccount(t, s, u), "INBOX", feed, fastOptions())
-	defer w.Close()
-	waitReady(t, w)
+	startWatcher(t, dovecotAccount(s, u), "INBOX", feed, fastOptions())
 	deliver(t, s, u, "Flag me")
 	deliver(t, s, u, "Delete me")
 	evs, next := collect(t, feed, 0, 2, 20*time.Second)
@@ -204,16 +167,12 @@ func TestPollingFallback(t *testing.T) {
 	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
 	opt := fastOptions()
 	opt.Poll, opt.PollInterval = true, 200*time.Millisecond
-	w := Start(dovecotAccount(t, s, u), "INBOX", feed, opt)
-	defer w.Close()
-	waitReady(t, w)
+	startWatcher(t, dovecotAccount(s, u), "INBOX", feed, opt)
 	want := subjects("Polled", 3)
 	for _, sub := range want {
 		deliver(t, s, u, sub)
 	}
-	evs, next := collect(t, feed, 0, 3, 10*time.Second)
-	tail, _ := collect2(t, feed, next, 600*time.Millisecond)
-	subjectsOnce(t, append(evs, tail...), want)
+	expectOnce(t, feed, 0, want, 10*time.Second, 600*time.Millisecond)
 }
 
 // TestQuietWatchdogKeepsWorking: with a watchdog shorter than Dovecot's
@@ -225,9 +184,7 @@ func TestQuietWatchdogKeepsWorking(t *testing.T) {
 	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
 	opt := fastOptions()
 	opt.QuietAfter = 200 * time.Millisecond
-	w := Start(dovecotAccount(t, s, u), "INBOX", feed, opt)
-	defer w.Close()
-	waitReady(t, w)
+	w := startWatcher(t, dovecotAccount(s, u), "INBOX", feed, opt)
 	time.Sleep(time.Second) // several watchdog rounds
 	deliver(t, s, u, "After quiet")
 	evs, _ := collect(t, feed, 0, 1, 10*time.Second)
@@ -248,20 +205,16 @@ func TestUIDValidityResetEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	acct := dovecotAccount(t, s, u)
+	acct := dovecotAccount(s, u)
 	feed := NewFeed(openStore(t, dir), FeedOptions{})
-	w := Start(acct, "Box", feed, fastOptions())
-	waitReady(t, w)
-	w.Close()
+	startWatcher(t, acct, "Box", feed, fastOptions()).Close()
 	if err := c.Delete("Box").Wait(); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Create("Box", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	w2 := Start(acct, "Box", feed, fastOptions())
-	defer w2.Close()
-	waitReady(t, w2)
+	startWatcher(t, acct, "Box", feed, fastOptions())
 	raw := mail(u, "After reset")
 	app := c.Append("Box", int64(len(raw)), nil)
 	if _, err := app.Write(raw); err != nil {
