@@ -3,9 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,10 +18,8 @@ import (
 func TestMain(m *testing.M) { testrig.Main(m) }
 
 func dovecotAccount(s *testrig.Stack, u testrig.User) *mailconn.Account {
-	host, port, _ := net.SplitHostPort(s.IMAPSAddr())
-	p, _ := strconv.Atoi(port)
 	return &mailconn.Account{ID: "t", Email: u.Email, TLS: s.TLSConfig(),
-		IMAP: mailconn.Endpoint{Host: host, Port: p, TLS: mailconn.TLSImplicit},
+		IMAP: mailconn.Endpoint{Host: s.Host, Port: s.IMAPSPort, TLS: mailconn.TLSImplicit},
 		Auth: &mailconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
 }
 
