@@ -74,7 +74,7 @@ func Start(opt Options) (*Server, error) {
 	mem.AddUser(s.user)
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return idleSession{mem.NewSession().(imapserver.SessionIMAP4rev2)}, nil, nil
+			return demoSession{mem.NewSession().(imapserver.SessionIMAP4rev2)}, nil, nil
 		},
 		// What imapmemserver really implements (REFERENCE §3); the server
 		// adds IDLE, UNSELECT, ENABLE and friends for IMAP4rev1 itself.

@@ -113,3 +113,53 @@ func TestDemoRefusesNonLoopback(t *testing.T) {
 		t.Fatalf("want a loopback refusal, got %v", err)
 	}
 }
+
+// TestMoveReportsEachExpungeOnce: the moving connection hears each moved
+// message's EXPUNGE exactly once, so its message count stays right without
+// selecting the folder again (imapmemserver's own MOVE reports them twice).
+func TestMoveReportsEachExpungeOnce(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	expunges := 0
+	c, err := imapclient.DialInsecure(srv.IMAPAddr, &imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{Expunge: func(uint32) { expunges++ }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(Email, Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := c.Select("INBOX", nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.Move(imap.SeqSetNum(1, 2), "Archive").Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uids, _ := data.SourceUIDs.(imap.UIDSet).Nums(); len(uids) != 2 {
+		t.Fatalf("COPYUID source %v, want two UIDs", data.SourceUIDs)
+	}
+	// A later command would carry any report still queued.
+	if err := c.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if expunges != 2 {
+		t.Errorf("%d EXPUNGE responses for a MOVE of 2 messages", expunges)
+	}
+	if got, want := c.Mailbox().NumMessages, sel.NumMessages-2; got != want {
+		t.Errorf("client counts %d messages after the MOVE, want %d", got, want)
+	}
+	st, err := c.Status("Archive", &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *st.NumMessages != uint32(srv.Seeded["Archive"]+2) {
+		t.Errorf("Archive holds %d messages, want %d", *st.NumMessages, srv.Seeded["Archive"]+2)
+	}
+}
