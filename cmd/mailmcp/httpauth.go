@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/mailmcp/mailmcp/config"
 )
 
 // Environment variables for HTTP authentication. Tokens are secrets: they
@@ -184,9 +186,5 @@ func isLoopbackName(hostport string) bool {
 	if err != nil {
 		host = strings.Trim(hostport, "[]")
 	}
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return config.IsLoopback(host) || strings.HasSuffix(strings.ToLower(host), ".localhost")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp"
+	"github.com/mailmcp/mailmcp/config"
 )
 
 // The demo account.
@@ -120,7 +121,7 @@ func listen(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !config.IsLoopback(host) {
 		return nil, fmt.Errorf("%s is not a loopback address; the demo servers speak without TLS and stay on loopback", addr)
 	}
 	return net.Listen("tcp", addr)
