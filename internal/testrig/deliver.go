@@ -1,6 +1,7 @@
 package testrig
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -63,23 +64,8 @@ func sendSMTP(ctx context.Context, network, addr string, lmtp bool, from string,
 	if err := c.Hello("testrig.localhost"); err != nil {
 		return fmt.Errorf("hello: %w", err)
 	}
-	if err := c.Mail(from, nil); err != nil {
-		return fmt.Errorf("mail from %s: %w", from, err)
-	}
-	for _, rcpt := range to {
-		if err := c.Rcpt(rcpt, nil); err != nil {
-			return fmt.Errorf("rcpt to %s: %w", rcpt, err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("data: %w", err)
+	if err := c.SendMail(from, to, bytes.NewReader(msg)); err != nil {
+		return fmt.Errorf("send: %w", err)
 	}
 	if err := c.Quit(); err != nil {
 		return fmt.Errorf("quit: %w", err)

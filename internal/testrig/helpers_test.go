@@ -1,6 +1,7 @@
 package testrig_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -114,25 +115,7 @@ func sendAs(c *smtp.Client, auth sasl.Client, from string, to []string, msg []by
 	if err := c.Auth(auth); err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	if err := c.Mail(from, nil); err != nil {
-		return fmt.Errorf("mail: %w", err)
-	}
-	for _, r := range to {
-		if err := c.Rcpt(r, nil); err != nil {
-			return fmt.Errorf("rcpt %s: %w", r, err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	return nil
+	return c.SendMail(from, to, bytes.NewReader(msg))
 }
 
 func message(from, to, subject string, body string) []byte {
