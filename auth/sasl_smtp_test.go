@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -135,11 +134,11 @@ func TestSMTPNilResponseWouldHideFailure(t *testing.T) {
 	srv := oauthtest.New(oauthtest.Options{})
 	defer srv.Close()
 	addr := startSMTP(t, srv)
-	if err := smtpAuth(t, addr, naiveXOAuth2{}); err != nil {
-		t.Skipf("go-smtp now reports this failure itself (%v); the guard is still harmless", err)
-	}
 	if err := smtpAuth(t, addr, NewXOAuth2Client("u", "bad")); err == nil {
 		t.Fatal("XOAuth2Client: failure reported as success")
+	}
+	if err := smtpAuth(t, addr, naiveXOAuth2{}); err != nil {
+		t.Logf("go-smtp now reports the naive client's failure itself (%v); the guard is still harmless", err)
 	}
 }
 
@@ -149,5 +148,3 @@ func (naiveXOAuth2) Start() (string, []byte, error) {
 	return "XOAUTH2", []byte("user=u\x01auth=Bearer bad\x01\x01"), nil
 }
 func (naiveXOAuth2) Next([]byte) ([]byte, error) { return nil, nil }
-
-var _ = context.Background
