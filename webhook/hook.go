@@ -25,8 +25,6 @@ type Hook struct {
 	client *http.Client
 	log    *slog.Logger
 	kick   chan struct{}
-	// sent, when set, is called after each successful POST (benchmarks).
-	sent func(e watch.Event, at time.Time)
 }
 
 // New prepares a webhook; call Run to deliver.
@@ -49,9 +47,6 @@ func New(cfg Config, opt Options, log *slog.Logger) *Hook {
 
 // Name is the webhook's name.
 func (h *Hook) Name() string { return h.cfg.Name }
-
-// OnSent registers fn to be called after each delivered event.
-func (h *Hook) OnSent(fn func(e watch.Event, at time.Time)) { h.sent = fn }
 
 // Wants reports whether e passes the webhook's filters.
 func (h *Hook) Wants(e *watch.Event) bool {
@@ -152,9 +147,6 @@ func (h *Hook) once(ctx context.Context, st store.Store) (bool, error) {
 	}
 	switch {
 	case out.ok:
-		if h.sent != nil {
-			h.sent(e, time.Now())
-		}
 		return true, st.Update(ctx, func(tx store.Tx) error { return h.q.Ack(tx, it.Key) })
 	case out.retryAfter > 0 && time.Since(it.Enqueued) < h.opt.MaxAge:
 		d := out.retryAfter
