@@ -94,9 +94,6 @@ func (h *Hub) Folders(account string) []string {
 	return h.targets[account].Folders
 }
 
-// Continuous reports whether account is watched continuously.
-func (h *Hub) Continuous(account string) bool { return h.targets[account].Always }
-
 // Start starts every continuous watcher.
 func (h *Hub) Start() {
 	h.mu.Lock()
