@@ -9,6 +9,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -112,11 +113,7 @@ func SetWatcherState(account, folder, state string) {
 		}
 		watcherState.WithLabelValues(account, folder, s).Set(v)
 	}
-	known := false
-	for _, s := range WatcherStates {
-		known = known || s == state
-	}
-	if !known {
+	if !slices.Contains(WatcherStates, state) {
 		watcherState.WithLabelValues(account, folder, state).Set(1)
 	}
 }
