@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -141,16 +142,7 @@ func decode(path string, data []byte, cfg *Config) []Problem {
 	return []Problem{{File: path, Msg: err.Error()}}
 }
 
-func joinKey(k toml.Key) string {
-	s := ""
-	for i, p := range k {
-		if i > 0 {
-			s += "."
-		}
-		s += p
-	}
-	return s
-}
+func joinKey(k toml.Key) string { return strings.Join(k, ".") }
 
 // fromEnv builds the single account the MAILMCP_* variables describe, or nil
 // when MAILMCP_EMAIL is unset.
