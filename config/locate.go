@@ -34,7 +34,7 @@ func newLocator(data []byte) *locator {
 				l.lines[table] = line
 			}
 		case unstable.KeyValue:
-			key := joinIter(n.Key())
+			key := strings.Join(keyParts(n.Key()), ".")
 			full := key
 			if table != "" {
 				full = table + "." + key
@@ -48,11 +48,7 @@ func newLocator(data []byte) *locator {
 // tablePath resolves a header like [accounts.imap] inside the current
 // element of [[accounts]] to "accounts[N].imap".
 func (l *locator) tablePath(n *unstable.Node, arrays map[string]int, isArray bool) string {
-	parts := []string{}
-	it := n.Key()
-	for it.Next() {
-		parts = append(parts, string(it.Node().Data))
-	}
+	parts := keyParts(n.Key())
 	path := ""
 	for i, part := range parts {
 		if path != "" {
@@ -70,12 +66,13 @@ func (l *locator) tablePath(n *unstable.Node, arrays map[string]int, isArray boo
 	return path
 }
 
-func joinIter(it unstable.Iterator) string {
+// keyParts are the dotted parts of a key or table header.
+func keyParts(it unstable.Iterator) []string {
 	var parts []string
 	for it.Next() {
 		parts = append(parts, string(it.Node().Data))
 	}
-	return strings.Join(parts, ".")
+	return parts
 }
 
 // line returns the line of key, else of its closest enclosing table.
