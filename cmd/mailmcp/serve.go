@@ -76,29 +76,45 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // stdin closes, then shuts down in order: stop taking calls, drain, cancel,
 // log out of the servers.
 func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logger, stdin io.Reader, stdout io.Writer) error {
-	eng, err := buildEngine(cfg, log, f.readOnly)
+	gate := &callGate{}
+	eng, s, stop, err := startEngine(cfg, log, f.readOnly, f.watch || f.httpAddr != "", gate)
 	if err != nil {
 		return err
 	}
-	stopSending := startSending(cfg, eng, log)
-	gate := &callGate{}
-	s := newMCPServer(eng, log, gate)
-	stopWatching := startWatching(cfg, eng, s, f.watch || f.httpAddr != "", log)
 	if f.httpAddr != "" {
 		err = serveHTTP(ctx, s, f, log, gate, eng)
 	} else {
 		err = serveStdio(ctx, s, log, gate, stdin, stdout)
 	}
-	closeCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	stopWatching()
-	stopSending(closeCtx)
-	eng.closeState()
-	if cerr := eng.mail.Close(closeCtx); cerr != nil {
-		log.Warn("closing mail connections", "err", cerr)
-	}
+	stop()
 	log.Info("stopped")
 	return err
+}
+
+// startEngine builds the engine for cfg, gives the tools sending and
+// watching (continuous: watchers and webhook workers run from the start),
+// and registers them on a new MCP server. stop shuts down in order:
+// watchers, outbox, state store, then the mail connections the outbox and
+// watchers used.
+func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool, gate *callGate) (*engine, *server.MCPServer, func(), error) {
+	eng, err := buildEngine(cfg, log, readOnly)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stopSending := startSending(cfg, eng, log)
+	s := newMCPServer(eng, log, gate)
+	stopWatching := startWatching(cfg, eng, s, continuous, log)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		stopWatching()
+		stopSending(ctx)
+		eng.closeState()
+		if err := eng.mail.Close(ctx); err != nil {
+			log.Warn("closing mail connections", "err", err)
+		}
+	}
+	return eng, s, stop, nil
 }
 
 // newMCPServer registers the tools on a new MCP server.

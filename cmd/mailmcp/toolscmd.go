@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -106,21 +105,11 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func callTool(ctx context.Context, cfg *config.Config, readOnly bool, log *slog.Logger, name string, args map[string]any) (*mcp.CallToolResult, error) {
-	eng, err := buildEngine(cfg, log, readOnly)
+	_, s, stop, err := startEngine(cfg, log, readOnly, false, nil) // watch_inbox watches on demand
 	if err != nil {
 		return nil, err
 	}
-	stopSending := startSending(cfg, eng, log)
-	s := newMCPServer(eng, log, nil)
-	stopWatching := startWatching(cfg, eng, s, false, log) // watch_inbox watches on demand
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		stopWatching()
-		stopSending(cctx)
-		eng.closeState()
-		_ = eng.mail.Close(cctx)
-	}()
+	defer stop()
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		return nil, err
