@@ -124,10 +124,6 @@ func (p *Pool) moveOp(name, dest, note string) bulkOp {
 			if canMove(c) {
 				b.sent = true
 				data, err := c.c.Move(set, dest).Wait()
-				// Select the folder afresh next time: go-imap's in-memory
-				// server (the demo) reports a MOVE's expunges twice, which
-				// would leave the connection's message count too low.
-				c.selected = ""
 				if err != nil {
 					b.answered(err)
 					return destError(name, dest, err)
