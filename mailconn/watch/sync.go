@@ -187,7 +187,6 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			return err
 		}
 		w.lastUID = top
-		w.flush = true
 		w.mu.Lock()
 		for _, m := range msgs {
 			if n := len(w.uids); n == 0 || w.uids[n-1] < m.UID {

@@ -33,17 +33,15 @@ type Watcher struct {
 	ready     chan struct{} // closed after the first catch-up
 	readyOnce sync.Once
 
-	mu       sync.Mutex
-	uids     []imap.UID // UIDs by sequence number (index = seq-1)
-	pending  pendingChanges
-	lastErr  error
-	sessions int
+	mu      sync.Mutex
+	uids    []imap.UID // UIDs by sequence number (index = seq-1)
+	pending pendingChanges
+	lastErr error
 
 	// Owned by the watcher goroutine.
 	uidValidity uint32
 	lastUID     imap.UID
 	condstore   bool
-	flush       bool // messages were fetched: NOOP before the next IDLE
 }
 
 // pendingChanges are what the unilateral-data handlers saw since the last sync.
@@ -252,9 +250,6 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	}
 	bo.reset()
 	w.setErr(nil)
-	w.mu.Lock()
-	w.sessions++
-	w.mu.Unlock()
 	w.readyOnce.Do(func() { close(w.ready) })
 	w.log.Debug("watching", "idle", c.Caps().Has(imap.CapIdle) && !w.opt.Poll, "condstore", w.condstore, "messages", len(all))
 	if c.Caps().Has(imap.CapIdle) && !w.opt.Poll {
@@ -289,15 +284,6 @@ func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activi
 	tick := time.NewTicker(max(w.opt.QuietAfter/4, 10*time.Millisecond))
 	defer tick.Stop()
 	for {
-		if w.flush {
-			// Some servers (go-imap's imapmemserver) hold back an EXISTS
-			// that came up during our FETCH until the next command, and
-			// would not send it once IDLE starts: ask for it now.
-			w.flush = false
-			if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
-				return err
-			}
-		}
 		var idle *imapclient.IdleCommand
 		err := w.cmd(ctx, c, "idle", func() error {
 			var err error
