@@ -13,7 +13,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/compose"
-	"github.com/mailmcp/mailmcp/mailconn"
 	"github.com/mailmcp/mailmcp/mailconn/outbox"
 )
 
@@ -54,7 +53,7 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if r := earlierSend(ctx, d, info.ID, key); r != nil {
 		return r
 	}
-	ref, err := mailconn.ParseID(id)
+	ref, err := ownMessage(p, id)
 	if err != nil {
 		return errResult(err)
 	}

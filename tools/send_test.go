@@ -730,3 +730,14 @@ func TestDraftMessageTakesDefaultLimits(t *testing.T) {
 		t.Fatalf("a draft over %d bytes on an account without limits: %v", compose.DefaultMaxBytes, err)
 	}
 }
+
+// TestSendDraftOfAnotherAccount: a draft id of one account used with
+// another account's name is refused with a hint, not an internal error.
+func TestSendDraftOfAnotherAccount(t *testing.T) {
+	h := sendHarness(t, nil)
+	id := mailconn.MessageRef{Account: "other", Folder: "Drafts", UIDValidity: 1, UID: 1}.ID()
+	msg := h.Fail("send_draft", map[string]any{"account": "demo", "id": id})
+	if !strings.Contains(msg, "belongs to account other") || !strings.Contains(msg, "Pass account other") {
+		t.Errorf("send_draft with a foreign draft id: %s", msg)
+	}
+}

@@ -397,13 +397,9 @@ func messagePart(ctx context.Context, d *Deps, info AccountInfo, id, part, field
 // fetchOriginal reads and parses a message (for reply and forward),
 // bounded by the account's message size.
 func fetchOriginal(ctx context.Context, p *mailconn.Pool, info AccountInfo, id string) (*parse.Message, []byte, error) {
-	ref, err := mailconn.ParseID(id)
+	ref, err := ownMessage(p, id)
 	if err != nil {
 		return nil, nil, err
-	}
-	if ref.Account != p.Account().ID {
-		return nil, nil, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "fetch", Err: fmt.Errorf("message %s belongs to account %s", id, ref.Account),
-			Hint: "Pass account " + ref.Account + " or omit account"}
 	}
 	max := limits(info).MaxBytes
 	raw, err := readRaw(ctx, p, ref, max+1)
@@ -418,6 +414,20 @@ func fetchOriginal(ctx context.Context, p *mailconn.Pool, info AccountInfo, id s
 		return nil, nil, fmt.Errorf("parse the original: %w", err)
 	}
 	return m, raw, nil
+}
+
+// ownMessage parses a message id and checks that it belongs to the
+// account the call works on (an explicit account argument can differ).
+func ownMessage(p *mailconn.Pool, id string) (mailconn.MessageRef, error) {
+	ref, err := mailconn.ParseID(id)
+	if err != nil {
+		return ref, err
+	}
+	if ref.Account != p.Account().ID {
+		return ref, &mailconn.Error{Kind: mailconn.KindInvalid, Op: "fetch", Err: fmt.Errorf("message %s belongs to account %s", id, ref.Account),
+			Hint: "Pass account " + ref.Account + " or omit account"}
+	}
+	return ref, nil
 }
 
 // readRaw reads a whole message (without marking it read), at most max
