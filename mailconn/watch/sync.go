@@ -131,14 +131,14 @@ var (
 // syncNew fetches messages above the checkpoint and appends one event
 // each, chunk by chunk; the transaction skips any another process emitted.
 func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed time.Time) error {
+	textBytes := snippetBytes
+	if w.opt.BodyChars > 0 {
+		textBytes = max(textBytes, int64(w.opt.BodyChars)*4)
+	}
+	text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true, Partial: &imap.SectionPartial{Size: textBytes}}
+	opts := mailconn.EnvelopeFetchOptions()
+	opts.BodySection = []*imap.FetchItemBodySection{mimeHeader, text}
 	for {
-		textBytes := snippetBytes
-		if w.opt.BodyChars > 0 {
-			textBytes = max(textBytes, int64(w.opt.BodyChars)*4)
-		}
-		text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true, Partial: &imap.SectionPartial{Size: textBytes}}
-		opts := mailconn.EnvelopeFetchOptions()
-		opts.BodySection = []*imap.FetchItemBodySection{mimeHeader, text}
 		set := w.newSet(c)
 		if set == nil {
 			return nil
