@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 )
 
 // TLS modes for an endpoint.
@@ -168,12 +167,6 @@ func (a *Account) SendCaps() (perHour, perDay, newPerDay int) {
 	return get(a.MaxSendsPerHour, DefaultSendsPerHour), get(a.MaxSendsPerDay, DefaultSendsPerDay),
 		get(a.MaxNewRecipientsPerDay, DefaultNewRecipientsPerDay)
 }
-
-// Timeouts used across the program; not configurable yet, kept in one place.
-const (
-	DialTimeout    = 15 * time.Second
-	CommandTimeout = 30 * time.Second
-)
 
 // DefaultPath is where the configuration file is looked for.
 func DefaultPath() string {
