@@ -77,11 +77,10 @@ type codeInfo struct {
 }
 
 type deviceInfo struct {
-	userCode string
-	scope    string
-	polls    []time.Time
-	step     int
-	done     bool
+	scope string
+	polls []time.Time
+	step  int
+	done  bool
 }
 
 // Server is a running authorization server.
@@ -432,7 +431,7 @@ func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
 	var b [4]byte
 	rand.Read(b[:])
 	user := strings.ToUpper(base64.RawURLEncoding.EncodeToString(b[:])[:4] + "-" + base64.RawURLEncoding.EncodeToString(b[1:])[:4])
-	s.devices[dc] = &deviceInfo{userCode: user, scope: r.PostForm.Get("scope")}
+	s.devices[dc] = &deviceInfo{scope: r.PostForm.Get("scope")}
 	body := map[string]any{
 		"device_code":               dc,
 		"user_code":                 user,
