@@ -75,7 +75,7 @@ func startHTTP(t *testing.T, env map[string]string, mutate func(*serveFlags)) *h
 	if mutate != nil {
 		mutate(&f)
 	}
-	fe, err := newHTTPFrontend(newMCPServer(eng, log, &callGate{}), f, eng, log, func(k string) string { return env[k] })
+	fe, err := newHTTPFrontend(newMCPServer(eng, &callGate{}), f, eng, log, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "doctor":
 		err = cmdDoctor(ctx, rest, stdout, stderr)
 	case "setup":
-		err = cmdSetup(ctx, rest, stdout, stderr)
+		err = cmdSetup(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "-h", "--help":

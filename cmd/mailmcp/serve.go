@@ -102,7 +102,7 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 		return nil, nil, nil, err
 	}
 	stopSending := startSending(cfg, eng, log)
-	s := newMCPServer(eng, log, gate)
+	s := newMCPServer(eng, gate)
 	stopWatching := startWatching(cfg, eng, s, continuous, log)
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -118,7 +118,7 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 }
 
 // newMCPServer registers the tools on a new MCP server.
-func newMCPServer(eng *engine, log *slog.Logger, gate *callGate) *server.MCPServer {
+func newMCPServer(eng *engine, gate *callGate) *server.MCPServer {
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInputSchemaValidation(),

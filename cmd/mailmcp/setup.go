@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ import (
 )
 
 // cmdSetup: mailmcp setup openclaw | claude-desktop | service.
-func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdSetup(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("want openclaw, claude-desktop or service")}
 	}
