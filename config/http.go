@@ -22,14 +22,8 @@ type HTTP struct {
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
 	// MaxSessions bounds open MCP sessions (nil: the default; 0: no limit).
 	MaxSessions *int `toml:"max_sessions"`
-	// SessionIdle ends MCP sessions idle this long ("30m"; "": default).
-	SessionIdle string `toml:"session_idle"`
-}
-
-// IdleTimeout parses SessionIdle (0 when unset).
-func (h HTTP) IdleTimeout() time.Duration {
-	d, _ := time.ParseDuration(h.SessionIdle)
-	return d
+	// SessionIdle ends MCP sessions idle this long ("30m"; 0: default).
+	SessionIdle Duration `toml:"session_idle"`
 }
 
 func validateHTTP(h HTTP, add func(key, format string, args ...any)) {
@@ -49,9 +43,7 @@ func validateHTTP(h HTTP, add func(key, format string, args ...any)) {
 	if h.MaxSessions != nil && (*h.MaxSessions < 0 || *h.MaxSessions > 100000) {
 		add("http.max_sessions", "%d is out of range: use 0 (no limit) to 100000", *h.MaxSessions)
 	}
-	if h.SessionIdle != "" {
-		if d, err := time.ParseDuration(h.SessionIdle); err != nil || d < time.Minute {
-			add("http.session_idle", "%q is not a duration of at least a minute, like \"30m\" or \"2h\"", h.SessionIdle)
-		}
+	if d := h.SessionIdle.Std(); d != 0 && d < time.Minute {
+		add("http.session_idle", "%s is too short: use at least a minute, like \"30m\" or \"2h\"", d)
 	}
 }

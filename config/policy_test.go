@@ -99,7 +99,7 @@ max_body_bytes = 2048
 	}
 	good := writeFile(t, "[http]\nsession_idle = \"2h\"\nallow_origins = [\"https://app.example\"]\n")
 	cfg, err := Load(Options{Path: good, Env: envOf(nil)})
-	if err != nil || cfg.HTTP.IdleTimeout().Hours() != 2 {
+	if err != nil || cfg.HTTP.SessionIdle.Std().Hours() != 2 {
 		t.Fatalf("good [http]: %v %+v", err, cfg.HTTP)
 	}
 }

@@ -32,7 +32,7 @@ func (h *httpFlags) fromConfig(c config.HTTP, fs *flag.FlagSet) {
 	if !given["max-sessions"] && c.MaxSessions != nil {
 		h.maxSessions = *c.MaxSessions
 	}
-	if !given["session-idle"] && c.IdleTimeout() > 0 {
-		h.sessionIdle = c.IdleTimeout()
+	if !given["session-idle"] && c.SessionIdle > 0 {
+		h.sessionIdle = c.SessionIdle.Std()
 	}
 }

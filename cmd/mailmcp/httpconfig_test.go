@@ -14,7 +14,7 @@ func TestHTTPSettingsFromConfig(t *testing.T) {
 	t.Setenv(envHTTPTokenFile, "")
 	seven := 7
 	c := config.HTTP{TokenFile: "/etc/mailmcp/tokens", TLSCert: "c.pem", TLSKey: "k.pem", AllowOrigins: []string{"https://app.example"},
-		BehindProxy: true, MaxBodyBytes: 1024, MaxSessions: &seven, SessionIdle: "2h"}
+		BehindProxy: true, MaxBodyBytes: 1024, MaxSessions: &seven, SessionIdle: config.Duration(2 * time.Hour)}
 	parse := func(args ...string) httpFlags {
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
