@@ -15,6 +15,10 @@ import (
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
+// ValidID reports whether s may be an account id or a webhook name: 1-32
+// lowercase letters, digits, '-' or '_', starting with a letter or digit.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
 // validate checks the filled-in config. Accounts after fileAccounts came from
 // the environment and are reported under variable names.
 func validate(cfg *Config, path string, loc *locator, fileAccounts int) []Problem {

@@ -123,15 +123,13 @@ func providerForDomain(domain string) string {
 	return "generic"
 }
 
-var accountIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-
 // suggestID derives an unused account id from the provider or domain.
 func suggestID(provider, domain string, taken map[string]bool) string {
 	base := provider
 	if provider == "generic" {
 		base = strings.ToLower(strings.Split(domain, ".")[0])
 		base = regexp.MustCompile(`[^a-z0-9_-]`).ReplaceAllString(base, "")
-		if base == "" || !accountIDPattern.MatchString(base) {
+		if base == "" || !config.ValidID(base) {
 			base = "mail"
 		}
 	}
@@ -199,7 +197,7 @@ func (w *wizard) run(ctx context.Context, path string, test bool) error {
 		if na.id, err = w.ask("Short account id", suggestID(na.provider, domain, taken)); err != nil {
 			return err
 		}
-		if !accountIDPattern.MatchString(na.id) {
+		if !config.ValidID(na.id) {
 			fmt.Fprintln(w.out, "  use 1-32 of a-z 0-9 - _")
 			continue
 		}
