@@ -17,10 +17,9 @@ import (
 
 // tlsFiles are the PEM files written by generateCerts.
 type tlsFiles struct {
-	CAFile    string // the test CA certificate (what clients trust)
-	CertFile  string // server leaf certificate followed by the CA (chain)
-	KeyFile   string // server private key
-	ChainFile string // key, leaf, CA in one file (Postfix smtpd_tls_chain_files)
+	CAFile   string // the test CA certificate (what clients trust)
+	CertFile string // server leaf certificate followed by the CA (chain)
+	KeyFile  string // server private key
 }
 
 // generateCerts creates a throw-away CA and a leaf certificate for the
@@ -83,10 +82,9 @@ func generateCerts(dir, domain string) (tlsFiles, error) {
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 
 	f = tlsFiles{
-		CAFile:    filepath.Join(dir, "ca.pem"),
-		CertFile:  filepath.Join(dir, "cert.pem"),
-		KeyFile:   filepath.Join(dir, "key.pem"),
-		ChainFile: filepath.Join(dir, "chain.pem"),
+		CAFile:   filepath.Join(dir, "ca.pem"),
+		CertFile: filepath.Join(dir, "cert.pem"),
+		KeyFile:  filepath.Join(dir, "key.pem"),
 	}
 	chain := append(append([]byte{}, leafPEM...), caPEM...)
 	writes := []struct {
@@ -97,7 +95,6 @@ func generateCerts(dir, domain string) (tlsFiles, error) {
 		{f.CAFile, caPEM, 0o644},
 		{f.CertFile, chain, 0o644},
 		{f.KeyFile, keyPEM, 0o600},
-		{f.ChainFile, append(append([]byte{}, keyPEM...), chain...), 0o600},
 	}
 	for _, w := range writes {
 		if err := os.WriteFile(w.path, w.data, w.mode); err != nil {

@@ -32,6 +32,7 @@ type Stack struct {
 	oauth  *oauthServer
 	smap   *socketmapServer
 	reaper *reaper
+	certs  tlsFiles
 
 	oauthURL      string
 	startedIn     time.Duration
@@ -129,12 +130,12 @@ func (s *Stack) prepare(ids systemIDs) error {
 	if err := prepareDirs(s.l, ids); err != nil {
 		return err
 	}
-	certs, err := generateCerts(s.l.TLSDir, s.Domain)
-	if err != nil {
+	var err error
+	if s.certs, err = generateCerts(s.l.TLSDir, s.Domain); err != nil {
 		return err
 	}
-	s.CAFile = certs.CAFile
-	if s.CAPool, err = loadCAPool(certs.CAFile); err != nil {
+	s.CAFile = s.certs.CAFile
+	if s.CAPool, err = loadCAPool(s.CAFile); err != nil {
 		return err
 	}
 	if err := createUsersDir(s.l.UsersDir, ids.dovecotGID); err != nil {
@@ -166,7 +167,6 @@ func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
 	if opts.AuthDebug {
 		authDebug = "yes"
 	}
-	certs := tlsFiles{CertFile: s.l.TLSDir + "/cert.pem", KeyFile: s.l.TLSDir + "/key.pem"}
 	err = renderConfigs(configData{
 		layout:               s.l,
 		Host:                 s.Host,
@@ -178,8 +178,8 @@ func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
 		MXPort:               s.MXPort,
 		OAuthURL:             s.oauthURL,
 		SocketmapAddr:        s.socketmapAddr,
-		CertFile:             certs.CertFile,
-		KeyFile:              certs.KeyFile,
+		CertFile:             s.certs.CertFile,
+		KeyFile:              s.certs.KeyFile,
 		MailUser:             ids.mailUser,
 		MailGroup:            ids.mailGroup,
 		MailUID:              ids.mailUID,
