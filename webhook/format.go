@@ -125,21 +125,10 @@ func (h *Hook) bound(e watch.Event) watch.Event {
 	if !h.cfg.IncludeBody {
 		e.Body = ""
 	} else if h.cfg.BodyChars > 0 {
-		e.Body = truncateRunes(e.Body, h.cfg.BodyChars)
+		e.ClipBody(h.cfg.BodyChars)
 	}
 	if limit := maxRequest - 16<<10; len(e.Body) > limit {
 		e.Body = strings.ToValidUTF8(e.Body[:limit], "") + "…"
 	}
 	return e
-}
-
-func truncateRunes(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return strings.ToValidUTF8(s, "")
 }

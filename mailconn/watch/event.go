@@ -3,6 +3,7 @@ package watch
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailmcp/mailmcp/mailconn"
 )
@@ -70,6 +71,21 @@ func (e *Event) Subject() string {
 		return ""
 	}
 	return e.Envelope.Subject
+}
+
+// ClipBody cuts Body to at most n characters, marking a cut with "…".
+func (e *Event) ClipBody(n int) {
+	if utf8.RuneCountInString(e.Body) <= n {
+		return
+	}
+	i := 0
+	for j := range e.Body {
+		if i == n {
+			e.Body = e.Body[:j] + "…"
+			return
+		}
+		i++
+	}
 }
 
 // Filter selects events.

@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -223,7 +223,8 @@ func (w *Watcher) messageEvent(m *imapclient.FetchMessageBuffer, text *imap.Fetc
 	if msg, err := parse.Parse(bytes.NewReader(raw), parse.ParseOptions{MaxTextBytes: int64(len(raw))}); err == nil {
 		e.Snippet = msg.Snippet(w.opt.SnippetChars)
 		if w.opt.BodyChars > 0 {
-			e.Body = truncateRunes(msg.Text, w.opt.BodyChars)
+			e.Body = msg.Text
+			e.ClipBody(w.opt.BodyChars)
 		}
 	}
 	return e
@@ -265,38 +266,11 @@ func (w *Watcher) changedSince(ctx context.Context, c *imapclient.Client, observ
 	return evs, top, err
 }
 
+// flagNames renders flags as mailconn's listings do: seen, answered, …
 func flagNames(flags []imap.Flag) []string {
 	out := make([]string, 0, len(flags))
 	for _, f := range flags {
-		s := string(f)
-		if len(s) > 0 && s[0] == '\\' {
-			s = s[1:]
-		}
-		out = append(out, toLowerASCII(s))
+		out = append(out, strings.ToLower(strings.TrimPrefix(string(f), "\\")))
 	}
 	return out
-}
-
-func toLowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
 }
