@@ -64,7 +64,8 @@ func startHTTP(t *testing.T, env map[string]string, mutate func(*serveFlags)) *h
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := buildEngine(demoConfig(srv, t.TempDir()), log, false)
+	// The same start-up as serve: engine, outbox, MCP server, watching.
+	eng, s, stopEngine, err := startEngine(demoConfig(srv, t.TempDir()), log, false, false, &callGate{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func startHTTP(t *testing.T, env map[string]string, mutate func(*serveFlags)) *h
 	if mutate != nil {
 		mutate(&f)
 	}
-	fe, err := newHTTPFrontend(newMCPServer(eng, &callGate{}), f, eng, log, func(k string) string { return env[k] })
+	fe, err := newHTTPFrontend(s, f, eng, log, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func startHTTP(t *testing.T, env map[string]string, mutate func(*serveFlags)) *h
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		fe.close(ctx)
-		_ = eng.mail.Close(ctx)
+		stopEngine()
 		_ = srv.Close(ctx)
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
@@ -302,6 +303,7 @@ func TestHTTPHealthReadyMetrics(t *testing.T) {
 		`mailmcp_imap_connections{account="demo",state="open"}`,
 		`mailmcp_imap_dials_total{account="demo"}`,
 		`mailmcp_mcp_sessions`,
+		`mailmcp_outbox_queue_size{account="demo"} 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/audit"
 	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/metrics"
 	"github.com/mailmcp/mailmcp/mailconn/outbox"
 	"github.com/mailmcp/mailmcp/policy"
 )
@@ -33,6 +34,11 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 	ob, err := outbox.New(outbox.Config{
 		Store: st, Dir: filepath.Join(cfg.StateDir, "outbox"), Log: log,
 		Transport: &outbox.MailTransport{Mail: eng.mail, ProviderSavesSent: func(id string) bool { return saves[id] }},
+		OnQueue: func(waiting map[string]int) {
+			for id := range saves { // every account, so a drained queue reads 0
+				metrics.SetOutboxQueue(id, waiting[id])
+			}
+		},
 	})
 	if err != nil {
 		log.Error("outbox unavailable: sending is disabled", "err", err)

@@ -420,6 +420,7 @@ func (o *Outbox) sweep() time.Time {
 	now := time.Now().UTC()
 	next := now.Add(o.cfg.Poll)
 	var due, abandoned, old []string
+	waiting := map[string]int{}
 	ctx, cancel := storeCtx()
 	defer cancel()
 	err := o.cfg.Store.View(ctx, func(tx store.Tx) error {
@@ -427,6 +428,9 @@ func (o *Outbox) sweep() time.Time {
 			it, err := decodeItem(v)
 			if err != nil {
 				return err
+			}
+			if it.State == StateQueued || it.State == StateSubmitting {
+				waiting[it.Account]++
 			}
 			switch {
 			case it.State == StateSubmitting:
@@ -448,6 +452,9 @@ func (o *Outbox) sweep() time.Time {
 	if err != nil {
 		o.log.Warn("outbox sweep failed", "err", err)
 		return next
+	}
+	if o.cfg.OnQueue != nil {
+		o.cfg.OnQueue(waiting)
 	}
 	for _, id := range abandoned {
 		o.resolveAbandoned(id)

@@ -38,6 +38,11 @@ type Config struct {
 	Poll           time.Duration // worker scan interval [30 s]
 	AttemptTimeout time.Duration // one submission [5 min]
 	Retain         time.Duration // finished items are kept for [30 days]
+
+	// OnQueue, when set, is told after every sweep how many items wait to
+	// be sent (queued or being submitted), by account; accounts with none
+	// are absent. It feeds the outbox_queue_size metric.
+	OnQueue func(waiting map[string]int)
 }
 
 func (c *Config) defaults() {

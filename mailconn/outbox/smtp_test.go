@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -353,17 +354,43 @@ func TestOutcomes(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	r := newRig(t, t.TempDir(), "127.0.0.1:1", true, func(c *Config) { c.BaseDelay = time.Hour })
+	queue := make(chan map[string]int, 100)
+	r := newRig(t, t.TempDir(), "127.0.0.1:1", true, func(c *Config) {
+		c.BaseDelay = time.Hour
+		c.OnQueue = func(m map[string]int) { queue <- maps.Clone(m) }
+	})
 	ctx := context.Background()
 	it, _, err := r.Box.Send(ctx, request("c", "x@x.test"))
 	if err != nil || it.State != StateQueued {
 		t.Fatalf("send to a closed port: %v %+v", err, it)
 	}
+	// The worker's sweeps report the queued item, and none after cancel.
+	r.Box.Start()
+	awaitQueue(t, r.Box, queue, 1)
 	if it, err = r.Box.Cancel(ctx, it.ID); err != nil || it.State != StateCancelled {
 		t.Fatalf("cancel: %v %+v", err, it)
 	}
+	awaitQueue(t, r.Box, queue, 0)
 	var se *StateError
 	if _, err := r.Box.Cancel(ctx, it.ID); !errors.As(err, &se) {
 		t.Errorf("second cancel: %v", err)
+	}
+}
+
+// awaitQueue waits for a sweep that reports want items waiting for account
+// "a", waking the worker so it does not wait for its poll interval.
+func awaitQueue(t *testing.T, box *Outbox, queue <-chan map[string]int, want int) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		box.Wake()
+		select {
+		case m := <-queue:
+			if m["a"] == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no sweep reported %d waiting", want)
+		}
 	}
 }
