@@ -2,8 +2,6 @@ package watch
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
 	"net"
 	"sync/atomic"
 	"time"
@@ -34,61 +32,17 @@ func (c *activityConn) quiet() time.Duration {
 
 // dialDedicated opens and authenticates a connection that belongs to one
 // watcher, outside the account's pool, with the watcher's handlers for
-// unilateral data. The whole handshake is bounded by timeout.
+// unilateral data and an activity record for its watchdog. The whole
+// handshake is bounded by timeout.
 func dialDedicated(ctx context.Context, a *mailconn.Account, timeout time.Duration, h *imapclient.UnilateralDataHandler) (*imapclient.Client, *activityConn, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	d := net.Dialer{KeepAlive: 30 * time.Second}
-	raw, err := d.DialContext(ctx, "tcp", a.IMAP.Address())
+	var ac *activityConn
+	c, _, err := mailconn.Dial(ctx, a, mailconn.DialOptions{Timeout: timeout, Unilateral: h, WrapTCP: func(raw net.Conn) net.Conn {
+		ac = &activityConn{Conn: raw}
+		ac.last.Store(time.Now().UnixNano())
+		return ac
+	}})
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to IMAP server %s: %w", a.IMAP.Address(), err)
-	}
-	ac := &activityConn{Conn: raw}
-	ac.last.Store(time.Now().UnixNano())
-	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	defer stop()
-	tlsCfg := a.TLS
-	if tlsCfg == nil {
-		tlsCfg = &tls.Config{ServerName: a.IMAP.Host, MinVersion: tls.VersionTLS12}
-	}
-	opts := &imapclient.Options{UnilateralDataHandler: h}
-	var c *imapclient.Client
-	switch a.IMAP.TLS {
-	case mailconn.TLSImplicit:
-		tc := tls.Client(ac, tlsCfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, nil, fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)
-		}
-		c = imapclient.New(tc, opts)
-	case mailconn.TLSStartTLS:
-		opts.TLSConfig = tlsCfg
-		c, err = imapclient.NewStartTLS(ac, opts)
-		if err != nil {
-			raw.Close()
-			return nil, nil, fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)
-		}
-	case mailconn.TLSPlain:
-		c = imapclient.New(ac, opts)
-	default:
-		raw.Close()
-		return nil, nil, fmt.Errorf("unknown TLS mode %q", a.IMAP.TLS)
-	}
-	if err := c.WaitGreeting(); err != nil {
-		c.Close()
-		return nil, nil, fmt.Errorf("greeting from %s: %w", a.IMAP.Address(), err)
-	}
-	if err := a.Auth.AuthenticateIMAP(ctx, c); err != nil {
-		c.Close()
-		return nil, nil, fmt.Errorf("login to %s: %w", a.IMAP.Address(), err)
-	}
-	if _, err := c.Capability().Wait(); err != nil {
-		c.Close()
-		return nil, nil, fmt.Errorf("capability: %w", err)
-	}
-	if ctx.Err() != nil {
-		c.Close()
-		return nil, nil, fmt.Errorf("connect to %s: %w", a.IMAP.Address(), context.Cause(ctx))
+		return nil, nil, err
 	}
 	return c, ac, nil
 }
