@@ -18,3 +18,7 @@ func EnvelopeFetchOptions() *imap.FetchOptions {
 func EnvelopeOf(acct, folder string, uidValidity uint32, m *imapclient.FetchMessageBuffer) Envelope {
 	return toEnvelope(acct, folder, uidValidity, m)
 }
+
+// FlagNames renders flags as listings show them: seen, answered, flagged,
+// draft, deleted, and keywords lower-cased.
+func FlagNames(flags []imap.Flag) []string { return flagNames(flags) }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -115,7 +114,7 @@ func (w *Watcher) event(k Kind, uid imap.UID, observed time.Time, flags []imap.F
 	e := Event{Kind: k, Account: w.acct.ID, Folder: w.folder, UIDValidity: w.uidValidity, UID: uint32(uid), Observed: observed,
 		MessageID: mailconn.MessageRef{Account: w.acct.ID, Folder: w.folder, UIDValidity: w.uidValidity, UID: uid}.ID()}
 	if k == KindFlags {
-		e.Flags = flagNames(flags)
+		e.Flags = mailconn.FlagNames(flags)
 	}
 	return e
 }
@@ -264,13 +263,4 @@ func (w *Watcher) changedSince(ctx context.Context, c *imapclient.Client, observ
 		return cmd.Close()
 	})
 	return evs, top, err
-}
-
-// flagNames renders flags as mailconn's listings do: seen, answered, …
-func flagNames(flags []imap.Flag) []string {
-	out := make([]string, 0, len(flags))
-	for _, f := range flags {
-		out = append(out, strings.ToLower(strings.TrimPrefix(string(f), "\\")))
-	}
-	return out
 }
