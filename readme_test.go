@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailmcp/mailmcp/config"
-	"github.com/mailmcp/mailmcp/tools"
+	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/tools"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated README sections")

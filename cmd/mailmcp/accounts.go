@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // cmdAccounts: mailmcp accounts add.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mailmcp/mailmcp/auth"
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // authProvider maps a mail provider preset to its OAuth provider.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // cmdConfig: mailmcp config check | settings.

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/demo"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/mailmcp/mailmcp/auth"
-	"github.com/mailmcp/mailmcp/config"
-	"github.com/mailmcp/mailmcp/mailconn"
+	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
 // certWarnDays is when doctor starts warning about a certificate's expiry.
@@ -115,13 +115,13 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func doctorAccount(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, timeout time.Duration, log *slog.Logger) {
 	p := "account " + a.ID + " "
 	credOK := doctorCredentials(ctx, r, cfg, a, p)
-	tlsCfg, err := mailconn.TLSConfig(a.IMAP.Host, a.CAFile)
+	tlsCfg, err := imapconn.TLSConfig(a.IMAP.Host, a.CAFile)
 	if err != nil {
 		r.fail(p+"tls config", err.Error(), "fix ca_file")
 		return
 	}
 	// Both logins go through the account as serving builds it.
-	var ma *mailconn.Account
+	var ma *imapconn.Account
 	if credOK {
 		if ma, err = engineAccount(cfg, a, log); err != nil {
 			r.fail(p+"login", err.Error(), "")
@@ -184,7 +184,7 @@ func doctorCredentials(ctx context.Context, r *doctorReport, cfg *config.Config,
 // doctorTLS connects to ep and, unless it is plain, completes TLS (implicit
 // or via startTLS) and checks the certificate. For SMTP STARTTLS startTLS
 // is nil and go-smtp negotiates.
-func doctorTLS(ctx context.Context, r *doctorReport, name string, ep mailconn.Endpoint, tlsCfg *tls.Config, timeout time.Duration,
+func doctorTLS(ctx context.Context, r *doctorReport, name string, ep imapconn.Endpoint, tlsCfg *tls.Config, timeout time.Duration,
 	startTLS func(net.Conn, *tls.Config) (*tls.Conn, error)) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -286,8 +286,8 @@ func imapStartTLS(conn net.Conn, cfg *tls.Config) (*tls.Conn, error) {
 }
 
 // doctorIMAPLogin logs in through the real engine and lists capabilities.
-func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *mailconn.Account, p string, timeout time.Duration, log *slog.Logger) {
-	pool := mailconn.NewPool(ma, log)
+func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *imapconn.Account, p string, timeout time.Duration, log *slog.Logger) {
+	pool := imapconn.NewPool(ma, log)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -298,14 +298,14 @@ func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma
 	caps, err := pool.Capabilities(lctx)
 	if err != nil {
 		fix := "check the user name (" + a.Login() + ") and the password or app password"
-		switch mailconn.KindOf(err) {
-		case mailconn.KindAuth:
+		switch imapconn.KindOf(err) {
+		case imapconn.KindAuth:
 			if a.Auth == config.AuthOAuth2 {
 				fix = "run 'mailmcp auth login " + a.ID + "'"
 			} else if a.Provider == "gmail" || a.Provider == "yahoo" || a.Provider == "icloud" {
 				fix = "this provider needs an app password (not your normal password), or OAuth for Gmail"
 			}
-		case mailconn.KindUnavailable, mailconn.KindTimeout:
+		case imapconn.KindUnavailable, imapconn.KindTimeout:
 			fix = "the server did not answer in time; try again or check the host"
 		}
 		r.fail(p+"imap login", err.Error(), fix)
@@ -337,7 +337,7 @@ func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma
 
 // doctorSMTPLogin says EHLO and authenticates the way sending does, then
 // quits without sending anything.
-func doctorSMTPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *mailconn.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
+func doctorSMTPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *imapconn.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
@@ -370,7 +370,7 @@ func doctorSMTPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma
 		return
 	}
 	has, mechs := c.Extension("AUTH")
-	sa, ok := ma.Auth.(mailconn.SMTPAuthenticator)
+	sa, ok := ma.Auth.(imapconn.SMTPAuthenticator)
 	switch {
 	case !has:
 		r.warn(p+"smtp login", "the server offers no AUTH", "use the provider's submission server (port 465 or 587), not port 25")

@@ -13,7 +13,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // Environment variables for HTTP authentication. Tokens are secrets: they

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"os"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // fromConfig fills every HTTP setting not given on the command line (or,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 func TestHTTPSettingsFromConfig(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/metrics"
-	"github.com/mailmcp/mailmcp/mailconn"
 )
 
 // statusRecorder remembers the status code and size of a response. It
@@ -205,7 +205,7 @@ func (t *sessionTable) limitNewSessions(log *slog.Logger, next http.Handler) htt
 // a pooled connection, and the state directory is writable. Results are
 // cached briefly so probes cannot hammer the mail servers.
 type readiness struct {
-	mail     *mailconn.Manager
+	mail     *imapconn.Manager
 	stateDir string
 	ttl      time.Duration
 	timeout  time.Duration
@@ -216,7 +216,7 @@ type readiness struct {
 	problem map[string]string
 }
 
-func newReadiness(mail *mailconn.Manager, stateDir string, log *slog.Logger) *readiness {
+func newReadiness(mail *imapconn.Manager, stateDir string, log *slog.Logger) *readiness {
 	return &readiness{mail: mail, stateDir: stateDir, ttl: 5 * time.Second, timeout: 5 * time.Second, log: log}
 }
 
@@ -243,7 +243,7 @@ func (rd *readiness) check(ctx context.Context) map[string]string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := p.Do(ctx, mailconn.Op{Name: "readyz", Idempotent: true}, func(ctx context.Context, c *mailconn.Conn) error {
+			err := p.Do(ctx, imapconn.Op{Name: "readyz", Idempotent: true}, func(ctx context.Context, c *imapconn.Conn) error {
 				return c.Client().Noop().Wait()
 			})
 			if err != nil {

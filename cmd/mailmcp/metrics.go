@@ -8,8 +8,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/metrics"
-	"github.com/mailmcp/mailmcp/mailconn"
 )
 
 // toolMetrics is tool-handler middleware recording each call's outcome and
@@ -36,7 +36,7 @@ func callOutcome(ctx context.Context, res *mcp.CallToolResult, err error) string
 }
 
 // publishPoolStats lets /metrics read m's pool statistics at scrape time.
-func publishPoolStats(m *mailconn.Manager) {
+func publishPoolStats(m *imapconn.Manager) {
 	metrics.SetPoolSource(func() map[string]metrics.PoolStats {
 		out := map[string]metrics.PoolStats{}
 		for _, id := range m.IDs() {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailmcp/mailmcp/auth/oauthtest"
+	"github.com/mailmcp/mailmcp/internal/auth/oauthtest"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 

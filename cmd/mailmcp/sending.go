@@ -5,11 +5,11 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/mailmcp/mailmcp/audit"
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/audit"
+	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/metrics"
-	"github.com/mailmcp/mailmcp/mailconn/outbox"
-	"github.com/mailmcp/mailmcp/policy"
+	"github.com/mailmcp/mailmcp/internal/outbox"
+	"github.com/mailmcp/mailmcp/internal/policy"
 )
 
 // startSending opens the state store and the outbox in cfg.StateDir, gives

@@ -16,8 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mailmcp/mailmcp/config"
-	"github.com/mailmcp/mailmcp/tools"
+	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/tools"
 )
 
 const (

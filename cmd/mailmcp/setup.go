@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // cmdSetup: mailmcp setup openclaw | claude-desktop | service.

@@ -3,7 +3,7 @@ package main
 import (
 	"log/slog"
 
-	"github.com/mailmcp/mailmcp/store"
+	"github.com/mailmcp/mailmcp/internal/store"
 )
 
 // stateStore returns the process's one handle on the state store in

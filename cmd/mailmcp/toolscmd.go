@@ -12,9 +12,9 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/demo"
-	"github.com/mailmcp/mailmcp/tools"
+	"github.com/mailmcp/mailmcp/internal/tools"
 )
 
 // cmdTools prints every tool with its description and input schema.

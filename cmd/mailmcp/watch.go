@@ -7,10 +7,10 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mailmcp/mailmcp/config"
-	"github.com/mailmcp/mailmcp/mailconn/watch"
-	"github.com/mailmcp/mailmcp/tools"
-	"github.com/mailmcp/mailmcp/webhook"
+	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/tools"
+	"github.com/mailmcp/mailmcp/internal/watch"
+	"github.com/mailmcp/mailmcp/internal/webhook"
 )
 
 // startWatching wires new-mail watching into a serve process: the change

@@ -18,7 +18,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/internal/testrig"
-	"github.com/mailmcp/mailmcp/webhook"
+	"github.com/mailmcp/mailmcp/internal/webhook"
 )
 
 // watchRig is a Dovecot account with watch = true and a json webhook to a

@@ -5,18 +5,18 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/mailmcp/mailmcp/auth"
-	"github.com/mailmcp/mailmcp/config"
-	"github.com/mailmcp/mailmcp/mailconn"
-	"github.com/mailmcp/mailmcp/policy"
-	"github.com/mailmcp/mailmcp/store"
-	"github.com/mailmcp/mailmcp/tools"
+	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/tools"
 )
 
 // engine is everything built from a config: pools and tool dependencies.
 type engine struct {
 	cfg  *config.Config
-	mail *mailconn.Manager
+	mail *imapconn.Manager
 	deps *tools.Deps
 	// readOnly is true when write tools must not be registered.
 	readOnly bool
@@ -29,7 +29,7 @@ type engine struct {
 
 // buildEngine turns the configuration into pools. It opens no connection.
 func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, error) {
-	var accts []*mailconn.Account
+	var accts []*imapconn.Account
 	deps := &tools.Deps{Log: log}
 	noSending := true
 	for i := range cfg.Accounts {
@@ -55,7 +55,7 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 			AuthServIDs: a.AuthServIDs,
 		})
 	}
-	m := mailconn.NewManager(accts, log)
+	m := imapconn.NewManager(accts, log)
 	deps.Mail = m
 	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: readOnly || cfg.ReadOnly, noSending: noSending}, nil
 }
@@ -73,12 +73,12 @@ func sendPolicy(a *config.Account) (policy.Policy, error) {
 	return policy.Policy{Mode: mode, Allow: allow, KnownCorrespondents: a.AllowKnownCorrespondents}, nil
 }
 
-func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*mailconn.Account, error) {
-	tlsCfg, err := mailconn.TLSConfig(a.IMAP.Host, a.CAFile)
+func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*imapconn.Account, error) {
+	tlsCfg, err := imapconn.TLSConfig(a.IMAP.Host, a.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.ID, err)
 	}
-	ma := &mailconn.Account{
+	ma := &imapconn.Account{
 		ID: a.ID, Email: a.Email, Provider: a.Provider, TLS: tlsCfg,
 		IMAP:     endpoint(a.IMAP),
 		SMTP:     endpoint(a.SMTP),
@@ -98,15 +98,15 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*ma
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", a.ID, err)
 		}
-		ma.Auth = &mailconn.OAuthLogin{Username: a.Login(), Provider: authProvider(a.Provider), Host: a.IMAP.Host, Port: a.IMAP.Port, Tokens: ts}
+		ma.Auth = &imapconn.OAuthLogin{Username: a.Login(), Provider: authProvider(a.Provider), Host: a.IMAP.Host, Port: a.IMAP.Port, Tokens: ts}
 	default:
-		ma.Auth = &mailconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a)}
+		ma.Auth = &imapconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a)}
 	}
 	return ma, nil
 }
 
-func endpoint(s config.Server) mailconn.Endpoint {
-	return mailconn.Endpoint{Host: s.Host, Port: s.Port, TLS: s.TLS}
+func endpoint(s config.Server) imapconn.Endpoint {
+	return imapconn.Endpoint{Host: s.Host, Port: s.Port, TLS: s.TLS}
 }
 
 func passwordSource(a *config.Account) auth.SecretSource {

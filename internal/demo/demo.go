@@ -19,7 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp"
-	"github.com/mailmcp/mailmcp/config"
+	"github.com/mailmcp/mailmcp/internal/config"
 )
 
 // The demo account.

@@ -1,0 +1,102 @@
+package imapconn
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// Append stores raw (a whole RFC 5322 message, CRLF line endings) in folder
+// with flags and internal date (zero: the server's now). It returns the new
+// message's reference from APPENDUID (RFC 4315 UIDPLUS, or IMAP4rev2) when
+// the server reports it, and a reference with UID 0 otherwise (the folder and
+// UIDVALIDITY still set when known). It is not idempotent: a connection lost
+// mid-command is reported (KindConnLost), never retried, because the message
+// may already be stored.
+func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, date time.Time, raw []byte) (MessageRef, error) {
+	ref := MessageRef{Account: p.acct.ID, Folder: folder}
+	if err := p.writable("append", nil); err != nil {
+		return ref, err
+	}
+	if len(raw) == 0 {
+		return ref, &Error{Kind: KindInvalid, Op: "append", Err: errors.New("append: empty message")}
+	}
+	err := p.Do(ctx, Op{Name: "append"}, func(ctx context.Context, c *Conn) error {
+		cmd := c.c.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: flags, Time: date})
+		if _, err := cmd.Write(raw); err != nil {
+			return err
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		data, err := cmd.Wait()
+		if err != nil {
+			if KindOf(c.fail(ctx, "append", err)) == KindNotFound {
+				return noSuchFolder("append", folder)
+			}
+			return err
+		}
+		ref.UID, ref.UIDValidity = data.UID, data.UIDValidity
+		if data.UID != 0 && data.UIDValidity == 0 {
+			ref.UID = 0 // an id without UIDVALIDITY could point at another message later
+		}
+		return nil
+	})
+	return ref, err
+}
+
+// AppendSent stores a copy of a sent message in the account's Sent folder
+// (SPECIAL-USE \Sent, else a well-known name), flagged \Seen.
+func (p *Pool) AppendSent(ctx context.Context, date time.Time, raw []byte) (MessageRef, error) {
+	return p.appendRole(ctx, RoleSent, []imap.Flag{imap.FlagSeen}, date, raw)
+}
+
+// AppendDraft stores a draft in the account's Drafts folder, flagged
+// \Draft and \Seen (RFC 9051 2.3.2).
+func (p *Pool) AppendDraft(ctx context.Context, raw []byte) (MessageRef, error) {
+	return p.appendRole(ctx, RoleDrafts, []imap.Flag{imap.FlagDraft, imap.FlagSeen}, time.Time{}, raw)
+}
+
+func (p *Pool) appendRole(ctx context.Context, role string, flags []imap.Flag, date time.Time, raw []byte) (MessageRef, error) {
+	folder, err := p.FolderForRole(ctx, role)
+	if err != nil {
+		return MessageRef{Account: p.acct.ID}, err
+	}
+	return p.Append(ctx, folder, flags, date, raw)
+}
+
+// ExpungeUID permanently removes exactly one message: it is flagged
+// \Deleted and, when the server has UIDPLUS, removed by UID EXPUNGE of
+// that UID only (RFC 4315 2.1). Without UIDPLUS a plain EXPUNGE would also
+// remove every other \Deleted message in the folder, so the message is
+// left flagged \Deleted and expunged reports false. Used to replace a draft.
+func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, err error) {
+	if err := p.writable("delete", nil); err != nil {
+		return false, err
+	}
+	if ref.UID == 0 {
+		return false, &Error{Kind: KindInvalid, Op: "delete", Err: errors.New("delete: the message id has no UID")}
+	}
+	err = p.Do(ctx, Op{Name: "delete", Folder: ref.Folder}, func(ctx context.Context, c *Conn) error {
+		expunged = false
+		if err := ref.checkValidity(c); err != nil {
+			return err
+		}
+		set := imap.UIDSetNum(ref.UID)
+		st := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
+		if err := c.c.Store(set, st, nil).Close(); err != nil {
+			return err
+		}
+		if !c.Has(imap.CapUIDPlus) { // IMAP4rev2 implies it (CapSet.Has)
+			return nil
+		}
+		if err := c.c.UIDExpunge(set).Close(); err != nil {
+			return err
+		}
+		expunged = true
+		return nil
+	})
+	return expunged, err
+}

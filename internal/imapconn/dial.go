@@ -1,0 +1,150 @@
+package imapconn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
+)
+
+// wordDecoder decodes RFC 2047 words in every charset go-message knows.
+var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
+
+// dial opens, secures and authenticates one pooled IMAP connection.
+func dial(ctx context.Context, a *Account) (*Conn, error) {
+	conn := &Conn{created: time.Now()}
+	unilateral := &imapclient.UnilateralDataHandler{
+		Expunge: func(uint32) { conn.changed.Store(true) },
+		Mailbox: func(*imapclient.UnilateralDataMailbox) { conn.changed.Store(true) },
+	}
+	c, caps, err := connect(ctx, a, a.DialTimeout, unilateral, nil, func(s net.Conn) net.Conn {
+		conn.raw = newRawConn(s)
+		return conn.raw
+	})
+	if err != nil {
+		return nil, err
+	}
+	conn.c, conn.caps = c, caps
+	if conn.raw != nil && !caps.Has(CapGmail) {
+		conn.raw.setBypass() // no extension needs the raw path
+	}
+	return conn, nil
+}
+
+// DialOptions adapt Dial for a connection that lives outside the pool.
+type DialOptions struct {
+	// Timeout bounds the whole handshake (0: the account's DialTimeout).
+	Timeout time.Duration
+	// Unilateral receives the server's unsolicited responses.
+	Unilateral *imapclient.UnilateralDataHandler
+	// WrapTCP, when set, wraps the TCP connection before TLS (e.g. to
+	// notice when bytes last arrived).
+	WrapTCP func(net.Conn) net.Conn
+}
+
+// Dial opens, secures and authenticates one IMAP connection that the
+// caller owns (an IDLE watcher's), exactly as the pool does its own.
+func Dial(ctx context.Context, a *Account, o DialOptions) (*imapclient.Client, imap.CapSet, error) {
+	a.withDefaults()
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = a.DialTimeout
+	}
+	return connect(ctx, a, timeout, o.Unilateral, o.WrapTCP, nil)
+}
+
+// connect dials, secures (implicit TLS, STARTTLS or loopback plain), reads
+// the greeting, authenticates and asks for the capabilities, all within
+// timeout and ctx. wrapTCP wraps the TCP connection; wrapStream wraps the
+// cleartext stream go-imap reads (not possible under STARTTLS, where
+// go-imap owns the upgrade).
+func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral *imapclient.UnilateralDataHandler,
+	wrapTCP, wrapStream func(net.Conn) net.Conn) (*imapclient.Client, imap.CapSet, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d := net.Dialer{KeepAlive: 30 * time.Second}
+	raw, err := d.DialContext(ctx, "tcp", a.IMAP.Address())
+	if err != nil {
+		return nil, nil, &Error{Kind: KindUnavailable, Op: "connect", Err: fmt.Errorf("connect to IMAP server %s: %w", a.IMAP.Address(), err)}
+	}
+	// Until the client exists, a watchdog on the raw socket bounds the
+	// handshake; closing the socket also ends the client.
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	defer stop()
+	tcp := net.Conn(raw)
+	if wrapTCP != nil {
+		tcp = wrapTCP(raw)
+	}
+	if wrapStream == nil {
+		wrapStream = func(s net.Conn) net.Conn { return s }
+	}
+	opts := &imapclient.Options{WordDecoder: wordDecoder, UnilateralDataHandler: unilateral}
+	tlsCfg := a.TLS
+	if tlsCfg == nil {
+		tlsCfg = &tls.Config{ServerName: a.IMAP.Host, MinVersion: tls.VersionTLS12}
+	}
+	var c *imapclient.Client
+	switch a.IMAP.TLS {
+	case TLSImplicit:
+		tc := tls.Client(tcp, tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, nil, &Error{Kind: KindUnavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
+		}
+		opts.TLSConfig = tlsCfg
+		c = imapclient.New(wrapStream(tc), opts)
+	case TLSStartTLS:
+		opts.TLSConfig = tlsCfg
+		c, err = imapclient.NewStartTLS(tcp, opts)
+		if err != nil {
+			raw.Close()
+			return nil, nil, &Error{Kind: KindUnavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
+		}
+	case TLSPlain:
+		c = imapclient.New(wrapStream(tcp), opts)
+	default:
+		raw.Close()
+		return nil, nil, fmt.Errorf("imapconn: unknown TLS mode %q", a.IMAP.TLS)
+	}
+	probe := &Conn{c: c} // lets fail tell a dropped connection from a refusal
+	if err := c.WaitGreeting(); err != nil {
+		c.Close()
+		return nil, nil, probe.fail(ctx, "greeting", err)
+	}
+	if err := a.Auth.AuthenticateIMAP(ctx, c); err != nil {
+		c.Close() // a failed AUTHENTICATE leaves go-imap in an unknown state
+		if ctx.Err() != nil {
+			return nil, nil, probe.fail(ctx, "login", err)
+		}
+		return nil, nil, classifyAuth(err, a)
+	}
+	caps, err := c.Capability().Wait()
+	if err != nil {
+		c.Close()
+		return nil, nil, probe.fail(ctx, "capability", err)
+	}
+	if !stop() {
+		// The deadline passed right after the last answer: the watchdog
+		// has closed the socket under the client.
+		c.Close()
+		return nil, nil, probe.fail(ctx, "connect", context.Cause(ctx))
+	}
+	return c, caps, nil
+}
+
+// classifyAuth turns a login failure into an actionable error.
+func classifyAuth(err error, a *Account) error {
+	var ie *imap.Error
+	msg := err.Error()
+	if errors.As(err, &ie) {
+		msg = ie.Text
+	}
+	return &Error{Kind: KindAuth, Op: "login", Err: fmt.Errorf("the IMAP server %s refused the login for %s: %s", a.IMAP.Host, a.Email, msg)}
+}

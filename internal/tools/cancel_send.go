@@ -1,0 +1,53 @@
+package tools
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/outbox"
+)
+
+func init() { define(cancelSendTool) }
+
+func cancelSendTool() *Tool {
+	return &Tool{
+		Name:        "cancel_send",
+		Title:       "Cancel a queued email",
+		Description: "Cancel a send that is queued for a retry (status queued in outbox_status), by its outbox id. A message already accepted by the server cannot be recalled.",
+		Writes:      true, Destructive: true, Idempotent: true, OpenWorld: false,
+		Params: []mcp.ToolOption{
+			mcp.WithString("outbox_id", mcp.Required(), mcp.MaxLength(64), mcp.Description("The outbox id from a send result or outbox_status.")),
+		},
+		Output: mcp.WithOutputSchema[sendOutput](),
+		Handle: cancelSend,
+	}
+}
+
+func cancelSend(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+	if r := sendingUnavailable(d); r != nil {
+		return r
+	}
+	id := a.String("outbox_id", "")
+	if err := a.Err(); err != nil {
+		return errResult(err)
+	}
+	it, err := d.Outbox.Cancel(ctx, id)
+	var se *outbox.StateError
+	switch {
+	case errors.Is(err, outbox.ErrNotFound):
+		return mcp.NewToolResultError("not_found: no outbox item " + id + ". Call outbox_status to see the ids")
+	case errors.As(err, &se):
+		if se.State == outbox.StateCancelled {
+			it, _ = d.Outbox.Get(ctx, id)
+			if it != nil {
+				return sendResult(it, false)
+			}
+		}
+		return mcp.NewToolResultError("invalid_argument: " + se.Error())
+	case err != nil:
+		return errResult(err)
+	}
+	return sendResult(it, false)
+}

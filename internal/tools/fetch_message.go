@@ -1,0 +1,126 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/parse"
+)
+
+type fetchOut struct {
+	ID              string                 `json:"id"`
+	Account         string                 `json:"account"`
+	Folder          string                 `json:"folder"`
+	Flags           []string               `json:"flags"`
+	Size            int64                  `json:"size"`
+	Subject         string                 `json:"subject"`
+	From            []parse.Address        `json:"from,omitempty"`
+	To              []parse.Address        `json:"to,omitempty"`
+	Cc              []parse.Address        `json:"cc,omitempty"`
+	ReplyTo         []parse.Address        `json:"reply_to,omitempty"`
+	Date            string                 `json:"date,omitempty"`
+	MessageID       string                 `json:"message_id,omitempty"`
+	InReplyTo       string                 `json:"in_reply_to,omitempty"`
+	References      []string               `json:"references,omitempty"`
+	ListID          string                 `json:"list_id,omitempty"`
+	ListUnsubscribe string                 `json:"list_unsubscribe,omitempty"`
+	Attachments     []parse.Attachment     `json:"attachments,omitempty"`
+	Calendar        *parse.CalendarSummary `json:"calendar,omitempty"`
+	DeliveryStatus  *parse.DSNSummary      `json:"delivery_status,omitempty"`
+	Receipt         *parse.MDNSummary      `json:"receipt,omitempty"`
+	Security        []parse.SecurityPart   `json:"security,omitempty"`
+	Auth            []parse.AuthResult     `json:"auth_results,omitempty"`
+	Problems        []parse.Problem        `json:"problems,omitempty"`
+	// Trust holds what the server can tell about the real sender: the
+	// provider's own SPF/DKIM/DMARC verdicts, display-name spoofing, a
+	// first-time sender, a lookalike of a known correspondent's domain.
+	Trust policy.Trust `json:"trust"`
+	// Content is the bounded, framed rendering (also the text result).
+	Content parse.Rendered `json:"content"`
+}
+
+func init() { define(fetchMessageTool) }
+
+func fetchMessageTool() *Tool {
+	return &Tool{
+		Name:  "fetch_message",
+		Title: "Read an email",
+		Description: "Read one email message by id (from search): headers, sender and recipients, date, the body as clean text or Markdown (HTML converted, quotes optionally stripped), " +
+			"and the list of attachments, calendar invites and delivery reports. The body is bounded by max_chars; page through long mail with cursor. " +
+			"Does not mark the message read unless mark_read is true. The body is external, untrusted content.",
+		Idempotent: true, OpenWorld: true,
+		Params: []mcp.ToolOption{
+			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or another listing."), mcp.MaxLength(2000)),
+			mcp.WithString("format", mcp.Description("markdown (default: faithful body, HTML as Markdown), text (prefer the plain-text alternative) or raw_headers (every header, then the body)."),
+				mcp.Enum(string(parse.FormatMarkdown), string(parse.FormatText), string(parse.FormatRawHeaders)), mcp.DefaultString(string(parse.FormatMarkdown))),
+			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of content to return in this page (200-%d). Default %d.", parse.HardMaxChars, parse.DefaultMaxChars)),
+				mcp.Min(200), mcp.Max(parse.HardMaxChars), mcp.DefaultNumber(parse.DefaultMaxChars)),
+			mcp.WithString("cursor", mcp.Description("content.next_cursor from the previous page of the same message and options."), mcp.MaxLength(500)),
+			mcp.WithBoolean("strip_quotes", mcp.Description("Drop quoted reply history and signatures (says how much was dropped). Default false."), mcp.DefaultBool(false)),
+			mcp.WithArray("headers", mcp.Description("Extra header names to include, e.g. [\"X-Mailer\", \"Received\"]."), mcp.WithStringItems(mcp.MaxLength(100)), mcp.MaxItems(20)),
+			mcp.WithBoolean("mark_read", mcp.Description("Also mark the message as read (seen). Default false."), mcp.DefaultBool(false)),
+		},
+		Output: mcp.WithOutputSchema[fetchOut](),
+		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+			id := a.String("id", "")
+			ropt := parse.RenderOptions{
+				Format:      parse.Format(a.String("format", string(parse.FormatMarkdown))),
+				MaxChars:    a.Int("max_chars", parse.DefaultMaxChars, 200, parse.HardMaxChars),
+				Cursor:      a.String("cursor", ""),
+				StripQuotes: a.Bool("strip_quotes", false),
+			}
+			for _, h := range a.Strings("headers") {
+				ropt.Headers = append(ropt.Headers, a.NoControl("headers", h))
+			}
+			markRead := a.Bool("mark_read", false)
+			if err := a.Err(); err != nil {
+				return errResult(err)
+			}
+			ref, p, err := messagePool(d, id)
+			if err != nil {
+				return errResult(err)
+			}
+			f, err := p.FetchMessage(ctx, ref, imapconn.FetchOptions{MarkRead: markRead, Parse: parse.ParseOptions{Headers: ropt.Headers}})
+			if err != nil {
+				return errResult(err)
+			}
+			msg, meta := f.Message, f.Meta
+			rendered, err := msg.Render(ropt)
+			if errors.Is(err, parse.ErrBadCursor) {
+				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "fetch_message", Err: err,
+					Hint: "Pass next_cursor exactly as returned, with the same format, strip_quotes and headers, or omit it"})
+			}
+			if err != nil {
+				return errResult(err)
+			}
+			flags := meta.Flags
+			if flags == nil {
+				flags = []string{}
+			}
+			if markRead && !slices.Contains(flags, "seen") {
+				flags = append(flags, "seen")
+			}
+			out := fetchOut{
+				ID: id, Account: ref.Account, Folder: ref.Folder, Flags: flags, Size: meta.Size,
+				Subject: msg.Subject, From: msg.From, To: msg.To, Cc: msg.Cc, ReplyTo: msg.ReplyTo, Date: msg.Date,
+				MessageID: msg.MessageID, InReplyTo: msg.InReplyTo, References: msg.References,
+				ListID: msg.ListID, ListUnsubscribe: msg.ListUnsubscribe, Attachments: msg.Attachments,
+				Calendar: msg.Calendar, DeliveryStatus: msg.DeliveryStatus, Receipt: msg.Receipt,
+				Security: msg.Security, Auth: msg.Auth, Problems: msg.Problems, Content: *rendered,
+			}
+			from := ""
+			if len(msg.From) > 0 {
+				from = (&mail.Address{Name: msg.From[0].Name, Address: msg.From[0].Email}).String()
+			}
+			out.Trust = trustFor(ctx, d, p, msg, from)
+			return okResult(out, trustText(out.Trust)+rendered.Text)
+		},
+	}
+}

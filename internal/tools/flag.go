@@ -1,0 +1,44 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+)
+
+func init() { define(flagTool) }
+
+func flagListParam(name, what string) mcp.ToolOption {
+	return mcp.WithArray(name, mcp.Description("Flags to "+what+": seen (read), flagged (starred), answered, draft, or custom keywords such as $Important (one word, no spaces)."),
+		mcp.WithStringItems(mcp.MaxLength(imapconn.MaxKeywordLen)), mcp.MaxItems(20))
+}
+
+// flagTool: setting the same flags twice leaves the same state.
+func flagTool() *Tool {
+	return &Tool{
+		Name:  "flag",
+		Title: "Mark emails read, unread, flagged",
+		Description: "Change the flags of email messages: mark read (add seen) or unread (remove seen), flag or unflag (flagged, shown as starred), " +
+			"mark answered or draft, or add and remove custom keywords. Takes up to 500 ids from search, updated in batches with progress " +
+			"notifications; the result gives each id's outcome. Deleting is not a flag: use the delete tool.",
+		Writes: true, Idempotent: true, OpenWorld: true,
+		Params: []mcp.ToolOption{idsParam("to change"), flagListParam("add", "add"), flagListParam("remove", "remove")},
+		Output: mcp.WithOutputSchema[bulkOut](),
+		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+			add, remove := a.Strings("add"), a.Strings("remove")
+			if len(add) == 0 && len(remove) == 0 && a.Err() == nil {
+				a.fail("give add and/or remove, e.g. add: [\"seen\"] to mark read")
+			}
+			for _, f := range append(append([]string{}, add...), remove...) {
+				if _, err := imapconn.ParseFlag(f); err != nil {
+					a.fail("%v", err)
+				}
+			}
+			return handleBulk(ctx, d, a, "flag", "", func(ctx context.Context, p *imapconn.Pool, refs []imapconn.MessageRef, opt imapconn.BulkOptions) (*imapconn.BulkResult, error) {
+				return p.Flag(ctx, refs, add, remove, opt)
+			})
+		},
+	}
+}

@@ -1,0 +1,49 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+)
+
+func init() { define(moveTool) }
+
+// toParam is the destination of move and copy.
+func toParam() mcp.ToolOption {
+	return mcp.WithString("to", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName),
+		mcp.Description("Destination: a folder name as list_folders shows it, or a role: archive, trash, junk, inbox, sent, drafts."))
+}
+
+// transferHandler handles move and copy: op is (*imapconn.Pool).Move or
+// (*imapconn.Pool).Copy, run on the ids towards the folder or role in to.
+func transferHandler(action string, op func(*imapconn.Pool, context.Context, []imapconn.MessageRef, string, imapconn.BulkOptions) (*imapconn.BulkResult, error)) func(context.Context, *Deps, *Args) *mcp.CallToolResult {
+	return func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+		to := a.NoControl("to", a.String("to", ""))
+		if to == "" {
+			a.fail("to must name a folder or a role such as archive")
+		}
+		return handleBulk(ctx, d, a, action, to, func(ctx context.Context, p *imapconn.Pool, refs []imapconn.MessageRef, opt imapconn.BulkOptions) (*imapconn.BulkResult, error) {
+			return op(p, ctx, refs, to, opt)
+		})
+	}
+}
+
+// moveTool: moving again with the same ids changes nothing (they no longer
+// exist in the source), hence idempotent; nothing is lost, hence not
+// destructive.
+func moveTool() *Tool {
+	return &Tool{
+		Name:  "move",
+		Title: "Move emails to a folder",
+		Description: "Move email messages to another folder, given by name or by role (archive, trash, junk, inbox, sent, drafts). " +
+			"Takes up to 500 ids from search; they are moved in batches with progress notifications, and the result gives each id's outcome " +
+			"and its new id in the destination (old ids stop working once moved). An outcome marked unknown means the connection dropped " +
+			"mid-command: search the destination before retrying. A missing folder error names the closest existing folders.",
+		Writes: true, Idempotent: true, OpenWorld: true,
+		Params: []mcp.ToolOption{idsParam("to move"), toParam()},
+		Output: mcp.WithOutputSchema[bulkOut](),
+		Handle: transferHandler("move", (*imapconn.Pool).Move),
+	}
+}

@@ -1,0 +1,169 @@
+package tools
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mailmcp/mailmcp/internal/audit"
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/outbox"
+	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/watch"
+)
+
+// Deps are what handlers use; cmd/mailmcp builds them from the config.
+type Deps struct {
+	Mail     *imapconn.Manager
+	Accounts []AccountInfo
+	Log      *slog.Logger
+	// Outbox journals and submits outgoing mail (nil: sending unavailable).
+	Outbox *outbox.Outbox
+	// Audit records every call of a write tool (nil: no audit log).
+	Audit *audit.Log
+	// Ledger keeps sending caps and known correspondents; Confirm holds
+	// messages waiting for the user's confirmation (nil: unavailable).
+	Ledger  *policy.Ledger
+	Confirm *policy.Confirmations
+	// Watch follows folders for watch_inbox and mail:// resources (nil:
+	// watching unavailable).
+	Watch *watch.Hub
+}
+
+// AccountInfo is the static description of an account.
+type AccountInfo struct {
+	ID       string
+	Email    string
+	Name     string
+	Provider string
+	ReadOnly bool
+
+	// DownloadDir is the only directory save_attachment writes to.
+	DownloadDir string
+	// AttachmentDir is the only directory outgoing mail attaches files
+	// from ("" = none).
+	AttachmentDir string
+	// InlineAttachmentMax bounds what get_attachment returns inline.
+	InlineAttachmentMax int64
+	// MaxRecipients and MaxMessageBytes bound one outgoing message.
+	MaxRecipients   int
+	MaxMessageBytes int64
+	// SavesSent: the provider files sent mail itself (no Sent APPEND).
+	SavesSent bool
+	// Policy is the account's send policy and Caps its sending caps.
+	Policy policy.Policy
+	Caps   policy.Caps
+	// AuthServIDs name the Authentication-Results headers to believe
+	// (empty: the provider's, else derived from the IMAP host).
+	AuthServIDs []string
+}
+
+// Tool is one self-describing MCP tool.
+type Tool struct {
+	Name        string
+	Title       string
+	Description string
+	// Writes marks tools that change mailboxes or send mail; they are never
+	// registered in read-only mode.
+	Writes bool
+	// Sends marks tools that submit mail; they are left out when every
+	// account's send_policy is disabled.
+	Sends       bool
+	Destructive bool
+	Idempotent  bool
+	// OpenWorld: talks to systems outside mailmcp (every mail tool does).
+	OpenWorld bool
+	// Params are the input properties (mcp.WithString(...), …).
+	Params []mcp.ToolOption
+	// Output sets the output schema (mcp.WithOutputSchema[T]()); every
+	// success must then carry matching structuredContent.
+	Output mcp.ToolOption
+	// Handle runs the call.
+	Handle func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
+}
+
+// MCP builds the mcp.Tool with every annotation set explicitly (mcp-go
+// defaults to destructive and open-world otherwise).
+func (t *Tool) MCP() mcp.Tool {
+	opts := []mcp.ToolOption{
+		mcp.WithDescription(t.Description),
+		mcp.WithToolTitle(t.Title),
+		mcp.WithToolAnnotation(mcp.ToolAnnotation{
+			Title:           t.Title,
+			ReadOnlyHint:    mcp.ToBoolPtr(!t.Writes),
+			DestructiveHint: mcp.ToBoolPtr(t.Destructive),
+			IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(t.OpenWorld),
+		}),
+	}
+	opts = append(opts, t.Params...)
+	if t.Output != nil {
+		opts = append(opts, t.Output)
+	}
+	return mcp.NewTool(t.Name, opts...)
+}
+
+// constructors holds every tool's constructor; each tool's file adds its own
+// in init, so tools can be added without touching a shared list.
+var constructors []func() *Tool
+
+// define registers a tool constructor; call it from the tool file's init.
+func define(f func() *Tool) { constructors = append(constructors, f) }
+
+// All returns every tool, sorted by name.
+func All() []*Tool {
+	all := make([]*Tool, 0, len(constructors))
+	for _, f := range constructors {
+		all = append(all, f())
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all
+}
+
+// Options for Register.
+type Options struct {
+	// ReadOnly leaves out every tool that writes.
+	ReadOnly bool
+	// NoSending leaves out every tool that sends (send_policy disabled on
+	// every account).
+	NoSending bool
+}
+
+// Available returns the tools Register would add.
+func Available(opt Options) []*Tool {
+	var out []*Tool
+	for _, t := range All() {
+		if t.Writes && opt.ReadOnly || t.Sends && opt.NoSending {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Register adds the available tools to s.
+func Register(s *server.MCPServer, d *Deps, opt Options) {
+	for _, t := range Available(opt) {
+		s.AddTool(t.MCP(), handler(t, d))
+	}
+}
+
+// handler adapts a Tool to mcp-go, turning panics into tool errors so one
+// bad message can never take the server down.
+func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				d.Log.Error("tool panicked", "tool", t.Name, "panic", r)
+				res = mcp.NewToolResultError("internal error in " + t.Name + "; the server logged it. Try again or use another tool")
+			}
+		}()
+		a := newArgs(req)
+		defer func() { auditCall(d, t, a, res) }()
+		res = t.Handle(context.WithValue(ctx, toolNameKey{}, t.Name), d, a)
+		return res, nil
+	}
+}

@@ -1,0 +1,240 @@
+package tools
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/parse"
+)
+
+// maxSaveBytes bounds one saved attachment (IMAP BODYSTRUCTURE sizes are
+// 32-bit anyway).
+const maxSaveBytes = 4 << 30
+
+type saveOut struct {
+	ID        string `json:"id"`
+	Account   string `json:"account"`
+	Part      string `json:"part"`
+	Path      string `json:"path"`
+	Filename  string `json:"filename"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+	Overwrote bool   `json:"overwrote,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+func init() { define(saveAttachmentTool) }
+
+func saveAttachmentTool() *Tool {
+	return &Tool{
+		Name:  "save_attachment",
+		Title: "Save an email attachment to disk",
+		Description: "Save one attachment of an email (by message id and the part_id fetch_message lists) as a file in the account's download directory, " +
+			"streaming it (any size). Returns the file's path, size and SHA-256. filename may only name a file (or a relative path) inside that directory; " +
+			"an existing file is never replaced unless overwrite is true. Does not mark the message read.",
+		Writes: true, Destructive: true, Idempotent: false, OpenWorld: true,
+		Params: []mcp.ToolOption{
+			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or fetch_message."), mcp.MaxLength(2000)),
+			mcp.WithString("part", mcp.Required(), mcp.Description("The attachment's part_id from fetch_message, e.g. \"2\" or \"1.3\"."), mcp.MaxLength(100)),
+			mcp.WithString("filename", mcp.Description("File name (or relative path) inside the download directory. Default: the attachment's own name."), mcp.MaxLength(255)),
+			mcp.WithBoolean("overwrite", mcp.Description("Replace an existing file of that name. Default false."), mcp.DefaultBool(false)),
+		},
+		Output: mcp.WithOutputSchema[saveOut](),
+		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+			id := a.String("id", "")
+			part := a.NoControl("part", a.String("part", ""))
+			want := a.String("filename", "")
+			overwrite := a.Bool("overwrite", false)
+			if err := a.Err(); err != nil {
+				return errResult(err)
+			}
+			ref, err := imapconn.ParseID(id)
+			if err != nil {
+				return errResult(err)
+			}
+			rel, err := agentPath(want)
+			if err != nil {
+				return errResult(err)
+			}
+			info := accountInfo(d, ref.Account)
+			if info.ReadOnly {
+				return errResult(&imapconn.Error{Kind: imapconn.KindReadOnly, Op: "save_attachment", Err: fmt.Errorf("account %q is read-only", ref.Account),
+					Hint: "Use get_attachment for small attachments"})
+			}
+			if info.DownloadDir == "" {
+				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: errors.New("no download directory is configured for this account"),
+					Hint: "Ask the user to set download_dir in the mailmcp config; get_attachment works for small attachments"})
+			}
+			p, err := d.Mail.Pool(ref.Account)
+			if err != nil {
+				return errResult(err)
+			}
+			out, err := saveAttachment(ctx, p, ref, part, info.DownloadDir, rel, overwrite)
+			if err != nil {
+				return errResult(err)
+			}
+			out.ID, out.Account, out.Part = id, ref.Account, part
+			text := fmt.Sprintf("Saved attachment %s of message %s to %s (%s, %s, sha256 %s).", part, id, out.Path, out.MediaType, parse.HumanSize(out.Size), out.SHA256)
+			if out.Note != "" {
+				text += " " + out.Note
+			}
+			return okResult(out, text)
+		},
+	}
+}
+
+// saveAttachment streams the part into a temporary file inside dir, then
+// links (or, with overwrite, renames) it to its name. Every file system
+// operation goes through os.Root, which refuses any path that leaves dir,
+// including through symbolic links.
+func saveAttachment(ctx context.Context, p *imapconn.Pool, ref imapconn.MessageRef, part, dir, rel string, overwrite bool) (*saveOut, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fileError("create the download directory", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fileError("open the download directory", err)
+	}
+	defer root.Close()
+	tmp := ".mailmcp-" + rand.Text() + ".part"
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fileError("create a temporary file", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = root.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	pc, err := p.FetchPart(ctx, ref, part, maxSaveBytes, io.MultiWriter(f, h))
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fileError("write the file", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rel == "" {
+		rel = defaultName(pc.Info)
+	}
+	if d := path.Dir(rel); d != "." {
+		if err := root.MkdirAll(d, 0o700); err != nil {
+			return nil, fileError("create directory "+d, err)
+		}
+	}
+	out := &saveOut{Path: filepath.Join(dir, filepath.FromSlash(rel)), Filename: path.Base(rel), MediaType: pc.Info.MediaType,
+		Size: pc.Info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}
+	if pc.Fallback != "" {
+		out.Note = "The server's BODYSTRUCTURE could not be used; the part was extracted from the whole message."
+	}
+	// A hard link never replaces an existing name (no-clobber, atomic).
+	err = root.Link(tmp, rel)
+	switch {
+	case err == nil:
+		done = true
+		_ = root.Remove(tmp)
+		return out, nil
+	case errors.Is(err, fs.ErrExist) && overwrite:
+		if st, serr := root.Lstat(rel); serr == nil && st.IsDir() {
+			return nil, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("%q is a directory", rel), Hint: "Choose another filename"}
+		}
+		if err := root.Rename(tmp, rel); err != nil {
+			return nil, fileError("replace "+rel, err)
+		}
+		done, out.Overwrote = true, true
+		return out, nil
+	case errors.Is(err, fs.ErrExist):
+		return nil, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("%s already exists", out.Path),
+			Hint: "Pass overwrite: true to replace it, or choose another filename"}
+	}
+	return nil, fileError("save as "+rel, err)
+}
+
+// agentPath checks a file name from the agent: a relative path inside the
+// download directory, each component sanitised. Absolute paths, "..",
+// and control characters are refused outright rather than repaired.
+func agentPath(name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	bad := func(why string) (string, error) {
+		return "", &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("filename %q: %s", truncateRunes(name, 80), why),
+			Hint: "Give a plain file name such as \"report.pdf\" (or a relative path like \"invoices/report.pdf\"); files are always saved inside the download directory"}
+	}
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return bad("control characters are not allowed")
+	}
+	name = strings.ReplaceAll(name, `\`, "/")
+	if strings.HasPrefix(name, "/") || filepath.IsAbs(name) || filepath.VolumeName(name) != "" || driveLetter(name) {
+		return bad("absolute paths are not allowed")
+	}
+	var parts []string
+	for _, c := range strings.Split(name, "/") {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			return bad("\"..\" is not allowed")
+		}
+		s := parse.SanitizeFilename(c)
+		if s == "" || s == "." || s == ".." {
+			return bad("a path component is empty after sanitising")
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return bad("no file name")
+	}
+	if len(parts) > 8 {
+		return bad("too many directories")
+	}
+	return strings.Join(parts, "/"), nil
+}
+
+// driveLetter reports a Windows absolute path ("C:/x", "C:x").
+func driveLetter(name string) bool {
+	return len(name) >= 2 && name[1] == ':' && (name[0]|0x20) >= 'a' && (name[0]|0x20) <= 'z'
+}
+
+// defaultName is the attachment's own (sanitised) name, else one made from
+// its part id and media type.
+func defaultName(info parse.PartInfo) string {
+	if n := parse.SanitizeFilename(info.Filename); n != "" && n != "." && n != ".." && !strings.HasPrefix(n, ".") {
+		return n
+	}
+	ext := ".bin"
+	if exts, _ := mime.ExtensionsByType(info.MediaType); len(exts) > 0 {
+		ext = exts[0]
+	}
+	return "attachment-" + strings.ReplaceAll(info.PartID, ".", "-") + ext
+}
+
+func fileError(what string, err error) error {
+	return &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("%s: %w", what, err),
+		Hint: "The file could not be written inside the download directory (paths that leave it, including through symbolic links, are refused); choose another filename"}
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

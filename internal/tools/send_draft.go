@@ -1,0 +1,123 @@
+package tools
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/compose"
+	"github.com/mailmcp/mailmcp/internal/outbox"
+)
+
+func init() { define(sendDraftTool) }
+
+func sendDraftTool() *Tool {
+	return &Tool{
+		Name:  "send_draft",
+		Title: "Send a saved draft",
+		Description: "Send a draft email by id (from save_draft or list_drafts) exactly as saved, then remove it from Drafts. " +
+			"Calling it again for the same draft never sends a second copy: it returns the first call's outcome (sent, partially_sent, queued or failed)." + policyNote,
+		Writes: true, Sends: true, Destructive: true, Idempotent: true, OpenWorld: true,
+		Params: []mcp.ToolOption{
+			accountParam(),
+			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the draft.")),
+			idempotencyParam(),
+		},
+		Output: mcp.WithOutputSchema[sendOutput](),
+		Handle: sendDraft,
+	}
+}
+
+func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
+	id, info, p, res := fromMessage(d, a)
+	if res != nil {
+		return res
+	}
+	key := a.String("idempotency_key", "")
+	if err := a.Err(); err != nil {
+		return errResult(err)
+	}
+	if key == "" {
+		// The draft's id names one stored message (UIDVALIDITY and UID),
+		// so a retried call finds the first one's item even after the
+		// draft was removed.
+		key = "draft:" + id
+	}
+	if r := earlierSend(ctx, d, info.ID, key); r != nil {
+		return r
+	}
+	ref, err := ownMessage(p, id)
+	if err != nil {
+		return errResult(err)
+	}
+	raw, err := readRaw(ctx, p, ref, limits(info).MaxBytes+1<<20)
+	if err != nil {
+		return errResult(err)
+	}
+	built, subject, err := draftMessage(raw, info)
+	if err != nil {
+		return composeError(err)
+	}
+	return handOff(ctx, d, info, built, subject, key, []outbox.FollowUp{{Kind: outbox.FollowDeleteDraft, Ref: id}}, false)
+}
+
+// draftMessage turns a stored draft into the message to submit: the
+// recipients come from To, Cc and Bcc, the Bcc field is removed, the Date
+// is set to now, and the body is sent byte for byte.
+func draftMessage(raw []byte, info AccountInfo) (*compose.Built, string, error) {
+	br := bufio.NewReader(bytes.NewReader(raw))
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		return nil, "", &compose.Error{Code: compose.CodeInvalid, Field: "id", Msg: "the draft's header cannot be read: " + err.Error()}
+	}
+	body, _ := io.ReadAll(br)
+	var rcpts []string
+	seen := map[string]bool{}
+	smtputf8 := false
+	for _, f := range []string{"To", "Cc", "Bcc"} {
+		for _, v := range h.Values(f) {
+			l, err := compose.ParseAddressList(v)
+			if err != nil {
+				return nil, "", &compose.Error{Code: compose.CodeInvalidAddress, Field: strings.ToLower(f), Msg: "the draft's " + f + " field: " + err.Error()}
+			}
+			for _, ad := range l {
+				k := strings.ToLower(ad.Email)
+				if !seen[k] {
+					seen[k] = true
+					rcpts = append(rcpts, ad.Email)
+					smtputf8 = smtputf8 || ad.NeedsSMTPUTF8()
+				}
+			}
+		}
+	}
+	lim := limits(info)
+	switch {
+	case len(rcpts) == 0:
+		return nil, "", &compose.Error{Code: compose.CodeNoRecipients, Field: "to", Msg: "the draft has no recipients; save it again with at least one"}
+	case len(rcpts) > lim.MaxRecipients:
+		return nil, "", &compose.Error{Code: compose.CodeTooManyRecipients, Field: "to", Msg: fmt.Sprintf("the draft has %d recipients, more than this account's limit of %d", len(rcpts), lim.MaxRecipients)}
+	}
+	h.Del("Bcc")
+	h.Set("Date", time.Now().Format(time.RFC1123Z))
+	mid := strings.Trim(h.Get("Message-Id"), "<> ")
+	if mid == "" {
+		return nil, "", &compose.Error{Code: compose.CodeInvalid, Field: "id", Msg: "the draft has no Message-ID; save it again with save_draft"}
+	}
+	var out bytes.Buffer
+	if err := textproto.WriteHeader(&out, h); err != nil {
+		return nil, "", err
+	}
+	out.Write(body)
+	if int64(out.Len()) > lim.MaxBytes {
+		return nil, "", &compose.Error{Code: compose.CodeTooLarge, Field: "id", Msg: fmt.Sprintf("the draft is %d bytes, over this account's limit of %d", out.Len(), lim.MaxBytes)}
+	}
+	subject := h.Get("Subject")
+	return &compose.Built{Raw: out.Bytes(), MessageID: mid, From: info.Email, Recipients: rcpts, NeedsSMTPUTF8: smtputf8}, subject, nil
+}

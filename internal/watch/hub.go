@@ -1,0 +1,188 @@
+package watch
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+)
+
+// Target is one account the hub may watch.
+type Target struct {
+	Account *imapconn.Account
+	// Folders watched by default (INBOX when empty).
+	Folders []string
+	// Always: watch Folders continuously from Start (daemon mode);
+	// otherwise only while a consumer holds them (Acquire).
+	Always bool
+	// Options for this account's watchers (poll interval, body size, …).
+	Options Options
+}
+
+// HubOptions tune a Hub.
+type HubOptions struct {
+	// Linger keeps an on-demand watcher connected this long after its last
+	// consumer let go, so consecutive long-polls reuse it (60 s).
+	Linger time.Duration
+	Log    *slog.Logger
+}
+
+// Hub owns the watchers of one process: continuous ones for accounts that
+// enable watching, and on-demand ones for consumers such as watch_inbox in
+// a stdio process. Every watcher appends to the same Feed.
+type Hub struct {
+	feed *Feed
+	opt  HubOptions
+
+	mu       sync.Mutex
+	targets  map[string]Target
+	order    []string
+	watchers map[string]*entry
+	closed   bool
+}
+
+type entry struct {
+	w      *Watcher
+	refs   int
+	always bool
+	linger *time.Timer
+}
+
+// NewHub prepares watchers for targets; none runs until Start or Acquire.
+func NewHub(feed *Feed, targets []Target, opt HubOptions) *Hub {
+	if opt.Linger <= 0 {
+		opt.Linger = time.Minute
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{feed: feed, opt: opt, targets: map[string]Target{}, watchers: map[string]*entry{}}
+	for _, t := range targets {
+		if len(t.Folders) == 0 {
+			t.Folders = []string{"INBOX"}
+		}
+		if t.Options.Log == nil {
+			t.Options.Log = opt.Log
+		}
+		h.targets[t.Account.ID] = t
+		h.order = append(h.order, t.Account.ID)
+	}
+	return h
+}
+
+// Feed is the hub's event feed.
+func (h *Hub) Feed() *Feed { return h.feed }
+
+// FolderRef names a watched folder.
+type FolderRef struct{ Account, Folder string }
+
+// Watched lists the folders watched continuously or by default, in order.
+func (h *Hub) Watched() []FolderRef {
+	var out []FolderRef
+	for _, id := range h.order {
+		for _, f := range h.targets[id].Folders {
+			out = append(out, FolderRef{id, f})
+		}
+	}
+	return out
+}
+
+// Folders returns the default folders of an account (nil when unknown).
+func (h *Hub) Folders(account string) []string {
+	return h.targets[account].Folders
+}
+
+// Start starts every continuous watcher.
+func (h *Hub) Start() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range h.order {
+		t := h.targets[id]
+		if !t.Always {
+			continue
+		}
+		for _, f := range t.Folders {
+			e := h.entryLocked(t, f)
+			e.always = true
+		}
+	}
+}
+
+func key(account, folder string) string { return account + "\x00" + folder }
+
+func (h *Hub) entryLocked(t Target, folder string) *entry {
+	k := key(t.Account.ID, folder)
+	e := h.watchers[k]
+	if e == nil {
+		e = &entry{w: Start(t.Account, folder, h.feed, t.Options)}
+		h.watchers[k] = e
+	}
+	if e.linger != nil {
+		e.linger.Stop()
+		e.linger = nil
+	}
+	return e
+}
+
+// Acquire returns a running watcher for account/folder, starting one when
+// needed, and a release function the consumer must call when done.
+func (h *Hub) Acquire(account, folder string) (*Watcher, func(), error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, fmt.Errorf("watch: shutting down")
+	}
+	t, ok := h.targets[account]
+	if !ok {
+		return nil, nil, fmt.Errorf("watch: unknown account %q", account)
+	}
+	e := h.entryLocked(t, folder)
+	e.refs++
+	var once sync.Once
+	release := func() { once.Do(func() { h.release(account, folder) }) }
+	return e.w, release, nil
+}
+
+func (h *Hub) release(account, folder string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := key(account, folder)
+	e := h.watchers[k]
+	if e == nil {
+		return
+	}
+	e.refs--
+	if e.refs > 0 || e.always || h.closed {
+		return
+	}
+	e.linger = time.AfterFunc(h.opt.Linger, func() {
+		h.mu.Lock()
+		if h.watchers[k] != e || e.refs > 0 || e.linger == nil {
+			h.mu.Unlock()
+			return
+		}
+		delete(h.watchers, k)
+		h.mu.Unlock()
+		e.w.Close()
+	})
+}
+
+// Close stops every watcher and waits for them.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	ws := h.watchers
+	h.watchers = map[string]*entry{}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, e := range ws {
+		if e.linger != nil {
+			e.linger.Stop()
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); e.w.Close() }()
+	}
+	wg.Wait()
+}

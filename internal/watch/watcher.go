@@ -1,0 +1,360 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/metrics"
+)
+
+// Watcher follows one folder of one account over a dedicated connection and
+// appends its changes to a Feed. It owns its goroutine and connection;
+// Close stops both.
+type Watcher struct {
+	acct   *imapconn.Account
+	folder string
+	feed   *Feed
+	opt    Options
+	log    *slog.Logger
+
+	wake   chan struct{} // a handler saw a change
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	ready     chan struct{} // closed after the first catch-up
+	readyOnce sync.Once
+
+	mu      sync.Mutex
+	uids    []imap.UID // UIDs by sequence number (index = seq-1)
+	pending pendingChanges
+	lastErr error
+
+	// Owned by the watcher goroutine.
+	uidValidity uint32
+	lastUID     imap.UID
+	condstore   bool
+}
+
+// pendingChanges are what the unilateral-data handlers saw since the last sync.
+type pendingChanges struct {
+	observed time.Time // first change since the last sync
+	expunged []imap.UID
+	flags    []flagChange
+	fetched  bool // any unilateral FETCH (CONDSTORE: query CHANGEDSINCE)
+}
+
+type flagChange struct {
+	uid   imap.UID
+	flags []imap.Flag
+}
+
+// Start begins watching folder of acct. The first connection is made in the
+// background; Ready is closed after its catch-up, Err tells why it failed.
+func Start(acct *imapconn.Account, folder string, feed *Feed, opt Options) *Watcher {
+	opt.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Watcher{
+		acct: acct, folder: folder, feed: feed, opt: opt,
+		log:  opt.Log.With("component", "watch", "account", acct.ID, "folder", folder),
+		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}),
+	}
+	metrics.SetWatcherState(acct.ID, folder, "starting")
+	go w.run(ctx)
+	return w
+}
+
+// Account and Folder name what is watched.
+func (w *Watcher) Account() string { return w.acct.ID }
+func (w *Watcher) Folder() string  { return w.folder }
+
+// Ready is closed once the watcher has caught up after its first connection.
+func (w *Watcher) Ready() <-chan struct{} { return w.ready }
+
+// Err is the last connection error (nil while connected).
+func (w *Watcher) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastErr
+}
+
+// Close stops the watcher and waits for its connection to close.
+func (w *Watcher) Close() {
+	w.cancel()
+	<-w.done
+}
+
+func (w *Watcher) setErr(err error) {
+	w.mu.Lock()
+	w.lastErr = err
+	w.mu.Unlock()
+}
+
+func (w *Watcher) run(ctx context.Context) {
+	defer close(w.done)
+	defer metrics.ForgetWatcher(w.acct.ID, w.folder)
+	bo := backoff{min: w.opt.BackoffMin, max: w.opt.BackoffMax}
+	for {
+		err := w.session(ctx, &bo)
+		if ctx.Err() != nil {
+			return
+		}
+		w.setErr(err)
+		metrics.SetWatcherState(w.acct.ID, w.folder, "reconnecting")
+		d := bo.next()
+		w.log.Warn("watcher connection ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d):
+		}
+	}
+}
+
+// handler receives unilateral data on the reader goroutine: record, signal,
+// return (it blocks the connection while it runs).
+func (w *Watcher) handler() *imapclient.UnilateralDataHandler {
+	return &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				w.note(func(*pendingChanges) {})
+			}
+		},
+		Expunge: func(seq uint32) {
+			w.note(func(p *pendingChanges) {
+				// RFC 9051 7.5.1: later sequence numbers shift down by one.
+				if i := int(seq) - 1; i >= 0 && i < len(w.uids) {
+					p.expunged = append(p.expunged, w.uids[i])
+					w.uids = slices.Delete(w.uids, i, i+1)
+				}
+			})
+		},
+		Fetch: func(msg *imapclient.FetchMessageData) {
+			buf, err := msg.Collect() // go-imap calls this on its own goroutine
+			if err != nil || buf == nil {
+				return
+			}
+			w.log.Debug("unilateral fetch", "seq", buf.SeqNum, "uid", buf.UID, "flags", buf.Flags)
+			w.note(func(p *pendingChanges) {
+				p.fetched = true
+				if buf.Flags == nil {
+					return
+				}
+				uid := buf.UID
+				if uid == 0 {
+					if i := int(buf.SeqNum) - 1; i >= 0 && i < len(w.uids) {
+						uid = w.uids[i]
+					}
+				}
+				if uid != 0 {
+					p.flags = append(p.flags, flagChange{uid: uid, flags: buf.Flags})
+				}
+			})
+		},
+	}
+}
+
+func (w *Watcher) note(fn func(*pendingChanges)) {
+	w.mu.Lock()
+	if w.pending.observed.IsZero() {
+		w.pending.observed = time.Now()
+	}
+	fn(&w.pending)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Watcher) takePending() pendingChanges {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.pending
+	w.pending = pendingChanges{}
+	return p
+}
+
+// cmd runs fn under the command timeout; when it expires or ctx ends the
+// connection is closed, which unblocks go-imap (it has no timeouts).
+func (w *Watcher) cmd(ctx context.Context, c *imapclient.Client, op string, fn func() error) error {
+	cctx, cancel := context.WithTimeout(ctx, w.opt.CommandTimeout)
+	defer cancel()
+	stop := context.AfterFunc(cctx, func() { c.Close() })
+	err := fn()
+	if !stop() {
+		return fmt.Errorf("%s: %w", op, context.Cause(cctx))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// session runs one connection: connect, select, catch up, then IDLE or poll
+// until something fails or ctx ends.
+func (w *Watcher) session(ctx context.Context, bo *backoff) error {
+	c, ac, err := dialDedicated(ctx, w.acct, w.opt.DialTimeout, w.handler())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+
+	w.condstore = c.Caps().Has(imap.CapCondStore)
+	var sel *imap.SelectData
+	err = w.cmd(ctx, c, "select", func() error {
+		var err error
+		sel, err = c.Select(w.folder, &imap.SelectOptions{ReadOnly: true, CondStore: w.condstore}).Wait()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("watch %q: %w", w.folder, err)
+	}
+	if sel.HighestModSeq == 0 {
+		w.condstore = false // RFC 7162 3.1.2.2: NOMODSEQ
+	}
+	var all []imap.UID
+	err = w.cmd(ctx, c, "uid search", func() error {
+		d, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+		if err == nil {
+			all = d.AllUIDs()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(all)
+	observed := time.Now()
+	gone := w.resetUIDs(sel.UIDValidity, all)
+	if err := w.baseline(ctx, sel); err != nil {
+		return err
+	}
+	if len(gone) > 0 {
+		w.mu.Lock()
+		w.pending.expunged = append(w.pending.expunged, gone...)
+		w.mu.Unlock()
+	}
+	if err := w.sync(ctx, c, observed, true); err != nil {
+		return err
+	}
+	bo.reset()
+	w.setErr(nil)
+	w.readyOnce.Do(func() { close(w.ready) })
+	w.log.Debug("watching", "idle", c.Caps().Has(imap.CapIdle) && !w.opt.Poll, "condstore", w.condstore, "messages", len(all))
+	if c.Caps().Has(imap.CapIdle) && !w.opt.Poll {
+		metrics.SetWatcherState(w.acct.ID, w.folder, "idle")
+		return w.idleLoop(ctx, c, ac)
+	}
+	metrics.SetWatcherState(w.acct.ID, w.folder, "polling")
+	return w.pollLoop(ctx, c)
+}
+
+// resetUIDs installs the folder's UID list after (re)connecting and returns
+// the UIDs that vanished since the last connection of this process.
+func (w *Watcher) resetUIDs(uv uint32, all []imap.UID) []imap.UID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var gone []imap.UID
+	if w.uidValidity == uv && w.uids != nil {
+		for _, u := range w.uids {
+			if _, ok := slices.BinarySearch(all, u); !ok {
+				gone = append(gone, u)
+			}
+		}
+	}
+	w.uids = all
+	w.pending = pendingChanges{}
+	return gone
+}
+
+func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activityConn) error {
+	refresh := time.NewTimer(w.opt.IdleRefresh)
+	defer refresh.Stop()
+	tick := time.NewTicker(max(w.opt.QuietAfter/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		var idle *imapclient.IdleCommand
+		err := w.cmd(ctx, c, "idle", func() error {
+			var err error
+			idle, err = c.Idle()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		refresh.Reset(w.opt.IdleRefresh)
+		quiet := false
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				_ = idle.Close()
+				return ctx.Err()
+			case <-c.Closed():
+				return errors.New("the server closed the connection")
+			case <-w.wake:
+				break wait
+			case <-refresh.C:
+				break wait
+			case <-tick.C:
+				if ac.quiet() >= w.opt.QuietAfter {
+					quiet = true
+					break wait
+				}
+			}
+		}
+		err = w.cmd(ctx, c, "end idle", func() error {
+			if err := idle.Close(); err != nil {
+				return err
+			}
+			return idle.Wait()
+		})
+		if err != nil {
+			return err
+		}
+		if quiet {
+			if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
+				return fmt.Errorf("server silent for %s: %w", w.opt.QuietAfter, err)
+			}
+		}
+		if err := w.sync(ctx, c, time.Time{}, false); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *Watcher) pollLoop(ctx context.Context, c *imapclient.Client) error {
+	t := time.NewTicker(w.opt.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.Closed():
+			return errors.New("the server closed the connection")
+		case <-t.C:
+		}
+		observed := time.Now()
+		if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
+			return err
+		}
+		select {
+		case <-w.wake:
+		default:
+		}
+		if err := w.sync(ctx, c, observed, false); err != nil {
+			return err
+		}
+	}
+}
