@@ -7,49 +7,33 @@ import (
 	"regexp"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
-// Kind says who is at fault and what the agent can do about an error.
-type Kind int
+// Kind and Error are the one error vocabulary (package fault); the names
+// here keep the engine's callers readable while they move to fault.
+type (
+	Kind  = fault.Kind
+	Error = fault.Error
+)
 
+// The engine's kinds.
 const (
-	KindServer      Kind = iota // the server said NO or BAD
-	KindInvalid                 // bad argument from the caller
-	KindNotFound                // folder or message does not exist
-	KindStale                   // a message id from before a UIDVALIDITY change
-	KindAuth                    // login refused
-	KindUnavailable             // cannot connect
-	KindTimeout                 // no answer within the deadline
-	KindCancelled               // the caller gave up
-	KindConnLost                // the connection dropped during the operation
-	KindQuota                   // over quota
-	KindTooMany                 // too many connections
-	KindUnsupported             // the server lacks a needed capability
-	KindReadOnly                // a write on a read-only account
+	KindServer      = fault.Server
+	KindInvalid     = fault.Invalid
+	KindNotFound    = fault.NotFound
+	KindStale       = fault.Stale
+	KindAuth        = fault.Auth
+	KindUnavailable = fault.Unavailable
+	KindTimeout     = fault.Timeout
+	KindCancelled   = fault.Cancelled
+	KindConnLost    = fault.ConnLost
+	KindQuota       = fault.Quota
+	KindTooMany     = fault.TooMany
+	KindUnsupported = fault.Unsupported
+	KindReadOnly    = fault.ReadOnly
 )
-
-func (k Kind) String() string {
-	return [...]string{"server_error", "invalid_argument", "not_found", "stale_id", "auth_failed",
-		"unavailable", "timeout", "cancelled", "connection_lost", "over_quota", "too_many_connections",
-		"unsupported", "read_only"}[k]
-}
-
-// Error is an engine error the agent can act on.
-type Error struct {
-	Kind Kind
-	Op   string
-	Err  error
-	Hint string // the next step, for the agent
-}
-
-func (e *Error) Error() string {
-	if e.Hint != "" {
-		return fmt.Sprintf("%v. %s", e.Err, e.Hint)
-	}
-	return e.Err.Error()
-}
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // KindOf returns the kind of err, KindServer when it is not an *Error.
 func KindOf(err error) Kind {
