@@ -32,6 +32,11 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 	var accts []*imapconn.Account
 	deps := &tools.Deps{Log: log}
 	noSending := true
+	// --read-only folds into the config's read_only, so that every view of
+	// an account (pool, tools) reads the one value cfg.AccountReadOnly.
+	if readOnly {
+		cfg.ReadOnly = true
+	}
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
 		ma, err := engineAccount(cfg, a, log)
@@ -48,7 +53,7 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 		perHour, perDay, newPerDay := a.SendCaps()
 		accts = append(accts, ma)
 		deps.Accounts = append(deps.Accounts, tools.AccountInfo{
-			ID: a.ID, Email: a.Email, Name: a.Name, Provider: a.Provider, ReadOnly: a.ReadOnly || cfg.ReadOnly || readOnly,
+			ID: a.ID, Email: a.Email, Name: a.Name, Provider: a.Provider, ReadOnly: cfg.AccountReadOnly(a),
 			DownloadDir: a.DownloadDir, AttachmentDir: a.AttachmentDir, InlineAttachmentMax: a.InlineAttachmentMax,
 			MaxRecipients: a.MaxRecipients, MaxMessageBytes: a.MaxMessageBytes, SavesSent: a.SavesSent(),
 			Policy: pol, Caps: policy.Caps{PerHour: perHour, PerDay: perDay, NewRecipientsPerDay: newPerDay},
@@ -57,16 +62,12 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 	}
 	m := imapconn.NewManager(accts, log)
 	deps.Mail = m
-	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: readOnly || cfg.ReadOnly, noSending: noSending}, nil
+	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: cfg.ReadOnly, noSending: noSending}, nil
 }
 
-// sendPolicy compiles an account's send policy (validated by config).
+// sendPolicy is an account's send policy as config.Load parsed it.
 func sendPolicy(a *config.Account) (policy.Policy, error) {
-	mode, err := policy.ParseMode(a.SendPolicy)
-	if err != nil {
-		return policy.Policy{}, err
-	}
-	allow, err := policy.NewAllowList(a.SendAllowlist)
+	mode, allow, err := a.SendRules()
 	if err != nil {
 		return policy.Policy{}, err
 	}
@@ -82,7 +83,7 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*im
 		ID: a.ID, Email: a.Email, Provider: a.Provider, TLS: tlsCfg,
 		IMAP:     endpoint(a.IMAP),
 		SMTP:     endpoint(a.SMTP),
-		MaxConns: a.MaxConnections, ReadOnly: a.ReadOnly || cfg.ReadOnly,
+		MaxConns: a.MaxConnections, ReadOnly: cfg.AccountReadOnly(a),
 	}
 	switch a.Auth {
 	case config.AuthOAuth2:

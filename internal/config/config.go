@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/mailmcp/mailmcp/internal/sendrule"
 )
 
 // TLS modes for an endpoint.
@@ -115,6 +117,29 @@ type Account struct {
 
 	// OAuth holds the OAuth 2.0 client settings when Auth is oauth2.
 	OAuth OAuth `toml:"oauth"`
+
+	// The send policy as Load parsed it (never read from or written to
+	// TOML): see SendRules.
+	sendMode  sendrule.Mode
+	sendAllow *sendrule.AllowList
+}
+
+// SendRules returns the send policy mode and compiled allowlist. Load parses
+// and validates them once; an Account built in code (the demo) is parsed
+// here instead.
+func (a *Account) SendRules() (sendrule.Mode, *sendrule.AllowList, error) {
+	if a.sendMode != "" && a.sendAllow != nil {
+		return a.sendMode, a.sendAllow, nil
+	}
+	mode, err := sendrule.ParseMode(a.SendPolicy)
+	if err != nil {
+		return "", nil, err
+	}
+	allow, err := sendrule.NewAllowList(a.SendAllowlist)
+	if err != nil {
+		return "", nil, err
+	}
+	return mode, allow, nil
 }
 
 // OAuth describes the OAuth 2.0 client an account logs in with. The client
@@ -204,6 +229,11 @@ func (c *Config) Account(id string) *Account {
 	}
 	return nil
 }
+
+// AccountReadOnly reports whether a must not be written to: read_only on
+// the account or for the whole configuration (which --read-only sets). Every
+// view of an account reads this one value.
+func (c *Config) AccountReadOnly(a *Account) bool { return c.ReadOnly || a.ReadOnly }
 
 // AccountIDs lists the configured account ids in order.
 func (c *Config) AccountIDs() []string {

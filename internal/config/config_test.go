@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailmcp/mailmcp/internal/sendrule"
 )
 
 func writeFile(t *testing.T, body string) string {
@@ -175,6 +177,10 @@ func TestEnvironmentAccount(t *testing.T) {
 		t.Fatalf("accounts: %+v", cfg.Accounts)
 	}
 	a := cfg.Accounts[0]
+	if m, _, err := a.SendRules(); err != nil || m != sendrule.Confirm {
+		t.Errorf("SendRules: %q, %v; want confirm", m, err)
+	}
+	a.sendMode, a.sendAllow = "", nil // parsed by Load, compared above
 	want := Account{ID: "default", Email: "bot@example.net", Provider: "generic", Auth: AuthPassword, PasswordEnv: "MAILMCP_PASSWORD",
 		MaxConnections: 3, IMAP: Server{"127.0.0.1", 1143, TLSPlain}, SMTP: Server{"127.0.0.1", 1587, TLSPlain},
 		DownloadDir: "/var/lib/mailmcp/downloads/default", InlineAttachmentMax: DefaultInlineAttachmentMax,

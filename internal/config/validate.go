@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/sendrule"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
@@ -122,13 +122,19 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 	if a.MaxMessageBytes < 1024 || a.MaxMessageBytes > 150<<20 {
 		add(key("max_message_bytes"), "%d is out of range: use 1024 to 157286400 bytes", a.MaxMessageBytes)
 	}
-	if m, err := policy.ParseMode(a.SendPolicy); err != nil {
+	// The send policy is parsed here, once; wiring reads a.SendRules().
+	if m, err := sendrule.ParseMode(a.SendPolicy); err != nil {
 		add(key("send_policy"), "%v", err)
-	} else if m == policy.Allowlist && len(a.SendAllowlist) == 0 && !a.AllowKnownCorrespondents {
-		add(key("send_allowlist"), "send_policy = \"allowlist\" needs send_allowlist entries (addresses, domains, *.domains) or allow_known_correspondents = true")
+	} else {
+		a.sendMode = m
+		if m == sendrule.Allowlist && len(a.SendAllowlist) == 0 && !a.AllowKnownCorrespondents {
+			add(key("send_allowlist"), "send_policy = \"allowlist\" needs send_allowlist entries (addresses, domains, *.domains) or allow_known_correspondents = true")
+		}
 	}
-	if _, err := policy.NewAllowList(a.SendAllowlist); err != nil {
+	if l, err := sendrule.NewAllowList(a.SendAllowlist); err != nil {
 		add(key("send_allowlist"), "%v", err)
+	} else {
+		a.sendAllow = l
 	}
 	for _, c := range []struct {
 		name string
