@@ -52,16 +52,8 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 		hooks = append(hooks, h)
 	}
 	var targets []watch.Target
-	for i := range cfg.Accounts {
-		a := &cfg.Accounts[i]
-		p, err := eng.mail.Pool(a.ID)
-		if err != nil {
-			continue
-		}
-		targets = append(targets, watch.Target{
-			Account: p.Account(), Folders: a.WatchedFolders(), Always: continuous && a.Watch,
-			Options: watch.Options{PollInterval: a.PollEvery(), BodyChars: bodyChars, Log: log},
-		})
+	for _, a := range eng.accounts {
+		targets = append(targets, a.WatchTarget(continuous, watch.Options{BodyChars: bodyChars, Log: log}))
 	}
 	hub := watch.NewHub(feed, targets, watch.HubOptions{Log: log})
 	eng.deps.Watch = hub

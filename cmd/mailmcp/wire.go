@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/mailmcp/mailmcp/internal/account"
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
@@ -15,9 +16,11 @@ import (
 
 // engine is everything built from a config: pools and tool dependencies.
 type engine struct {
-	cfg  *config.Config
-	mail *imapconn.Manager
-	deps *tools.Deps
+	cfg *config.Config
+	// accounts are the domain accounts, in configuration order.
+	accounts []*account.Account
+	mail     *imapconn.Manager
+	deps     *tools.Deps
 	// readOnly is true when write tools must not be registered.
 	readOnly bool
 	// noSending is true when every account's send_policy is disabled.
@@ -28,50 +31,38 @@ type engine struct {
 }
 
 // buildEngine turns the configuration into pools. It opens no connection.
+// Each account is built once (package account) and every consumer reads
+// its view of it.
 func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, error) {
-	var accts []*imapconn.Account
-	deps := &tools.Deps{Log: log}
-	noSending := true
 	// --read-only folds into the config's read_only, so that every view of
-	// an account (pool, tools) reads the one value cfg.AccountReadOnly.
+	// an account reads the one value cfg.AccountReadOnly.
 	if readOnly {
 		cfg.ReadOnly = true
 	}
+	deps := &tools.Deps{Log: log}
+	var accts []*account.Account
+	var engines []*imapconn.Account
+	noSending := true
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
 		ma, err := engineAccount(cfg, a, log)
 		if err != nil {
 			return nil, err
 		}
-		pol, err := sendPolicy(a)
+		acct, err := account.New(cfg, a, ma)
 		if err != nil {
-			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+			return nil, err
 		}
-		if pol.Mode != policy.Disabled {
+		if acct.Policy().Mode != policy.Disabled {
 			noSending = false
 		}
-		perHour, perDay, newPerDay := a.SendCaps()
-		accts = append(accts, ma)
-		deps.Accounts = append(deps.Accounts, tools.AccountInfo{
-			ID: a.ID, Email: a.Email, Name: a.Name, Provider: a.Provider, ReadOnly: cfg.AccountReadOnly(a),
-			DownloadDir: a.DownloadDir, AttachmentDir: a.AttachmentDir, InlineAttachmentMax: a.InlineAttachmentMax,
-			MaxRecipients: a.MaxRecipients, MaxMessageBytes: a.MaxMessageBytes, SavesSent: a.SavesSent(),
-			Policy: pol, Caps: policy.Caps{PerHour: perHour, PerDay: perDay, NewRecipientsPerDay: newPerDay},
-			AuthServIDs: a.AuthServIDs,
-		})
+		accts = append(accts, acct)
+		engines = append(engines, acct.Engine())
+		deps.Accounts = append(deps.Accounts, acct.Info())
 	}
-	m := imapconn.NewManager(accts, log)
+	m := imapconn.NewManager(engines, log)
 	deps.Mail = m
-	return &engine{cfg: cfg, mail: m, deps: deps, readOnly: cfg.ReadOnly, noSending: noSending}, nil
-}
-
-// sendPolicy is an account's send policy as config.Load parsed it.
-func sendPolicy(a *config.Account) (policy.Policy, error) {
-	mode, allow, err := a.SendRules()
-	if err != nil {
-		return policy.Policy{}, err
-	}
-	return policy.Policy{Mode: mode, Allow: allow, KnownCorrespondents: a.AllowKnownCorrespondents}, nil
+	return &engine{cfg: cfg, accounts: accts, mail: m, deps: deps, readOnly: cfg.ReadOnly, noSending: noSending}, nil
 }
 
 func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*imapconn.Account, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mailmcp/mailmcp/internal/account"
 	"github.com/mailmcp/mailmcp/internal/audit"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
@@ -33,33 +34,9 @@ type Deps struct {
 	Watch *watch.Hub
 }
 
-// AccountInfo is the static description of an account.
-type AccountInfo struct {
-	ID       string
-	Email    string
-	Name     string
-	Provider string
-	ReadOnly bool
-
-	// DownloadDir is the only directory save_attachment writes to.
-	DownloadDir string
-	// AttachmentDir is the only directory outgoing mail attaches files
-	// from ("" = none).
-	AttachmentDir string
-	// InlineAttachmentMax bounds what get_attachment returns inline.
-	InlineAttachmentMax int64
-	// MaxRecipients and MaxMessageBytes bound one outgoing message.
-	MaxRecipients   int
-	MaxMessageBytes int64
-	// SavesSent: the provider files sent mail itself (no Sent APPEND).
-	SavesSent bool
-	// Policy is the account's send policy and Caps its sending caps.
-	Policy policy.Policy
-	Caps   policy.Caps
-	// AuthServIDs name the Authentication-Results headers to believe
-	// (empty: the provider's, else derived from the IMAP host).
-	AuthServIDs []string
-}
+// AccountInfo is the static description of an account, the tools' view of
+// the one domain account value (see package account).
+type AccountInfo = account.Info
 
 // Tool is one self-describing MCP tool.
 type Tool struct {
