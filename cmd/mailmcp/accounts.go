@@ -142,10 +142,11 @@ func suggestID(provider, domain string, taken map[string]bool) string {
 
 // newAccount is what the wizard collects.
 type newAccount struct {
-	id, email, name, provider, auth string
-	imap, smtp                      config.Server
-	passwordKey, passwordValue      string // e.g. password_file, /path
-	clientID, tenant                string
+	id, email, name, provider  string
+	auth                       config.AuthKind
+	imap, smtp                 config.Server
+	passwordKey, passwordValue string // e.g. password_file, /path
+	clientID, tenant           string
 }
 
 func (w *wizard) run(ctx context.Context, path string, test bool) error {
@@ -257,9 +258,11 @@ func (w *wizard) servers(na *newAccount, domain string) error {
 		if s.Host, err = w.ask(proto+" server", host+"."+domain); err != nil {
 			return err
 		}
-		if s.TLS, err = w.choose(proto+" TLS", config.TLSImplicit, config.TLSImplicit, config.TLSStartTLS, config.TLSPlain); err != nil {
+		tlsMode, err := w.choose(proto+" TLS", string(config.TLSImplicit), string(config.TLSImplicit), string(config.TLSStartTLS), string(config.TLSPlain))
+		if err != nil {
 			return err
 		}
+		s.TLS = config.TLSMode(tlsMode)
 		def := implicitPort
 		if s.TLS != config.TLSImplicit {
 			def = starttlsPort
@@ -360,11 +363,11 @@ func (na *newAccount) toml() []byte {
 	kv("email", na.email)
 	kv("name", na.name)
 	kv("provider", na.provider)
-	kv("auth", na.auth)
+	kv("auth", string(na.auth))
 	kv(na.passwordKey, na.passwordValue)
 	if na.imap.Host != "" {
-		fmt.Fprintf(&b, "imap = { host = %s, port = %d, tls = %s }\n", strconv.Quote(na.imap.Host), na.imap.Port, strconv.Quote(na.imap.TLS))
-		fmt.Fprintf(&b, "smtp = { host = %s, port = %d, tls = %s }\n", strconv.Quote(na.smtp.Host), na.smtp.Port, strconv.Quote(na.smtp.TLS))
+		fmt.Fprintf(&b, "imap = { host = %s, port = %d, tls = %s }\n", strconv.Quote(na.imap.Host), na.imap.Port, strconv.Quote(string(na.imap.TLS)))
+		fmt.Fprintf(&b, "smtp = { host = %s, port = %d, tls = %s }\n", strconv.Quote(na.smtp.Host), na.smtp.Port, strconv.Quote(string(na.smtp.TLS)))
 	}
 	if na.clientID != "" {
 		b.WriteString("[accounts.oauth]\n")

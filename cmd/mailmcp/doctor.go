@@ -200,7 +200,7 @@ func doctorTLS(ctx context.Context, r *doctorReport, name string, ep imapconn.En
 	defer stop()
 	connected := fmt.Sprintf("%s reachable in %v", ep.Address(), time.Since(start).Round(time.Millisecond))
 	var state tls.ConnectionState
-	switch ep.TLS {
+	switch config.TLSMode(ep.TLS) {
 	case config.TLSPlain:
 		r.ok(name+" connect", connected+", no TLS (plain, loopback only)")
 		return true

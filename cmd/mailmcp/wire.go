@@ -98,7 +98,7 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*im
 }
 
 func endpoint(s config.Server) imapconn.Endpoint {
-	return imapconn.Endpoint{Host: s.Host, Port: s.Port, TLS: s.TLS}
+	return imapconn.Endpoint{Host: s.Host, Port: s.Port, TLS: string(s.TLS)}
 }
 
 func passwordSource(a *config.Account) auth.SecretSource {

@@ -8,17 +8,23 @@ import (
 	"github.com/mailmcp/mailmcp/internal/sendrule"
 )
 
+// TLSMode is how an endpoint is secured.
+type TLSMode string
+
 // TLS modes for an endpoint.
 const (
-	TLSImplicit = "implicit" // TLS from the first byte (IMAPS 993, SMTPS 465)
-	TLSStartTLS = "starttls" // plain connect, then STARTTLS before any credential
-	TLSPlain    = "plain"    // no TLS at all: allowed only to loopback hosts
+	TLSImplicit TLSMode = "implicit" // TLS from the first byte (IMAPS 993, SMTPS 465)
+	TLSStartTLS TLSMode = "starttls" // plain connect, then STARTTLS before any credential
+	TLSPlain    TLSMode = "plain"    // no TLS at all: allowed only to loopback hosts
 )
+
+// AuthKind is how an account logs in.
+type AuthKind string
 
 // Auth methods for an account.
 const (
-	AuthPassword = "password"
-	AuthOAuth2   = "oauth2"
+	AuthPassword AuthKind = "password"
+	AuthOAuth2   AuthKind = "oauth2"
 )
 
 // Config is the whole configuration.
@@ -41,9 +47,9 @@ type Config struct {
 
 // Server is one network endpoint (IMAP or SMTP).
 type Server struct {
-	Host string `toml:"host"`
-	Port int    `toml:"port"`
-	TLS  string `toml:"tls"`
+	Host string  `toml:"host"`
+	Port int     `toml:"port"`
+	TLS  TLSMode `toml:"tls"`
 }
 
 // Address is "host:port".
@@ -51,12 +57,12 @@ func (s Server) Address() string { return fmt.Sprintf("%s:%d", s.Host, s.Port) }
 
 // Account is one mailbox the agent can use.
 type Account struct {
-	ID       string `toml:"id"`
-	Email    string `toml:"email"`
-	Name     string `toml:"name"`
-	Provider string `toml:"provider"`
-	Username string `toml:"username"`
-	Auth     string `toml:"auth"`
+	ID       string   `toml:"id"`
+	Email    string   `toml:"email"`
+	Name     string   `toml:"name"`
+	Provider string   `toml:"provider"`
+	Username string   `toml:"username"`
+	Auth     AuthKind `toml:"auth"`
 
 	// Where the password or app password comes from: exactly one of these.
 	PasswordEnv     string `toml:"password_env"`

@@ -171,13 +171,13 @@ func fromEnv(env func(string) (string, bool)) (*Account, []Problem) {
 		Name:            get("MAILMCP_NAME"),
 		Provider:        get("MAILMCP_PROVIDER"),
 		Username:        get("MAILMCP_USERNAME"),
-		Auth:            get("MAILMCP_AUTH"),
+		Auth:            AuthKind(get("MAILMCP_AUTH")),
 		PasswordFile:    get("MAILMCP_PASSWORD_FILE"),
 		PasswordCommand: get("MAILMCP_PASSWORD_COMMAND"),
 		CAFile:          get("MAILMCP_CA_FILE"),
 		SendPolicy:      get("MAILMCP_SEND_POLICY"),
-		IMAP:            Server{Host: get("MAILMCP_IMAP_HOST"), Port: port("MAILMCP_IMAP_PORT"), TLS: get("MAILMCP_IMAP_TLS")},
-		SMTP:            Server{Host: get("MAILMCP_SMTP_HOST"), Port: port("MAILMCP_SMTP_PORT"), TLS: get("MAILMCP_SMTP_TLS")},
+		IMAP:            Server{Host: get("MAILMCP_IMAP_HOST"), Port: port("MAILMCP_IMAP_PORT"), TLS: TLSMode(get("MAILMCP_IMAP_TLS"))},
+		SMTP:            Server{Host: get("MAILMCP_SMTP_HOST"), Port: port("MAILMCP_SMTP_PORT"), TLS: TLSMode(get("MAILMCP_SMTP_TLS"))},
 	}
 	if _, ok := env("MAILMCP_PASSWORD"); ok {
 		a.PasswordEnv = "MAILMCP_PASSWORD"

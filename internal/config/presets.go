@@ -14,7 +14,7 @@ type preset struct {
 	sentSaved bool
 	// maxConns is what the provider tolerates per account for our pool.
 	maxConns int
-	auth     string
+	auth     AuthKind
 }
 
 // Provider names accepted in `provider`.
