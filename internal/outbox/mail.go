@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -33,6 +34,12 @@ func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope
 	p, err := t.Mail.Pool(account)
 	if err != nil {
 		return nil, err
+	}
+	// A message queued before the user made the account read-only is not
+	// sent now: read-only means nothing is written, submission included.
+	if a := p.Account(); a.ReadOnly {
+		return nil, &fault.Error{Kind: fault.ReadOnly, Op: "submit", Err: fmt.Errorf("submit: account %q is read-only", account),
+			Hint: "The user configured this account as read-only; mailmcp will not send from it"}
 	}
 	journal := func() error {
 		if err := commit(); err != nil {
