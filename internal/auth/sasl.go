@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,47 +147,87 @@ func (c *OAuthBearerClient) Next(challenge []byte) ([]byte, error) {
 // Failure returns the server's decoded error challenge, or nil if none came.
 func (c *OAuthBearerClient) Failure() *OAuthSASLError { return c.failure }
 
-// ChooseMechanism picks the SASL mechanism for an account from those the
-// server advertises (IMAP capabilities such as AUTH=PLAIN, or the SMTP AUTH
-// line's names; case is ignored).
+// Choice says what an account can authenticate with, for Choose.
+type Choice struct {
+	// Token is set for OAuth accounts (an access token instead of a password).
+	Token bool
+	// Provider is the OAuth provider; "microsoft" never gets OAUTHBEARER.
+	Provider string
+	// Override is the account's auth_mechanism: when set, exactly that
+	// mechanism is used, and a server that does not offer it is an error.
+	Override string
+	// TLS is set when the exchange runs over TLS with a known connection
+	// state, so the SCRAM -PLUS variants (channel binding) can be used.
+	TLS bool
+}
+
+// PasswordMechanisms are the mechanisms for a password, strongest first:
+// channel-bound SCRAM, SCRAM, CRAM-MD5 (the password never crosses the
+// wire), then PLAIN and LOGIN (the password is sent, under TLS).
+var PasswordMechanisms = []string{MechSCRAMSHA256Plus, MechSCRAMSHA1Plus, MechSCRAMSHA256, MechSCRAMSHA1, MechCRAMMD5, MechPlain, MechLogin}
+
+// Choose picks the SASL mechanism for an account from those the server
+// advertises (IMAP capabilities such as AUTH=PLAIN, POP3 CAPA's SASL line
+// or the SMTP AUTH line's names; case is ignored).
 //
 // With an OAuth token: XOAUTH2 when offered (Microsoft supports nothing else,
 // Gmail supports both), else OAUTHBEARER — except for provider "microsoft",
-// which never gets OAUTHBEARER. With a password: PLAIN, else LOGIN. For IMAP,
-// a server advertising neither still accepts the LOGIN command; the caller
+// which never gets OAUTHBEARER. With a password: the strongest of
+// PasswordMechanisms offered (-PLUS only with ch.TLS). For IMAP, a server
+// advertising none of them still accepts the LOGIN command; the caller
 // decides whether to fall back to it on ErrNoMechanism.
-func ChooseMechanism(advertised []string, useToken bool, provider string) (string, error) {
+func Choose(advertised []string, ch Choice) (string, error) {
 	has := map[string]bool{}
 	for _, m := range advertised {
 		m = strings.ToUpper(strings.TrimSpace(m))
 		has[strings.TrimPrefix(m, "AUTH=")] = true // IMAP capabilities read AUTH=PLAIN
 	}
+	offered := strings.Join(advertised, " ")
+	if offered == "" {
+		offered = "none"
+	}
+	if o := strings.ToUpper(strings.TrimSpace(ch.Override)); o != "" {
+		if !has[o] {
+			return "", fmt.Errorf("%w: auth_mechanism %s is not offered by the server (it offers %s)", ErrNoMechanism, o, offered)
+		}
+		if strings.HasSuffix(o, "-PLUS") && !ch.TLS {
+			return "", fmt.Errorf("%w: auth_mechanism %s needs TLS to bind to", ErrNoMechanism, o)
+		}
+		return o, nil
+	}
 	var prefs []string
-	if useToken {
+	if ch.Token {
 		prefs = []string{MechXOAuth2}
-		if provider != ProviderMicrosoft {
+		if ch.Provider != ProviderMicrosoft {
 			prefs = append(prefs, MechOAuthBearer)
 		}
 	} else {
-		prefs = []string{MechPlain, MechLogin}
+		for _, m := range PasswordMechanisms {
+			if strings.HasSuffix(m, "-PLUS") && !ch.TLS {
+				continue
+			}
+			prefs = append(prefs, m)
+		}
 	}
 	for _, m := range prefs {
 		if has[m] {
 			return m, nil
 		}
 	}
-	offered := strings.Join(advertised, " ")
-	if offered == "" {
-		offered = "none"
-	}
 	return "", fmt.Errorf("%w (want one of %s, server offers %s)", ErrNoMechanism, strings.Join(prefs, " "), offered)
 }
 
+// ChooseMechanism is Choose without an override or channel binding.
+func ChooseMechanism(advertised []string, useToken bool, provider string) (string, error) {
+	return Choose(advertised, Choice{Token: useToken, Provider: provider})
+}
+
 // NewSASLClient builds the client for mech. secret is the password for
-// PLAIN and LOGIN, the access token for XOAUTH2 and OAUTHBEARER; host and
-// port are sent by OAUTHBEARER only.
-func NewSASLClient(mech, username string, secret Secret, host string, port int) (sasl.Client, error) {
-	switch strings.ToUpper(mech) {
+// the password mechanisms, the access token for XOAUTH2 and OAUTHBEARER;
+// host and port are sent by OAUTHBEARER only; cs is the TLS state SCRAM
+// binds to (nil without TLS).
+func NewSASLClient(mech, username string, secret Secret, host string, port int, cs *tls.ConnectionState) (sasl.Client, error) {
+	switch m := strings.ToUpper(mech); m {
 	case MechPlain:
 		return sasl.NewPlainClient("", username, secret.Reveal()), nil
 	case MechLogin:
@@ -195,8 +236,22 @@ func NewSASLClient(mech, username string, secret Secret, host string, port int) 
 		return NewXOAuth2Client(username, secret), nil
 	case MechOAuthBearer:
 		return NewOAuthBearerClient(username, secret, host, port), nil
+	case MechCRAMMD5:
+		return &CRAMMD5Client{Username: username, Password: secret}, nil
+	case MechSCRAMSHA1, MechSCRAMSHA1Plus, MechSCRAMSHA256, MechSCRAMSHA256Plus:
+		return newSCRAMClient(m, username, secret, cs)
 	}
 	return nil, fmt.Errorf("auth: unsupported SASL mechanism %q", mech)
+}
+
+// VerifySASL checks, after the server accepted an exchange, what the
+// mechanism requires of the server: a SCRAM server must have proved it
+// knows the password. Other mechanisms need nothing.
+func VerifySASL(c sasl.Client) error {
+	if sc, ok := c.(*SCRAMClient); ok {
+		return sc.VerifyServer()
+	}
+	return nil
 }
 
 // WrapSASLError attaches the server's decoded error challenge (if c is an

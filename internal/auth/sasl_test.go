@@ -98,6 +98,10 @@ func TestChooseMechanism(t *testing.T) {
 		{"password plain", []string{"LOGIN", "PLAIN", "XOAUTH2"}, false, "", "PLAIN"},
 		{"imap capability form", []string{"IMAP4rev1", "AUTH=PLAIN"}, false, "", "PLAIN"},
 		{"password login", []string{"LOGIN", "XOAUTH2"}, false, "", "LOGIN"},
+		{"scram-sha-256 first", []string{"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"}, false, "", "SCRAM-SHA-256"},
+		{"scram-sha-1 over cram", []string{"AUTH=CRAM-MD5", "AUTH=SCRAM-SHA-1", "AUTH=PLAIN"}, false, "", "SCRAM-SHA-1"},
+		{"cram over plain", []string{"PLAIN", "CRAM-MD5"}, false, "", "CRAM-MD5"},
+		{"no -PLUS without tls", []string{"SCRAM-SHA-256-PLUS"}, false, "", ""},
 		{"password nothing", []string{"XOAUTH2"}, false, "", ""},
 		{"empty", nil, true, "", ""},
 	}
@@ -111,7 +115,7 @@ func TestChooseMechanism(t *testing.T) {
 
 func TestNewSASLClient(t *testing.T) {
 	for _, m := range []string{"PLAIN", "LOGIN", "XOAUTH2", "oauthbearer"} {
-		c, err := NewSASLClient(m, "u", "s", "h", 1)
+		c, err := NewSASLClient(m, "u", "s", "h", 1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +123,7 @@ func TestNewSASLClient(t *testing.T) {
 			t.Errorf("%s: Start mech %q", m, got)
 		}
 	}
-	if _, err := NewSASLClient("CRAM-MD5", "u", "s", "", 0); err == nil {
+	if _, err := NewSASLClient("DIGEST-MD5", "u", "s", "", 0, nil); err == nil {
 		t.Fatal("unsupported mechanism accepted")
 	}
 }

@@ -33,7 +33,7 @@ const (
 	TooMany     Kind = "too_many_connections" // the server refused another connection
 	Unsupported Kind = "unsupported"          // the server lacks a needed capability
 	// Ours or the caller's choice.
-	Cancelled Kind = "cancelled" // the caller gave up
+	Cancelled Kind = "cancelled"   // the caller gave up
 	Local     Kind = "local_error" // a local resource failed (disk full, permission)
 	Internal  Kind = "internal"    // a bug in mailmcp
 )

@@ -12,6 +12,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
+
+	"github.com/mailmcp/mailmcp/internal/auth"
 )
 
 // wordDecoder decodes RFC 2047 words in every charset go-message knows.
@@ -99,10 +101,27 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 			return nil, nil, &Error{Kind: KindUnavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
 		}
 		opts.TLSConfig = tlsCfg
+		ctx = auth.WithTLSState(ctx, tc.ConnectionState())
 		c = imapclient.New(wrapStream(tc), opts)
 	case TLSStartTLS:
-		opts.TLSConfig = tlsCfg
+		// go-imap owns the upgrade: keep the state the handshake verified,
+		// which channel binding (SCRAM -PLUS) needs.
+		var verified *tls.ConnectionState
+		opts.TLSConfig = tlsCfg.Clone()
+		prev := tlsCfg.VerifyConnection
+		opts.TLSConfig.VerifyConnection = func(cs tls.ConnectionState) error {
+			if prev != nil {
+				if err := prev(cs); err != nil {
+					return err
+				}
+			}
+			verified = &cs
+			return nil
+		}
 		c, err = imapclient.NewStartTLS(tcp, opts)
+		if err == nil && verified != nil {
+			ctx = auth.WithTLSState(ctx, *verified)
+		}
 		if err != nil {
 			raw.Close()
 			return nil, nil, &Error{Kind: KindUnavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
@@ -122,6 +141,9 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 		c.Close() // a failed AUTHENTICATE leaves go-imap in an unknown state
 		if ctx.Err() != nil {
 			return nil, nil, probe.fail(ctx, "login", err)
+		}
+		if KindOf(err) == KindUnsupported {
+			return nil, nil, err // nothing was sent: the mechanism is not there
 		}
 		return nil, nil, classifyAuth(err, a)
 	}

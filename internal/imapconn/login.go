@@ -2,10 +2,12 @@ package imapconn
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -19,6 +21,11 @@ import (
 type PasswordLogin struct {
 	Username string
 	Source   auth.SecretSource
+	// Mechanism is the account's auth_mechanism override; empty chooses
+	// the strongest mechanism the server offers (auth.Choose).
+	Mechanism string
+
+	used atomic.Value // string: the mechanism of the last successful login
 
 	mu     sync.Mutex
 	cached auth.Secret
@@ -45,23 +52,70 @@ func (l *PasswordLogin) forget() {
 	l.mu.Unlock()
 }
 
-// AuthenticateIMAP implements Authenticator with LOGIN, or AUTHENTICATE
-// PLAIN when the server disables LOGIN (RFC 9051 6.2.3).
+// AuthenticateIMAP implements Authenticator. It uses the strongest
+// challenge-response mechanism the server offers (SCRAM, channel-bound
+// when the TLS state is in ctx, then CRAM-MD5), else the LOGIN command, or
+// AUTHENTICATE PLAIN when the server disables LOGIN (RFC 9051 6.2.3). An
+// auth_mechanism override is used as given, or refused when not offered.
 func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error {
+	if strings.HasPrefix(strings.ToUpper(l.Mechanism), "SCRAM-") {
+		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("imap login: auth_mechanism %s is not available for IMAP yet "+
+			"(go-imap v2.0.0-beta.8 cannot send the empty final SCRAM response); it is used for SMTP", l.Mechanism),
+			Hint: "Remove auth_mechanism from the account, or set CRAM-MD5, PLAIN or LOGIN"}
+	}
+	var offered []string
+	for cp := range c.Caps() {
+		// SCRAM is left out on IMAP: go-imap beta.8 encodes the empty
+		// client response that ends a SCRAM exchange as "=", which servers
+		// (Dovecot: "Invalid base64 data in continued response") refuse.
+		if name, ok := strings.CutPrefix(strings.ToUpper(string(cp)), "AUTH="); ok && !strings.HasPrefix(name, "SCRAM-") {
+			offered = append(offered, name)
+		}
+	}
+	cs := auth.TLSStateFrom(ctx)
+	mech, cerr := auth.Choose(offered, auth.Choice{Override: l.Mechanism, TLS: cs != nil})
+	if cerr != nil && l.Mechanism != "" {
+		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("imap login: %w", cerr),
+			Hint: "Remove auth_mechanism from the account, or set it to one the server offers"}
+	}
 	s, err := l.secret(ctx)
 	if err != nil {
 		return err
 	}
-	if c.Caps().Has(imap.CapLoginDisabled) {
-		sc, _ := auth.NewSASLClient(auth.MechPlain, l.Username, s, "", 0)
-		err = c.Authenticate(sc)
-	} else {
+	switch {
+	case cerr == nil && (mech != auth.MechPlain && mech != auth.MechLogin || l.Mechanism != ""):
+		err = l.authenticate(c, mech, s, cs)
+	case c.Caps().Has(imap.CapLoginDisabled):
+		mech = auth.MechPlain
+		err = l.authenticate(c, mech, s, cs)
+	default:
+		mech = "LOGIN command"
 		err = c.Login(l.Username, s.Reveal()).Wait()
 	}
 	if err != nil {
 		l.forget()
+		return err
 	}
-	return err
+	l.used.Store(mech)
+	return nil
+}
+
+func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s auth.Secret, cs *tls.ConnectionState) error {
+	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0, cs)
+	if err != nil {
+		return err
+	}
+	if err := c.Authenticate(sc); err != nil {
+		return err
+	}
+	return auth.VerifySASL(sc)
+}
+
+// UsedMechanism is the mechanism of the last successful login ("" before
+// one), for doctor and list_accounts.
+func (l *PasswordLogin) UsedMechanism() string {
+	m, _ := l.used.Load().(string)
+	return m
 }
 
 // OAuthLogin authenticates with an OAuth 2.0 access token over XOAUTH2 or
@@ -90,7 +144,7 @@ func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client)
 	if err != nil {
 		return oauthErr(err, l.Provider)
 	}
-	sc, err := auth.NewSASLClient(mech, l.Username, tok, l.Host, l.Port)
+	sc, err := auth.NewSASLClient(mech, l.Username, tok, l.Host, l.Port, nil)
 	if err != nil {
 		return err
 	}

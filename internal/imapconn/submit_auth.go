@@ -2,6 +2,7 @@ package imapconn
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 
@@ -10,10 +11,15 @@ import (
 	"github.com/mailmcp/mailmcp/internal/auth"
 )
 
-// AuthenticateSMTP implements SMTPAuthenticator with AUTH PLAIN, or LOGIN
-// when the server offers only that (RFC 4954).
+// AuthenticateSMTP implements SMTPAuthenticator with the strongest
+// mechanism the server offers (SCRAM, channel-bound on TLS; CRAM-MD5;
+// PLAIN; LOGIN: RFC 4954), or the account's auth_mechanism override.
 func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, offered []string, _ string, _ int) error {
-	mech, err := auth.ChooseMechanism(offered, false, "")
+	var cs *tls.ConnectionState
+	if st, ok := c.TLSConnectionState(); ok {
+		cs = &st
+	}
+	mech, err := auth.Choose(offered, auth.Choice{Override: l.Mechanism, TLS: cs != nil})
 	if err != nil {
 		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
@@ -21,7 +27,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 	if err != nil {
 		return err
 	}
-	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0)
+	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0, cs)
 	if err != nil {
 		return err
 	}
@@ -29,6 +35,10 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 		l.forget() // read the password source again next time
 		return err
 	}
+	if err := auth.VerifySASL(sc); err != nil {
+		return &Error{Kind: KindAuth, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
+	}
+	l.used.Store(mech)
 	return nil
 }
 
@@ -44,7 +54,7 @@ func (l *OAuthLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, offer
 	if err != nil {
 		return oauthErr(err, l.Provider)
 	}
-	sc, err := auth.NewSASLClient(mech, l.Username, tok, host, port)
+	sc, err := auth.NewSASLClient(mech, l.Username, tok, host, port, nil)
 	if err != nil {
 		return err
 	}
