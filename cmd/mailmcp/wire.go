@@ -92,7 +92,7 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*im
 		}
 		ma.Auth = &imapconn.OAuthLogin{Username: a.Login(), Provider: authProvider(a.Provider), Host: a.IMAP.Host, Port: a.IMAP.Port, Tokens: ts}
 	default:
-		ma.Auth = &imapconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a)}
+		ma.Auth = &imapconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a), Mechanism: a.AuthMechanism}
 	}
 	return ma, nil
 }

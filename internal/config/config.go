@@ -68,6 +68,9 @@ type Account struct {
 	PasswordEnv     string `toml:"password_env"`
 	PasswordFile    string `toml:"password_file"`
 	PasswordCommand string `toml:"password_command"`
+	// AuthMechanism pins the SASL mechanism of a password login (for
+	// example CRAM-MD5); empty chooses the strongest the server offers.
+	AuthMechanism string `toml:"auth_mechanism"`
 
 	// CAFile is an extra PEM bundle to trust (self-hosted servers).
 	CAFile string `toml:"ca_file"`

@@ -72,6 +72,7 @@ id = "ok"
 email = "a@example.org"
 provider = "fastmail"
 password_env = "X"
+auth_mechanism = "DIGEST-MD5"
 
 [[accounts]]
 id = "Bad Id"
@@ -88,12 +89,13 @@ smtp.port = 70000
 		t.Fatalf("want *Error, got %v", err)
 	}
 	want := map[string]int{
-		"accounts[1].id":           10,
-		"accounts[1].email":        11,
-		"accounts[1].provider":     12,
-		"accounts[1].imap.tls":     14,
-		"accounts[1].smtp.port":    16,
-		"accounts[1].password_env": 9, // missing: points at the table
+		"accounts[0].auth_mechanism": 8,
+		"accounts[1].id":             11,
+		"accounts[1].email":          12,
+		"accounts[1].provider":       13,
+		"accounts[1].imap.tls":       15,
+		"accounts[1].smtp.port":      17,
+		"accounts[1].password_env":   10, // missing: points at the table
 	}
 	got := map[string]int{}
 	for _, pr := range ce.Problems {

@@ -88,6 +88,11 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 		} else if n > 1 {
 			add(key("password_env"), "several password sources: keep exactly one of password_env, password_file, password_command")
 		}
+		switch strings.ToUpper(a.AuthMechanism) {
+		case "", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN":
+		default:
+			add(key("auth_mechanism"), "%q is not a password mechanism mailmcp speaks: use SCRAM-SHA-256(-PLUS), SCRAM-SHA-1(-PLUS), CRAM-MD5, PLAIN or LOGIN, or leave it out to use the strongest the server offers", a.AuthMechanism)
+		}
 		if a.PasswordFile != "" {
 			if _, err := os.Stat(a.PasswordFile); err != nil {
 				add(key("password_file"), "cannot read %q: %v", a.PasswordFile, err)
