@@ -146,20 +146,4 @@ func BenchmarkCorpus(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(msgs)), "µs/msg")
 	})
-	b.Run("parse+render", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(total)
-		for b.Loop() {
-			for _, raw := range msgs {
-				m, err := Parse(bytes.NewReader(raw), ParseOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := m.Render(RenderOptions{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(msgs)), "µs/msg")
-	})
 }

@@ -89,15 +89,6 @@ func checkMessageInvariants(t *testing.T, raw []byte) {
 	})
 	checkDecodedHeaders(t, m)
 	checkReplacementChars(t, m, raw)
-	for _, f := range []Format{FormatMarkdown, FormatText, FormatRawHeaders} {
-		// Page size scales with the message so that each one takes at most
-		// ~20 pages (Render rebuilds the content on every call).
-		r, err := m.Render(RenderOptions{Format: f, MaxChars: HardMaxChars})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkPaging(t, m, RenderOptions{Format: f, MaxChars: max(1000, r.TotalChars/20), StripQuotes: f == FormatText})
-	}
 }
 
 func checkDecodedHeaders(t *testing.T, m *Message) {
@@ -156,53 +147,6 @@ func excerptAround(s, sub string) string {
 	i := strings.Index(s, sub)
 	lo, hi := max(0, i-40), min(len(s), i+40)
 	return strings.ToValidUTF8(s[lo:hi], "?")
-}
-
-// checkPaging renders every page and checks bounds, framing and that the
-// pages tile the content exactly.
-func checkPaging(t *testing.T, m *Message, opt RenderOptions) {
-	t.Helper()
-	total, seen := -1, 0
-	for page := 0; ; page++ {
-		if page > 10000 {
-			t.Fatal("paging does not terminate")
-		}
-		r, err := m.Render(opt)
-		if err != nil {
-			t.Fatalf("Render(%+v): %v", opt, err)
-		}
-		if !utf8.ValidString(r.Text) {
-			t.Fatal("rendered text is not valid UTF-8")
-		}
-		if r.ReturnedChars > opt.MaxChars {
-			t.Fatalf("page has %d chars > MaxChars %d", r.ReturnedChars, opt.MaxChars)
-		}
-		closing := markerClose + " nonce=" + r.Nonce + ">>>"
-		if c := strings.Count(r.Text, closing); c != 1 {
-			t.Fatalf("closing marker appears %d times", c)
-		}
-		if c := strings.Count(r.Text, "END_EXTERNAL_EMAIL_CONTENT"); c != 1 {
-			t.Fatalf("closing marker word appears %d times", c)
-		}
-		if total >= 0 && r.TotalChars != total {
-			t.Fatalf("total changed between pages: %d then %d", total, r.TotalChars)
-		}
-		total = r.TotalChars
-		if r.Offset != seen {
-			t.Fatalf("page offset %d, want %d", r.Offset, seen)
-		}
-		seen += r.ReturnedChars
-		if !r.Truncated {
-			break
-		}
-		if r.ReturnedChars == 0 {
-			t.Fatal("empty page before the end")
-		}
-		opt.Cursor = r.NextCursor
-	}
-	if seen != total {
-		t.Fatalf("pages cover %d of %d chars", seen, total)
-	}
 }
 
 // walkStrings calls fn for every string reachable from v.

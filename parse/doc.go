@@ -1,5 +1,6 @@
 // Package parse turns raw RFC 5322 / MIME messages into a compact, faithful,
-// safe and bounded rendering for an AI agent.
+// safe and bounded Message: MIME in, no I/O of its own, no agent-facing
+// text (internal/present frames and pages it for the model).
 //
 // Parse streams the message once: headers are decoded (RFC 2047, RFC 2231),
 // text parts are decoded to UTF-8 (every declared charset, with a repair for
@@ -9,8 +10,6 @@
 // tolerant: malformed input yields a usable Message plus a list of Problems;
 // only I/O failures of the underlying reader are returned as errors.
 //
-// Message.Render produces a bounded page of text framed by markers carrying a
-// per-render random nonce, with an opaque cursor for the next page.
 // ExtractPart and ExtractText stream a single part (by IMAP section number)
 // for attachment download.
 package parse

@@ -20,12 +20,12 @@ var (
 	bareURL      = regexp.MustCompile(`https?://\S+`)
 )
 
-// stripQuotes removes quoted reply history from a body: "> " blocks and
+// StripQuotes removes quoted reply history from a body: "> " blocks and
 // their "On … wrote:" attribution, Outlook "-----Original Message-----"
 // and "From:/Sent:" reply headers with everything below them, and a
 // "-- " signature (RFC 3676 §4.3). It returns the result and the number
 // of characters dropped.
-func stripQuotes(s string) (string, int) {
+func StripQuotes(s string) (string, int) {
 	lines := strings.Split(s, "\n")
 	cut := len(lines)
 	for i, l := range lines {

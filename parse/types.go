@@ -163,9 +163,13 @@ type Message struct {
 	Auth           []AuthResult     `json:"auth,omitempty"`
 	Problems       []Problem        `json:"problems,omitempty"`
 
-	// all is every header field, decoded, in order (bounded); used by Render.
+	// all is every header field, decoded, in order (bounded).
 	all []Header
 }
+
+// AllHeaders returns every header field, decoded, in order (bounded as
+// parsing bounds them). The slice is shared: do not modify it.
+func (m *Message) AllHeaders() []Header { return m.all }
 
 // HeaderValues returns the decoded values of every header field named name
 // (case-insensitive), in order.

@@ -8,7 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
-	"github.com/mailmcp/mailmcp/parse"
+	"github.com/mailmcp/mailmcp/internal/present"
 )
 
 // BenchmarkFetchMessage: what fetch_message does on a warm pool — the
@@ -26,7 +26,7 @@ func BenchmarkFetchMessage(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := f.Message.Render(parse.RenderOptions{}); err != nil {
+				if _, err := present.Render(f.Message, present.RenderOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

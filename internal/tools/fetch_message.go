@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -43,7 +44,7 @@ type fetchOut struct {
 	// first-time sender, a lookalike of a known correspondent's domain.
 	Trust policy.Trust `json:"trust"`
 	// Content is the bounded, framed rendering (also the text result).
-	Content parse.Rendered `json:"content"`
+	Content present.Rendered `json:"content"`
 }
 
 func init() { define(fetchMessageTool) }
@@ -59,9 +60,9 @@ func fetchMessageTool() *Tool {
 		Params: []mcp.ToolOption{
 			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or another listing."), mcp.MaxLength(2000)),
 			mcp.WithString("format", mcp.Description("markdown (default: faithful body, HTML as Markdown), text (prefer the plain-text alternative) or raw_headers (every header, then the body)."),
-				mcp.Enum(string(parse.FormatMarkdown), string(parse.FormatText), string(parse.FormatRawHeaders)), mcp.DefaultString(string(parse.FormatMarkdown))),
-			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of content to return in this page (200-%d). Default %d.", parse.HardMaxChars, parse.DefaultMaxChars)),
-				mcp.Min(200), mcp.Max(parse.HardMaxChars), mcp.DefaultNumber(parse.DefaultMaxChars)),
+				mcp.Enum(string(present.FormatMarkdown), string(present.FormatText), string(present.FormatRawHeaders)), mcp.DefaultString(string(present.FormatMarkdown))),
+			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of content to return in this page (200-%d). Default %d.", present.HardMaxChars, present.DefaultMaxChars)),
+				mcp.Min(200), mcp.Max(present.HardMaxChars), mcp.DefaultNumber(present.DefaultMaxChars)),
 			mcp.WithString("cursor", mcp.Description("content.next_cursor from the previous page of the same message and options."), mcp.MaxLength(500)),
 			mcp.WithBoolean("strip_quotes", mcp.Description("Drop quoted reply history and signatures (says how much was dropped). Default false."), mcp.DefaultBool(false)),
 			mcp.WithArray("headers", mcp.Description("Extra header names to include, e.g. [\"X-Mailer\", \"Received\"]."), mcp.WithStringItems(mcp.MaxLength(100)), mcp.MaxItems(20)),
@@ -70,9 +71,9 @@ func fetchMessageTool() *Tool {
 		Output: mcp.WithOutputSchema[fetchOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			id := a.String("id", "")
-			ropt := parse.RenderOptions{
-				Format:      parse.Format(a.String("format", string(parse.FormatMarkdown))),
-				MaxChars:    a.Int("max_chars", parse.DefaultMaxChars, 200, parse.HardMaxChars),
+			ropt := present.RenderOptions{
+				Format:      present.Format(a.String("format", string(present.FormatMarkdown))),
+				MaxChars:    a.Int("max_chars", present.DefaultMaxChars, 200, present.HardMaxChars),
 				Cursor:      a.String("cursor", ""),
 				StripQuotes: a.Bool("strip_quotes", false),
 			}
@@ -92,8 +93,8 @@ func fetchMessageTool() *Tool {
 				return errResult(err)
 			}
 			msg, meta := f.Message, f.Meta
-			rendered, err := msg.Render(ropt)
-			if errors.Is(err, parse.ErrBadCursor) {
+			rendered, err := present.Render(msg, ropt)
+			if errors.Is(err, present.ErrBadCursor) {
 				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "fetch_message", Err: err,
 					Hint: "Pass next_cursor exactly as returned, with the same format, strip_quotes and headers, or omit it"})
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -51,14 +52,14 @@ func getAttachmentTool() *Tool {
 		Params: []mcp.ToolOption{
 			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or fetch_message."), mcp.MaxLength(2000)),
 			mcp.WithString("part", mcp.Required(), mcp.Description("The attachment's part_id from fetch_message, e.g. \"2\" or \"1.3\"."), mcp.MaxLength(100)),
-			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of extracted text to return (200-%d). Default %d.", parse.HardMaxChars, parse.DefaultMaxChars)),
-				mcp.Min(200), mcp.Max(parse.HardMaxChars), mcp.DefaultNumber(parse.DefaultMaxChars)),
+			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of extracted text to return (200-%d). Default %d.", present.HardMaxChars, present.DefaultMaxChars)),
+				mcp.Min(200), mcp.Max(present.HardMaxChars), mcp.DefaultNumber(present.DefaultMaxChars)),
 		},
 		Output: mcp.WithOutputSchema[attachmentOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			id := a.String("id", "")
 			part := a.NoControl("part", a.String("part", ""))
-			maxChars := a.Int("max_chars", parse.DefaultMaxChars, 200, parse.HardMaxChars)
+			maxChars := a.Int("max_chars", present.DefaultMaxChars, 200, present.HardMaxChars)
 			if err := a.Err(); err != nil {
 				return errResult(err)
 			}
@@ -76,7 +77,7 @@ func getAttachmentTool() *Tool {
 			var tl *imapconn.ErrPartTooLarge
 			if errors.As(err, &tl) {
 				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "get_attachment",
-					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), parse.HumanSize(limit)),
+					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), present.HumanSize(limit)),
 					Hint: "Call save_attachment with the same id and part to save it to the download directory"})
 			}
 			if err != nil {
@@ -89,7 +90,7 @@ func getAttachmentTool() *Tool {
 				out.Note = "The server's BODYSTRUCTURE could not be used; the part was extracted from the whole message. "
 			}
 			summary := fmt.Sprintf("Attachment %s of message %s: %q, %s, %s (sha256 %s). Its bytes are in the embedded resource %s.",
-				part, id, out.Filename, out.MediaType, parse.HumanSize(out.Size), out.SHA256, out.URI)
+				part, id, out.Filename, out.MediaType, present.HumanSize(out.Size), out.SHA256, out.URI)
 			text, terr := parse.TextOf(pc.Info, buf.Bytes())
 			var framed string
 			switch {
@@ -98,7 +99,7 @@ func getAttachmentTool() *Tool {
 				if len(runes) > maxChars {
 					text, out.TextTruncated = string(runes[:maxChars]), true
 				}
-				framed, _ = parse.Frame("Text of attachment "+out.Filename+":", text)
+				framed, _ = present.Frame("Text of attachment "+out.Filename+":", text)
 				out.Text = framed
 				if out.TextTruncated {
 					framed += fmt.Sprintf("[First %d of %d characters shown; save_attachment gives the whole file.]\n", maxChars, len(runes))
@@ -131,5 +132,5 @@ func sizeText(n int64) string {
 	if n <= 0 {
 		return ""
 	}
-	return " about " + parse.HumanSize(n) + ","
+	return " about " + present.HumanSize(n) + ","
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -90,7 +91,7 @@ func saveAttachmentTool() *Tool {
 				return errResult(err)
 			}
 			out.ID, out.Account, out.Part = id, ref.Account, part
-			text := fmt.Sprintf("Saved attachment %s of message %s to %s (%s, %s, sha256 %s).", part, id, out.Path, out.MediaType, parse.HumanSize(out.Size), out.SHA256)
+			text := fmt.Sprintf("Saved attachment %s of message %s to %s (%s, %s, sha256 %s).", part, id, out.Path, out.MediaType, present.HumanSize(out.Size), out.SHA256)
 			if out.Note != "" {
 				text += " " + out.Note
 			}

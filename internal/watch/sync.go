@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/parse"
 )
@@ -220,7 +221,7 @@ func (w *Watcher) messageEvent(m *imapclient.FetchMessageBuffer, text *imap.Fetc
 	e.Envelope, e.Flags = &env, env.Flags
 	raw := append(bytes.Clone(m.FindBodySection(mimeHeader)), m.FindBodySection(text)...)
 	if msg, err := parse.Parse(bytes.NewReader(raw), parse.ParseOptions{MaxTextBytes: int64(len(raw))}); err == nil {
-		e.Snippet = msg.Snippet(w.opt.SnippetChars)
+		e.Snippet = present.Defuse(msg.Snippet(w.opt.SnippetChars))
 		if w.opt.BodyChars > 0 {
 			e.Body = msg.Text
 			e.ClipBody(w.opt.BodyChars)

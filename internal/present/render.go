@@ -1,4 +1,4 @@
-package parse
+package present
 
 import (
 	"crypto/rand"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mailmcp/mailmcp/parse"
 )
 
 // Format selects what Render shows.
@@ -79,7 +81,7 @@ const (
 // body, summaries, nested messages) is deterministic for a message and
 // options; MaxChars cuts it on a line or word boundary when possible and
 // NextCursor resumes after the cut. Only a bad cursor fails.
-func (m *Message) Render(opt RenderOptions) (*Rendered, error) {
+func Render(m *parse.Message, opt RenderOptions) (*Rendered, error) {
 	max := opt.MaxChars
 	if max <= 0 {
 		max = DefaultMaxChars
@@ -87,7 +89,7 @@ func (m *Message) Render(opt RenderOptions) (*Rendered, error) {
 	if max > HardMaxChars {
 		max = HardMaxChars
 	}
-	doc, dropped := m.document(opt)
+	doc, dropped := document(m, opt)
 	start := 0
 	if opt.Cursor != "" {
 		off, err := decodeCursor(opt.Cursor, doc)
@@ -163,27 +165,27 @@ func encodeCursor(off int, doc string) string {
 func decodeCursor(c, doc string) (int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(c))
 	if err != nil {
-		return 0, fmt.Errorf("parse: render: %w", ErrBadCursor)
+		return 0, fmt.Errorf("present: render: %w", ErrBadCursor)
 	}
 	parts := strings.Split(string(raw), ":")
 	if len(parts) != 3 || parts[0] != "v1" {
-		return 0, fmt.Errorf("parse: render: %w", ErrBadCursor)
+		return 0, fmt.Errorf("present: render: %w", ErrBadCursor)
 	}
 	off, err := strconv.Atoi(parts[1])
 	if err != nil || off < 0 || off > len(doc) || !utf8.RuneStart(doc[min(off, len(doc)-1)]) && off < len(doc) {
-		return 0, fmt.Errorf("parse: render: %w", ErrBadCursor)
+		return 0, fmt.Errorf("present: render: %w", ErrBadCursor)
 	}
 	if parts[2] != strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(doc))), 36) {
-		return 0, fmt.Errorf("parse: render: cursor is for different content: %w", ErrBadCursor)
+		return 0, fmt.Errorf("present: render: cursor is for different content: %w", ErrBadCursor)
 	}
 	return off, nil
 }
 
 var markerWord = regexp.MustCompile(`(?i)(END_)?EXTERNAL_EMAIL_CONTENT`)
 
-// neutralize defuses marker look-alikes inside content so that only the
+// Defuse defuses marker look-alikes in sender text so that only the
 // real markers carry the exact words (the nonce guards the rest).
-func neutralize(s string) string {
+func Defuse(s string) string {
 	if !strings.Contains(strings.ToUpper(s), "EXTERNAL_EMAIL_CONTENT") {
 		return s
 	}
@@ -194,19 +196,19 @@ func neutralize(s string) string {
 
 // document builds the deterministic content for opt and the number of
 // characters dropped by quote stripping.
-func (m *Message) document(opt RenderOptions) (string, int) {
+func document(m *parse.Message, opt RenderOptions) (string, int) {
 	var b strings.Builder
-	dropped := m.writeDoc(&b, opt, 0)
-	return neutralize(strings.TrimRight(b.String(), "\n") + "\n"), dropped
+	dropped := writeDoc(&b, m, opt, 0)
+	return Defuse(strings.TrimRight(b.String(), "\n") + "\n"), dropped
 }
 
-func (m *Message) writeDoc(b *strings.Builder, opt RenderOptions, depth int) int {
+func writeDoc(b *strings.Builder, m *parse.Message, opt RenderOptions, depth int) int {
 	if opt.Format == FormatRawHeaders {
-		for _, h := range m.all {
+		for _, h := range m.AllHeaders() {
 			fmt.Fprintf(b, "%s: %s\n", h.Name, h.Value)
 		}
 	} else {
-		m.writeSummary(b, opt)
+		writeSummary(b, m, opt)
 	}
 	body := m.Text
 	if opt.Format == FormatText && m.PlainText != "" {
@@ -214,7 +216,7 @@ func (m *Message) writeDoc(b *strings.Builder, opt RenderOptions, depth int) int
 	}
 	dropped := 0
 	if opt.StripQuotes {
-		body, dropped = stripQuotes(body)
+		body, dropped = parse.StripQuotes(body)
 	}
 	b.WriteString("\n")
 	if strings.TrimSpace(body) != "" {
@@ -225,12 +227,12 @@ func (m *Message) writeDoc(b *strings.Builder, opt RenderOptions, depth int) int
 	}
 	for _, n := range m.Nested {
 		fmt.Fprintf(b, "\n----- Attached message (part %s) -----\n", n.PartID)
-		dropped += n.writeDoc(b, opt, depth+1)
+		dropped += writeDoc(b, n, opt, depth+1)
 	}
 	return dropped
 }
 
-func (m *Message) writeSummary(b *strings.Builder, opt RenderOptions) {
+func writeSummary(b *strings.Builder, m *parse.Message, opt RenderOptions) {
 	line := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(b, "%s: %s\n", k, v)
@@ -346,7 +348,7 @@ func (m *Message) writeSummary(b *strings.Builder, opt RenderOptions) {
 	}
 }
 
-func addrList(as []Address) string {
+func addrList(as []parse.Address) string {
 	s := make([]string, len(as))
 	for i, a := range as {
 		s[i] = a.String()
@@ -373,26 +375,4 @@ func HumanSize(n int64) string {
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-// Snippet returns about n characters (default 200) of the message's body
-// with quoted history dropped and whitespace folded, for list views.
-func (m *Message) Snippet(n int) string {
-	if n <= 0 {
-		n = 200
-	}
-	body, _ := stripQuotes(m.Text)
-	body = mdLink.ReplaceAllString(body, "$1")
-	body = collapseSpace(body)
-	if utf8.RuneCountInString(body) > n {
-		cut := 0
-		for i := range body {
-			if cut == n {
-				body = strings.TrimSpace(body[:i]) + "…"
-				break
-			}
-			cut++
-		}
-	}
-	return neutralize(body)
 }

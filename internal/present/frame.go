@@ -1,8 +1,10 @@
-package parse
+package present
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mailmcp/mailmcp/parse"
 )
 
 // Frame wraps external content (an attachment's text) between the same
@@ -12,7 +14,7 @@ func Frame(label, content string) (text, nonce string) {
 	nonce = newNonce()
 	var b strings.Builder
 	b.Grow(len(content) + 512)
-	writeFrame(&b, label, nonce, neutralize(content))
+	writeFrame(&b, label, nonce, Defuse(content))
 	return b.String(), nonce
 }
 
@@ -22,7 +24,7 @@ func writeFrame(b *strings.Builder, label, nonce, body string) {
 	b.WriteString(notice)
 	b.WriteString("\n")
 	if label != "" {
-		b.WriteString(SanitizeText(label))
+		b.WriteString(parse.SanitizeText(label))
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(b, "%s nonce=%s>>>\n", markerOpen, nonce)
