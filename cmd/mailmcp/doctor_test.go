@@ -72,7 +72,7 @@ func TestDoctorReportsFailuresWithFixes(t *testing.T) {
 		{"wrong password", strings.Replace(text, "printf %s demo", "printf %s wrong", 1),
 			[]string{"FAIL  account demo imap login:", "fix: check the user name", "FAIL  account demo smtp login:"}},
 		{"no password", strings.Replace(text, `password_command = "printf %s demo"`, `password_env = "MAILMCP_TEST_UNSET_PW"`, 1),
-			[]string{"FAIL  account demo password: env MAILMCP_TEST_UNSET_PW", "fix: set password_env"}},
+			[]string{"FAIL  account demo password: env MAILMCP_TEST_UNSET_PW", "fix: export MAILMCP_TEST_UNSET_PW=<the password>"}},
 		{"server down", strings.Replace(text, srv.IMAPAddr[strings.LastIndex(srv.IMAPAddr, ":")+1:], "1", 1),
 			[]string{"FAIL  account demo imap connect:", "fix: check the host and port"}},
 		{"bad config", text + "\nbogus_key = 1\n", []string{"FAIL  config:", "bogus_key", "fix: edit the file"}},

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/httpfront"
 )
 
 // TestTypeScriptSDK drives mailmcp with the official TypeScript MCP SDK
@@ -41,7 +43,7 @@ func TestTypeScriptSDK(t *testing.T) {
 	const token = "e2e-ts-0123456789abcdef0123456789"
 	addr := freeAddr(t)
 	srv := binary(t, "demo", "--http", addr)
-	srv.Env = append(srv.Env, envHTTPToken+"="+token)
+	srv.Env = append(srv.Env, httpfront.EnvToken+"="+token)
 	srvLog := &syncBuffer{}
 	srv.Stderr = srvLog
 	if err := srv.Start(); err != nil {

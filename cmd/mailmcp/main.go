@@ -28,6 +28,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Set with -ldflags "-X main.version=… -X main.commit=…".
@@ -106,7 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "mailmcp %s: %v\n", cmd, err)
-	if errors.As(err, new(usageError)) {
+	if errors.As(err, new(usageError)) || fault.KindOf(err) == fault.Invalid {
 		return 2
 	}
 	return 1

@@ -8,7 +8,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/metrics"
 )
 
@@ -33,20 +32,4 @@ func callOutcome(ctx context.Context, res *mcp.CallToolResult, err error) string
 		return metrics.OutcomeToolError
 	}
 	return metrics.OutcomeOK
-}
-
-// publishPoolStats lets /metrics read m's pool statistics at scrape time.
-func publishPoolStats(m *imapconn.Manager) {
-	metrics.SetPoolSource(func() map[string]metrics.PoolStats {
-		out := map[string]metrics.PoolStats{}
-		for _, id := range m.IDs() {
-			p, err := m.Pool(id)
-			if err != nil {
-				continue
-			}
-			s := p.Stats()
-			out[id] = metrics.PoolStats{Open: s.Open, Idle: s.Idle, Dials: s.Dials, Reuses: s.Reuses, Retries: s.Retries, Discards: s.Discards, Waits: s.Waits}
-		}
-		return out
-	})
 }

@@ -205,10 +205,10 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, f serveFlags, log *slog
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", f.httpAddr, err)
 	}
-	srv := h.server()
+	srv := h.Server()
 	done := make(chan error, 1)
 	scheme := "http"
-	if h.tls {
+	if h.TLS() {
 		scheme = "https"
 		go func() { done <- srv.ServeTLS(ln, "", "") }()
 	} else {
@@ -216,10 +216,10 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, f serveFlags, log *slog
 	}
 	base := scheme + "://" + ln.Addr().String()
 	log.Info("serving MCP over HTTP", "url", base+"/mcp", "sse", base+"/sse", "metrics", base+"/metrics",
-		"auth", h.tokens.enabled(), "tls", h.tls, "version", version)
+		"auth", h.AuthEnabled(), "tls", h.TLS(), "version", version)
 	select {
 	case err := <-done:
-		h.close(context.Background())
+		h.Close(context.Background())
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 		log.Info("shutting down", "reason", context.Cause(ctx))
@@ -227,7 +227,7 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, f serveFlags, log *slog
 	gate.drain(drainTimeout, log)
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	h.close(sctx)
+	h.Close(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 	}

@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailmcp/mailmcp/internal/setup"
 )
 
 // existingOpenClaw is an openclaw.json in JSON5 with settings and another
@@ -33,7 +34,7 @@ const existingOpenClaw = `// my OpenClaw settings
 
 func plainJSON(t *testing.T, data []byte) map[string]any {
 	t.Helper()
-	plain, err := json5ToJSON(data)
+	plain, err := setup.JSON5ToJSON(data)
 	if err != nil {
 		t.Fatalf("json5: %v\n%s", err, data)
 	}
@@ -138,7 +139,7 @@ func TestSetupOpenClawHTTPAndDryRun(t *testing.T) {
 		t.Errorf("dry run output:\n%s", out.String())
 	}
 	out.Reset()
-	if err := cmdSetup(args[0:1:1], &out, &errb); err != nil { // stdio into a fresh file
+	if err := cmdSetup([]string{"openclaw", "--command", "/bin/mailmcp"}, &out, &errb); err != nil { // stdio into a fresh file
 		t.Fatal(err)
 	}
 	if err := cmdSetup([]string{"openclaw", "--url", "http://127.0.0.1:8025/mcp"}, &out, &errb); err != nil {
@@ -159,7 +160,7 @@ func TestSetupRefusesBrokenConfig(t *testing.T) {
 	broken := `{ mcp: { servers: [1, 2 }`
 	os.WriteFile(cfgPath, []byte(broken), 0o600)
 	var out, errb bytes.Buffer
-	err := cmdSetup([]string{"openclaw"}, &out, &errb)
+	err := cmdSetup([]string{"openclaw", "--command", "/bin/mailmcp"}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("want a refusal: %v", err)
 	}
@@ -167,7 +168,7 @@ func TestSetupRefusesBrokenConfig(t *testing.T) {
 		t.Error("broken file was modified")
 	}
 	os.WriteFile(cfgPath, []byte(`{"mcp": {"servers": ["not", "an", "object"]}}`), 0o600)
-	if err := cmdSetup([]string{"openclaw"}, &out, &errb); err == nil {
+	if err := cmdSetup([]string{"openclaw", "--command", "/bin/mailmcp"}, &out, &errb); err == nil {
 		t.Error("servers that is not an object must not be overwritten")
 	}
 }
@@ -228,8 +229,8 @@ func TestSetupService(t *testing.T) {
 	if strings.Contains(out.String(), strings.TrimSpace(string(tok))) {
 		t.Error("the token must not be printed")
 	}
-	if _, err := loadTokens(tokPath, func(string) string { return "" }, discardLog()); err != nil {
-		t.Errorf("the generated token file must load: %v", err)
+	if tk := strings.TrimSpace(string(tok)); len(tk) != 64 || strings.Trim(tk, "0123456789abcdef") != "" {
+		t.Errorf("the generated token must be 32 random bytes in hex: %q", tk)
 	}
 	// A second run keeps the token.
 	if err := cmdSetup([]string{"service", "--os", "linux", "--command", "/bin/mailmcp"}, &out, &errb); err != nil {
@@ -241,27 +242,8 @@ func TestSetupService(t *testing.T) {
 	if err := cmdSetup([]string{"service", "--os", "darwin", "--command", "/bin/mail & mcp"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	plist, _ := os.ReadFile(filepath.Join(home, "Library", "LaunchAgents", serviceLabel+".plist"))
+	plist, _ := os.ReadFile(filepath.Join(home, "Library", "LaunchAgents", "dev.mailmcp.mailmcp"+".plist"))
 	if !strings.Contains(string(plist), "<string>/bin/mail &amp; mcp</string>") || !strings.Contains(string(plist), "<string>--http</string>") {
 		t.Errorf("plist:\n%s", plist)
 	}
 }
-
-func TestJSON5(t *testing.T) {
-	v, err := parseJSON5([]byte("\ufeff{a: 1, 'b': 'it\\'s', c: [+1, -.5, 0x10, 2.,], /* x */ d: null, e: \"\\u00e9\", // end\n}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := marshalOrdered(v)
-	want := "{\n  \"a\": 1,\n  \"b\": \"it's\",\n  \"c\": [\n    1,\n    -0.5,\n    16,\n    2.0\n  ],\n  \"d\": null,\n  \"e\": \"é\"\n}\n"
-	if string(out) != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
-	}
-	for _, bad := range []string{`{a: Infinity}`, `{a: 1`, `{"a": "x`, `/* open`, `{a: 1} x`} {
-		if _, err := parseJSON5([]byte(bad)); err == nil {
-			t.Errorf("%q should not parse", bad)
-		}
-	}
-}
-
-func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

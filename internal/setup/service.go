@@ -1,10 +1,9 @@
-package main
+package setup
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -14,67 +13,82 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
+	"github.com/mailmcp/mailmcp/internal/httpfront"
 )
 
 const serviceLabel = "dev.mailmcp.mailmcp"
 
-// setupService writes a systemd user unit (Linux) or a launchd agent
-// (macOS) that runs the mailmcp daemon, plus an HTTP token file when none
-// exists.
-func setupService(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("setup service", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dryRun := fs.Bool("dry-run", false, "print what would be written; change nothing")
-	goos := fs.String("os", runtime.GOOS, "service manager to write for: linux (systemd --user) or darwin (launchd)")
-	addr := fs.String("http", "127.0.0.1:8025", "address the daemon listens on")
-	configPath := fs.String("config", "", "mailmcp config file (default: mailmcp's default)")
-	command := fs.String("command", "", "mailmcp binary to run (default: this binary)")
-	tokenFile := fs.String("token-file", "", "HTTP bearer token file (default: http-tokens beside the config file; created with a random token when missing)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
+// ServiceOptions are the settings of 'setup service'.
+type ServiceOptions struct {
+	DryRun bool
+	// OS is the service manager to write for: linux (systemd --user) or
+	// darwin (launchd); default runtime.GOOS.
+	OS string
+	// Addr is the daemon's listen address (default 127.0.0.1:8025).
+	Addr string
+	// ConfigPath is the mailmcp config file the daemon uses.
+	ConfigPath string
+	// Command is the mailmcp binary to run (default: this one).
+	Command string
+	// TokenFile holds the HTTP bearer tokens (default: http-tokens beside
+	// the config file; created with a random token when missing).
+	TokenFile string
+}
+
+// Service writes a systemd user unit (Linux) or a launchd agent (macOS)
+// that runs the mailmcp daemon, plus an HTTP token file when none exists.
+func Service(o ServiceOptions, stdout io.Writer) error {
 	home, err := homeDir()
 	if err != nil {
 		return err
 	}
-	if *command == "" {
-		*command = selfPath()
+	if o.OS == "" {
+		o.OS = runtime.GOOS
 	}
-	if *tokenFile == "" {
-		*tokenFile = defaultTokenFile()
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:8025"
 	}
-	argv := append([]string{*command}, serveArgs(*configPath)...)
-	argv = append(argv, "--http", *addr)
-	w := &fileWriter{dryRun: *dryRun, out: stdout, now: time.Now}
+	cmd, err := command(o.Command)
+	if err != nil {
+		return err
+	}
+	if o.TokenFile == "" {
+		o.TokenFile = DefaultTokenFile()
+	}
+	argv := append([]string{cmd}, serveArgs(o.ConfigPath)...)
+	argv = append(argv, "--http", o.Addr)
+	w := &FileWriter{DryRun: o.DryRun, Out: stdout, Now: time.Now}
 
 	var path, text, start string
-	switch *goos {
+	switch o.OS {
 	case "linux":
 		dir := os.Getenv("XDG_CONFIG_HOME")
 		if dir == "" {
 			dir = filepath.Join(home, ".config")
 		}
 		path = filepath.Join(dir, "systemd", "user", "mailmcp.service")
-		text = systemdUnit(argv, *tokenFile)
+		text = systemdUnit(argv, o.TokenFile)
 		start = "systemctl --user daemon-reload && systemctl --user enable --now mailmcp.service\n" +
 			"Logs: journalctl --user -u mailmcp -f\n" +
 			"To keep it running while logged out: loginctl enable-linger $USER"
 	case "darwin":
 		path = filepath.Join(home, "Library", "LaunchAgents", serviceLabel+".plist")
-		text = launchdPlist(argv, *tokenFile, filepath.Join(home, "Library", "Logs", "mailmcp.log"))
+		text = launchdPlist(argv, o.TokenFile, filepath.Join(home, "Library", "Logs", "mailmcp.log"))
 		start = "launchctl bootstrap gui/$(id -u) " + shellQuote(path) + "\nLogs: " + filepath.Join(home, "Library", "Logs", "mailmcp.log")
 	default:
-		return usageError{fmt.Errorf("--os %q: want linux or darwin", *goos)}
+		return fault.Errorf(fault.Invalid, "setup service", "--os %q: want linux or darwin", o.OS)
 	}
-	if err := ensureTokenFile(*tokenFile, *dryRun, stdout); err != nil {
+	if err := ensureTokenFile(o.TokenFile, o.DryRun, stdout); err != nil {
 		return err
 	}
-	if err := w.write(path, []byte(text), 0o644); err != nil {
+	if err := w.Write(path, []byte(text), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nStart it:\n%s\n", indentText(start))
-	fmt.Fprintf(stdout, "Then check: curl -s http://%s/readyz\n", *addr)
-	fmt.Fprintf(stdout, "Connect OpenClaw: mailmcp setup openclaw --url http://%s/mcp\n", *addr)
+	fmt.Fprintf(stdout, "Then check: curl -s http://%s/readyz\n", o.Addr)
+	fmt.Fprintf(stdout, "Connect OpenClaw: mailmcp setup openclaw --url http://%s/mcp\n", o.Addr)
 	return nil
 }
 
@@ -98,7 +112,7 @@ func ensureTokenFile(path string, dryRun bool, out io.Writer) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	if err := writeAtomic(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600); err != nil {
+	if err := WriteAtomic(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "created %s with a new random token (clients send it as 'Authorization: Bearer <token>')\n", path)
@@ -135,7 +149,7 @@ UMask=0077
 
 [Install]
 WantedBy=default.target
-`, strings.Join(q, " "), systemdEnv(envHTTPTokenFile, tokenFile))
+`, strings.Join(q, " "), systemdEnv(httpfront.EnvTokenFile, tokenFile))
 }
 
 func systemdEnv(k, v string) string {
@@ -182,5 +196,5 @@ func launchdPlist(argv []string, tokenFile, logFile string) string {
 	<string>Background</string>
 </dict>
 </plist>
-`, serviceLabel, args.String(), envHTTPTokenFile, html.EscapeString(tokenFile), html.EscapeString(logFile))
+`, serviceLabel, args.String(), httpfront.EnvTokenFile, html.EscapeString(tokenFile), html.EscapeString(logFile))
 }

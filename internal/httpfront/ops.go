@@ -1,4 +1,4 @@
-package main
+package httpfront
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/metrics"
+	"github.com/mailmcp/mailmcp/internal/store"
 )
 
 // statusRecorder remembers the status code and size of a response. It
@@ -253,7 +252,7 @@ func (rd *readiness) check(ctx context.Context) map[string]string {
 			}
 		}()
 	}
-	stateErr := stateWritable(rd.stateDir)
+	stateErr := store.CheckWritable(rd.stateDir)
 	wg.Wait()
 	if stateErr != nil {
 		problems["state_dir"] = stateErr.Error()
@@ -263,35 +262,6 @@ func (rd *readiness) check(ctx context.Context) map[string]string {
 	}
 	rd.at, rd.problem = time.Now(), problems
 	return problems
-}
-
-// stateWritable creates the state directory if needed and writes and
-// removes a probe file in it.
-func stateWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".probe-*")
-	if err != nil {
-		return fmt.Errorf("state directory %s is not writable: %w", dir, err)
-	}
-	name := f.Name()
-	_, werr := f.WriteString("ok")
-	cerr := f.Close()
-	os.Remove(name)
-	if werr != nil || cerr != nil {
-		return fmt.Errorf("write in state directory %s: %w", filepath.Clean(dir), firstErr(werr, cerr))
-	}
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // handler serves /readyz. Callers without a valid token learn which checks
@@ -318,6 +288,22 @@ func (rd *readiness) handler(tokens *tokenSet) http.Handler {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		_ = json.NewEncoder(w).Encode(body)
+	})
+}
+
+// publishPoolStats lets /metrics read m's pool statistics at scrape time.
+func publishPoolStats(m *imapconn.Manager) {
+	metrics.SetPoolSource(func() map[string]metrics.PoolStats {
+		out := map[string]metrics.PoolStats{}
+		for _, id := range m.IDs() {
+			p, err := m.Pool(id)
+			if err != nil {
+				continue
+			}
+			s := p.Stats()
+			out[id] = metrics.PoolStats{Open: s.Open, Idle: s.Idle, Dials: s.Dials, Reuses: s.Reuses, Retries: s.Retries, Discards: s.Discards, Waits: s.Waits}
+		}
+		return out
 	})
 }
 

@@ -1,13 +1,15 @@
-package main
+package setup
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
+	"github.com/mailmcp/mailmcp/internal/httpfront"
 )
 
 // openclawRequestTimeoutMs is the per-call timeout written for OpenClaw:
@@ -15,75 +17,93 @@ import (
 // a long wait is never cut off (three timeouts in a row recycle the server).
 const openclawRequestTimeoutMs = 90_000
 
-// setupOpenClaw adds or updates mcp.servers.<name> in ~/.openclaw/openclaw.json
+// OpenClawOptions are the settings of 'setup openclaw'.
+type OpenClawOptions struct {
+	DryRun bool
+	// File is OpenClaw's config (default ~/.openclaw/openclaw.json).
+	File string
+	// Name is the server name in OpenClaw; tools appear as NAME__search.
+	Name string
+	// URL, when set, points OpenClaw at a mailmcp daemon's streamable HTTP
+	// endpoint instead of starting mailmcp per session over stdio.
+	URL string
+	// TokenEnv is the variable OpenClaw expands into the bearer token for
+	// URL (default MAILMCP_HTTP_TOKEN; "-" for no header).
+	TokenEnv string
+	// ConfigPath is the mailmcp config file the stdio server is started with.
+	ConfigPath string
+	// Command is the mailmcp binary OpenClaw starts (default: this one).
+	Command string
+	// SkillsDir is where the skill is written (default ~/.openclaw/skills).
+	SkillsDir string
+	NoSkill   bool
+}
+
+// OpenClaw adds or updates mcp.servers.<name> in ~/.openclaw/openclaw.json
 // and writes the mailmcp skill.
-func setupOpenClaw(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("setup openclaw", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dryRun := fs.Bool("dry-run", false, "print what would be written; change nothing")
-	file := fs.String("file", "", "OpenClaw config file (default ~/.openclaw/openclaw.json)")
-	name := fs.String("name", "email", "server name in OpenClaw (tools appear as NAME__search, ...)")
-	rawURL := fs.String("url", "", "use the mailmcp daemon at this streamable HTTP URL (e.g. http://127.0.0.1:8025/mcp) instead of starting mailmcp per session over stdio")
-	tokenEnv := fs.String("token-env", envHTTPToken, "with --url: environment variable OpenClaw expands into the bearer token (${NAME} in the header)")
-	configPath := fs.String("config", "", "mailmcp config file to pass to the stdio server (default: mailmcp's default)")
-	command := fs.String("command", "", "mailmcp binary OpenClaw starts (default: this binary)")
-	skillsDir := fs.String("skills-dir", "", "where to write the mailmcp skill (default ~/.openclaw/skills)")
-	noSkill := fs.Bool("no-skill", false, "do not write the skill folder")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
+func OpenClaw(o OpenClawOptions, stdout, stderr io.Writer) error {
 	home, err := homeDir()
 	if err != nil {
 		return err
 	}
-	if *file == "" {
-		*file = filepath.Join(home, ".openclaw", "openclaw.json")
+	if o.File == "" {
+		o.File = filepath.Join(home, ".openclaw", "openclaw.json")
 	}
-	if *skillsDir == "" {
-		*skillsDir = filepath.Join(home, ".openclaw", "skills")
+	if o.SkillsDir == "" {
+		o.SkillsDir = filepath.Join(home, ".openclaw", "skills")
 	}
-	if *command == "" {
-		*command = selfPath()
+	if o.Name == "" {
+		o.Name = "email"
+	}
+	switch o.TokenEnv {
+	case "":
+		o.TokenEnv = httpfront.EnvToken
+	case "-":
+		o.TokenEnv = ""
 	}
 	entry := newObject()
-	if *rawURL != "" {
-		u, err := url.Parse(*rawURL)
+	if o.URL != "" {
+		u, err := url.Parse(o.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError{fmt.Errorf("--url %q: want http(s)://HOST:PORT/mcp", *rawURL)}
+			return fault.Errorf(fault.Invalid, "setup openclaw", "--url %q: want http(s)://HOST:PORT/mcp", o.URL)
 		}
-		if !isLoopbackName(u.Host) && u.Scheme != "https" {
-			fmt.Fprintf(stderr, "warning: %s is plain HTTP to a non-loopback host: the token crosses the network in clear text\n", *rawURL)
+		if !httpfront.IsLoopbackName(u.Host) && u.Scheme != "https" {
+			fmt.Fprintf(stderr, "warning: %s is plain HTTP to a non-loopback host: the token crosses the network in clear text\n", o.URL)
 		}
-		entry.set("url", *rawURL)
+		entry.set("url", o.URL)
 		// Without transport OpenClaw assumes legacy SSE and gets 405s.
 		entry.set("transport", "streamable-http")
-		if *tokenEnv != "" {
+		if o.TokenEnv != "" {
 			hdr := newObject()
-			hdr.set("Authorization", "Bearer ${"+*tokenEnv+"}")
+			hdr.set("Authorization", "Bearer ${"+o.TokenEnv+"}")
 			entry.set("headers", hdr)
 		}
 	} else {
-		entry.set("command", *command)
-		entry.set("args", serveArgs(*configPath))
+		cmd, err := command(o.Command)
+		if err != nil {
+			return err
+		}
+		entry.set("command", cmd)
+		entry.set("args", serveArgs(o.ConfigPath))
 	}
 	entry.set("requestTimeoutMs", openclawRequestTimeoutMs)
-	merged, err := mergeServerEntry(*file, []string{"mcp", "servers"}, *name, entry)
+	merged, err := mergeServerEntry(o.File, []string{"mcp", "servers"}, o.Name, entry)
 	if err != nil {
 		return err
 	}
-	w := &fileWriter{dryRun: *dryRun, out: stdout, now: time.Now}
-	if err := w.write(*file, merged, 0o600); err != nil {
+	w := &FileWriter{DryRun: o.DryRun, Out: stdout, Now: time.Now}
+	if err := w.Write(o.File, merged, 0o600); err != nil {
 		return err
 	}
-	if !*noSkill {
-		if err := w.write(filepath.Join(*skillsDir, "mailmcp-email", "SKILL.md"), []byte(skillText(*name)), 0o644); err != nil {
+	if !o.NoSkill {
+		if err := w.Write(filepath.Join(o.SkillsDir, "mailmcp-email", "SKILL.md"), []byte(skillText(o.Name)), 0o644); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\nOpenClaw will list the tools as %s__search, %s__fetch_message, ...\n", *name, *name)
-	fmt.Fprintf(stdout, "Check the connection: openclaw mcp doctor %s --probe\n", *name)
-	if *rawURL != "" && *tokenEnv != "" {
-		fmt.Fprintf(stdout, "Give OpenClaw the token: put %s=<a token from the daemon's token file> in OpenClaw's environment (e.g. ~/.openclaw/.env).\n", *tokenEnv)
+	fmt.Fprintf(stdout, "\nOpenClaw will list the tools as %s__search, %s__fetch_message, ...\n", o.Name, o.Name)
+	fmt.Fprintf(stdout, "Check the connection: openclaw mcp doctor %s --probe\n", o.Name)
+	if o.URL != "" && o.TokenEnv != "" {
+		fmt.Fprintf(stdout, "Give OpenClaw the token: put %s=<a token from the daemon's token file> in OpenClaw's environment (e.g. ~/.openclaw/.env).\n", o.TokenEnv)
 	}
 	fmt.Fprint(stdout, hooksHelp)
 	return nil

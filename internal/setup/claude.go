@@ -1,8 +1,7 @@
-package main
+package setup
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,47 +25,56 @@ func claudeDesktopConfig(home, goos string) string {
 	return filepath.Join(home, ".config", "Claude", "claude_desktop_config.json")
 }
 
-// setupClaudeDesktop adds mcpServers.<name> to Claude Desktop's config, or
-// with --print shows the snippets for other clients.
-func setupClaudeDesktop(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("setup claude-desktop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dryRun := fs.Bool("dry-run", false, "print what would be written; change nothing")
-	print := fs.Bool("print", false, "print the configuration for Claude Desktop, Claude Code, VS Code and Cursor; write nothing")
-	file := fs.String("file", "", "Claude Desktop config file (default: the platform's location)")
-	name := fs.String("name", "email", "server name")
-	configPath := fs.String("config", "", "mailmcp config file to pass to the server (default: mailmcp's default)")
-	command := fs.String("command", "", "mailmcp binary the client starts (default: this binary)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+// ClaudeDesktopOptions are the settings of 'setup claude-desktop'.
+type ClaudeDesktopOptions struct {
+	DryRun bool
+	// Print shows the snippets for Claude Desktop, Claude Code, VS Code and
+	// Cursor and writes nothing.
+	Print bool
+	// File is Claude Desktop's config file (default: the platform's).
+	File string
+	// Name is the MCP server name ("email").
+	Name string
+	// ConfigPath is the mailmcp config file the server is started with.
+	ConfigPath string
+	// Command is the mailmcp binary (default: this one).
+	Command string
+}
+
+// ClaudeDesktop adds mcpServers.<name> to Claude Desktop's config, or
+// with Print shows the snippets for other clients.
+func ClaudeDesktop(o ClaudeDesktopOptions, stdout io.Writer) error {
+	if o.Name == "" {
+		o.Name = "email"
 	}
-	if *command == "" {
-		*command = selfPath()
+	cmd, err := command(o.Command)
+	if err != nil {
+		return err
 	}
-	sargs := serveArgs(*configPath)
-	if *print {
-		fmt.Fprint(stdout, clientSnippets(*name, *command, sargs))
+	sargs := serveArgs(o.ConfigPath)
+	if o.Print {
+		fmt.Fprint(stdout, clientSnippets(o.Name, cmd, sargs))
 		return nil
 	}
 	home, err := homeDir()
 	if err != nil {
 		return err
 	}
-	if *file == "" {
-		*file = claudeDesktopConfig(home, runtime.GOOS)
+	if o.File == "" {
+		o.File = claudeDesktopConfig(home, runtime.GOOS)
 	}
 	entry := newObject()
-	entry.set("command", *command)
+	entry.set("command", cmd)
 	entry.set("args", sargs)
-	merged, err := mergeServerEntry(*file, []string{"mcpServers"}, *name, entry)
+	merged, err := mergeServerEntry(o.File, []string{"mcpServers"}, o.Name, entry)
 	if err != nil {
 		return err
 	}
-	w := &fileWriter{dryRun: *dryRun, out: stdout, now: time.Now}
-	if err := w.write(*file, merged, 0o600); err != nil {
+	w := &FileWriter{DryRun: o.DryRun, Out: stdout, Now: time.Now}
+	if err := w.Write(o.File, merged, 0o600); err != nil {
 		return err
 	}
-	if !*dryRun {
+	if !o.DryRun {
 		fmt.Fprintln(stdout, "Restart Claude Desktop to load mailmcp.")
 	}
 	return nil

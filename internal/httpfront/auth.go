@@ -1,4 +1,4 @@
-package main
+package httpfront
 
 import (
 	"bufio"
@@ -19,8 +19,8 @@ import (
 // Environment variables for HTTP authentication. Tokens are secrets: they
 // come from a file or the environment, never from a flag.
 const (
-	envHTTPTokenFile = "MAILMCP_HTTP_TOKEN_FILE"
-	envHTTPToken     = "MAILMCP_HTTP_TOKEN"
+	EnvTokenFile = "MAILMCP_HTTP_TOKEN_FILE"
+	EnvToken     = "MAILMCP_HTTP_TOKEN"
 	// minTokenLen refuses guessable tokens; 'openssl rand -hex 32' gives 64.
 	minTokenLen = 16
 )
@@ -38,7 +38,7 @@ type tokenSet struct {
 // means no authentication.
 func loadTokens(file string, getenv func(string) string, log *slog.Logger) (*tokenSet, error) {
 	if file == "" {
-		file = getenv(envHTTPTokenFile)
+		file = getenv(EnvTokenFile)
 	}
 	var raw []string
 	if file != "" {
@@ -59,7 +59,7 @@ func loadTokens(file string, getenv func(string) string, log *slog.Logger) (*tok
 		if len(raw) == 0 {
 			return nil, fmt.Errorf("token file %s holds no token (one per line)", file)
 		}
-	} else if t := strings.TrimSpace(getenv(envHTTPToken)); t != "" {
+	} else if t := strings.TrimSpace(getenv(EnvToken)); t != "" {
 		raw = append(raw, t)
 	}
 	ts := &tokenSet{}
@@ -148,7 +148,7 @@ func normalOrigin(s string) (string, bool) {
 
 // allows reports whether a request with this Origin and Host may proceed.
 func (g *originGuard) allows(origin, host string, localLoopback bool) bool {
-	if localLoopback && !isLoopbackName(host) {
+	if localLoopback && !IsLoopbackName(host) {
 		return false
 	}
 	if origin == "" {
@@ -162,13 +162,13 @@ func (g *originGuard) allows(origin, host string, localLoopback bool) bool {
 		return true
 	}
 	u, _ := url.Parse(n)
-	return isLoopbackName(u.Host)
+	return IsLoopbackName(u.Host)
 }
 
 func (g *originGuard) wrap(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-		loop := local != nil && isLoopbackName(local.String())
+		loop := local != nil && IsLoopbackName(local.String())
 		if !g.allows(r.Header.Get("Origin"), r.Host, loop) {
 			log.Warn("request refused: origin not allowed", "path", r.URL.Path, "remote", r.RemoteAddr,
 				"origin", r.Header.Get("Origin"), "host", r.Host)
@@ -179,9 +179,9 @@ func (g *originGuard) wrap(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// isLoopbackName reports whether host (optionally with a port) is
+// IsLoopbackName reports whether host (optionally with a port) is
 // localhost or a loopback IP.
-func isLoopbackName(hostport string) bool {
+func IsLoopbackName(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
 		host = strings.Trim(hostport, "[]")

@@ -1,40 +1,42 @@
-package main
+package doctor
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/store"
 )
 
 // certWarnDays is when doctor starts warning about a certificate's expiry.
 const certWarnDays = 14
 
-// doctorReport prints one line per check, with a fix for each problem.
-type doctorReport struct {
+// report prints one line per check, with a fix for each problem.
+type report struct {
 	out            io.Writer
 	failed, warned int
 }
 
-func (r *doctorReport) ok(name, detail string) { fmt.Fprintf(r.out, "ok    %s: %s\n", name, detail) }
+func (r *report) ok(name, detail string) { fmt.Fprintf(r.out, "ok    %s: %s\n", name, detail) }
 
-func (r *doctorReport) warn(name, detail, fix string) {
+func (r *report) warn(name, detail, fix string) {
 	r.warned++
 	fmt.Fprintf(r.out, "warn  %s: %s\n", name, detail)
 	if fix != "" {
@@ -42,7 +44,7 @@ func (r *doctorReport) warn(name, detail, fix string) {
 	}
 }
 
-func (r *doctorReport) fail(name, detail, fix string) {
+func (r *report) fail(name, detail, fix string) {
 	r.failed++
 	fmt.Fprintf(r.out, "FAIL  %s: %s\n", name, detail)
 	if fix != "" {
@@ -50,20 +52,40 @@ func (r *doctorReport) fail(name, detail, fix string) {
 	}
 }
 
-// cmdDoctor checks the configuration, credentials, connectivity, TLS
-// certificates, IMAP capabilities and the state directory.
-func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	only := fs.String("account", "", "check only this account")
-	timeout := fs.Duration("timeout", 15*time.Second, "bound for each network check")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+// Wiring is what doctor needs from the binary's wiring, so that every
+// login it tries goes through the account exactly as serving builds it.
+type Wiring struct {
+	// Account builds the engine's view of a configured account.
+	Account func(cfg *config.Config, a *config.Account, log *slog.Logger) (*imapconn.Account, error)
+	// Password is where a password account's secret comes from.
+	Password func(a *config.Account) auth.SecretSource
+	// OAuthProvider maps a provider preset to its OAuth provider.
+	OAuthProvider func(preset string) string
+}
+
+// Options are the settings of a doctor run.
+type Options struct {
+	ConfigPath string
+	// Account, when set, limits the account checks to this id.
+	Account string
+	// Timeout bounds each network check (default 15 s).
+	Timeout time.Duration
+	Log     *slog.Logger
+	Wiring  Wiring
+}
+
+// Run checks the configuration, credentials, connectivity, TLS
+// certificates, IMAP capabilities and the state directory, printing one
+// line per check on out. It returns an error when a check failed.
+func Run(ctx context.Context, o Options, out io.Writer) error {
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
 	}
-	r := &doctorReport{out: stdout}
-	cfg, err := config.Load(config.Options{Path: c.configPath})
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &report{out: out}
+	cfg, err := config.Load(config.Options{Path: o.ConfigPath})
 	var ce *config.Error
 	switch {
 	case errors.As(err, &ce):
@@ -83,38 +105,55 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(cfg.Accounts) == 0 {
 		r.fail("accounts", "no account configured", "run 'mailmcp accounts add'")
 	}
-	if err := stateWritable(cfg.StateDir); err != nil {
+	if err := store.CheckWritable(cfg.StateDir); err != nil {
 		r.fail("state directory", err.Error(), "make "+cfg.StateDir+" writable by this user, or set state_dir / MAILMCP_STATE_DIR")
 	} else {
 		r.ok("state directory", cfg.StateDir+" is writable")
 	}
-	log, closeLog, err := c.logger(stderr, "error")
-	if err != nil {
-		return err
-	}
-	defer closeLog()
 	found := false
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
-		if *only != "" && a.ID != *only {
+		if o.Account != "" && a.ID != o.Account {
 			continue
 		}
 		found = true
-		doctorAccount(ctx, r, cfg, a, *timeout, log)
+		r.account(ctx, cfg, a, o)
 	}
-	if *only != "" && !found {
-		return usageError{fmt.Errorf("no account %q (accounts: %v)", *only, cfg.AccountIDs())}
+	if o.Account != "" && !found {
+		return fault.Errorf(fault.Invalid, "doctor", "no account %q (accounts: %v)", o.Account, cfg.AccountIDs())
 	}
 	if r.failed > 0 {
 		return fmt.Errorf("%d check(s) failed, %d warning(s)", r.failed, r.warned)
 	}
-	fmt.Fprintf(stdout, "all checks passed (%d warning(s))\n", r.warned)
+	fmt.Fprintf(out, "all checks passed (%d warning(s))\n", r.warned)
 	return nil
 }
 
-func doctorAccount(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, timeout time.Duration, log *slog.Logger) {
+// CheckAccount runs the account checks of Run for one account of cfg and
+// reports whether all passed (warnings allowed).
+func CheckAccount(ctx context.Context, cfg *config.Config, id string, o Options, out io.Writer) bool {
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	a := cfg.Account(id)
+	r := &report{out: out}
+	if a == nil {
+		r.fail("account "+id, "not in the configuration", "")
+		return false
+	}
+	r.account(ctx, cfg, a, o)
+	return r.failed == 0
+}
+
+// account checks one account: credentials, then TCP and TLS, then the
+// IMAP and SMTP logins.
+func (r *report) account(ctx context.Context, cfg *config.Config, a *config.Account, o Options) {
 	p := "account " + a.ID + " "
-	credOK := doctorCredentials(ctx, r, cfg, a, p)
+	timeout, log := o.Timeout, o.Log
+	credOK := r.credentials(ctx, cfg, a, p, o.Wiring)
 	tlsCfg, err := imapconn.TLSConfig(a.IMAP.Host, a.CAFile)
 	if err != nil {
 		r.fail(p+"tls config", err.Error(), "fix ca_file")
@@ -123,7 +162,7 @@ func doctorAccount(ctx context.Context, r *doctorReport, cfg *config.Config, a *
 	// Both logins go through the account as serving builds it.
 	var ma *imapconn.Account
 	if credOK {
-		if ma, err = engineAccount(cfg, a, log); err != nil {
+		if ma, err = o.Wiring.Account(cfg, a, log); err != nil {
 			r.fail(p+"login", err.Error(), "")
 			credOK = false
 		} else {
@@ -132,28 +171,33 @@ func doctorAccount(ctx context.Context, r *doctorReport, cfg *config.Config, a *
 	}
 
 	// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
-	netOK := doctorTLS(ctx, r, p+"imap", endpoint(a.IMAP), tlsCfg, timeout, imapStartTLS)
+	netOK := r.tls(ctx, p+"imap", endpoint(a.IMAP), tlsCfg, timeout, imapStartTLS)
 	if netOK && credOK {
-		doctorIMAPLogin(ctx, r, a, ma, p, timeout, log)
+		r.imapLogin(ctx, a, ma, p, timeout, log)
 	}
 	stls := tlsCfg.Clone()
 	stls.ServerName = a.SMTP.Host
-	if doctorTLS(ctx, r, p+"smtp", endpoint(a.SMTP), stls, timeout, nil) && credOK {
-		doctorSMTPLogin(ctx, r, a, ma, p, stls, timeout)
+	if r.tls(ctx, p+"smtp", endpoint(a.SMTP), stls, timeout, nil) && credOK {
+		r.smtpLogin(ctx, a, ma, p, stls, timeout)
 	}
 }
 
-// doctorCredentials checks the password source or the OAuth token.
-func doctorCredentials(ctx context.Context, r *doctorReport, cfg *config.Config, a *config.Account, p string) bool {
+// credentials checks the password source or the OAuth token.
+func (r *report) credentials(ctx context.Context, cfg *config.Config, a *config.Account, p string, wr Wiring) bool {
 	if a.Auth == config.AuthOAuth2 {
 		store, err := auth.OpenTokenStore(cfg.StateDir, nil)
 		if err != nil {
 			r.fail(p+"oauth token", err.Error(), "make the state directory writable")
 			return false
 		}
-		st := auth.Status(store, []auth.StatusInput{{Account: a.ID, Method: auth.MethodOAuth, Provider: authProvider(a.Provider)}})[0]
+		st := auth.Status(store, []auth.StatusInput{{Account: a.ID, Method: auth.MethodOAuth, Provider: wr.OAuthProvider(a.Provider)}})[0]
 		if !st.LoggedIn {
-			r.fail(p+"oauth token", strings.Join(st.Problems, "; "), "run 'mailmcp auth login "+a.ID+"'")
+			detail := strings.Join(st.Problems, "; ")
+			fix := "run 'mailmcp auth login " + a.ID + "'"
+			if strings.Contains(detail, "mailmcp auth login") {
+				fix = "" // the problem already says it
+			}
+			r.fail(p+"oauth token", detail, fix)
 			return false
 		}
 		if !st.HasRefreshToken {
@@ -166,12 +210,12 @@ func doctorCredentials(ctx context.Context, r *doctorReport, cfg *config.Config,
 		}
 		return true
 	}
-	src := passwordSource(a)
+	src := wr.Password(a)
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	_, problems, err := src.Resolve(cctx)
 	if err != nil {
-		r.fail(p+"password", fmt.Sprintf("%s: %v", src.Describe(), err), "set password_env, password_file or password_command for the account so the password resolves where mailmcp runs")
+		r.fail(p+"password", fmt.Sprintf("%s: %v", src.Describe(), err), passwordFix(src))
 		return false
 	}
 	for _, pr := range problems {
@@ -181,11 +225,25 @@ func doctorCredentials(ctx context.Context, r *doctorReport, cfg *config.Config,
 	return true
 }
 
-// doctorTLS connects to ep and, unless it is plain, completes TLS (implicit
+// passwordFix says how to make the account's password source resolve,
+// for the source that is configured.
+func passwordFix(src auth.SecretSource) string {
+	switch {
+	case src.Env != "":
+		return "export " + src.Env + "=<the password> in the environment mailmcp runs in (password_env names the variable; it is empty or unset here)"
+	case src.File != "":
+		return "put the password on the first line of " + src.File + " (chmod 600), or point password_file at the right file"
+	case src.Command != "":
+		return "run the password_command yourself and make it print the password on its first line"
+	}
+	return "set one of password_env, password_file or password_command for the account"
+}
+
+// tls connects to ep and, unless it is plain, completes TLS (implicit
 // or via startTLS) and checks the certificate. For SMTP STARTTLS startTLS
 // is nil and go-smtp negotiates.
-func doctorTLS(ctx context.Context, r *doctorReport, name string, ep imapconn.Endpoint, tlsCfg *tls.Config, timeout time.Duration,
-	startTLS func(net.Conn, *tls.Config) (*tls.Conn, error)) bool {
+func (r *report) tls(ctx context.Context, name string, ep imapconn.Endpoint, tlsCfg *tls.Config, timeout time.Duration,
+	startTLS func(net.Conn, *tls.Config) (tls.ConnectionState, error)) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
@@ -198,7 +256,7 @@ func doctorTLS(ctx context.Context, r *doctorReport, name string, ep imapconn.En
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	connected := fmt.Sprintf("%s reachable in %v", ep.Address(), time.Since(start).Round(time.Millisecond))
+	connected := fmt.Sprintf("%s reachable in %s", ep.Address(), millis(time.Since(start)))
 	var state tls.ConnectionState
 	switch config.TLSMode(ep.TLS) {
 	case config.TLSPlain:
@@ -211,10 +269,7 @@ func doctorTLS(ctx context.Context, r *doctorReport, name string, ep imapconn.En
 		}
 	case config.TLSStartTLS:
 		if startTLS != nil {
-			var tc *tls.Conn
-			if tc, err = startTLS(conn, tlsCfg); err == nil {
-				state = tc.ConnectionState()
-			}
+			state, err = startTLS(conn, tlsCfg)
 		} else {
 			var c *smtp.Client
 			if c, err = smtp.NewClientStartTLS(conn, tlsCfg); err == nil {
@@ -256,37 +311,29 @@ func doctorTLS(ctx context.Context, r *doctorReport, name string, ep imapconn.En
 }
 
 // imapStartTLS upgrades a fresh IMAP connection with STARTTLS (RFC 9051
-// section 6.2.1) just far enough to inspect the certificate.
-func imapStartTLS(conn net.Conn, cfg *tls.Config) (*tls.Conn, error) {
-	br := bufio.NewReader(conn)
-	greeting, err := br.ReadString('\n')
+// section 6.2.1) through go-imap, just far enough to inspect the
+// certificate, which it captures as the handshake verifies it.
+func imapStartTLS(conn net.Conn, cfg *tls.Config) (tls.ConnectionState, error) {
+	var state tls.ConnectionState
+	cfg = cfg.Clone()
+	verify := cfg.VerifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		state = cs
+		if verify != nil {
+			return verify(cs)
+		}
+		return nil
+	}
+	c, err := imapclient.NewStartTLS(conn, &imapclient.Options{TLSConfig: cfg})
 	if err != nil {
-		return nil, fmt.Errorf("read IMAP greeting: %w", err)
+		return state, fmt.Errorf("imap starttls: %w", err)
 	}
-	if !strings.HasPrefix(greeting, "* OK") && !strings.HasPrefix(greeting, "* PREAUTH") {
-		return nil, fmt.Errorf("unexpected IMAP greeting %q", strings.TrimSpace(greeting))
-	}
-	if _, err := io.WriteString(conn, "d1 STARTTLS\r\n"); err != nil {
-		return nil, fmt.Errorf("send STARTTLS: %w", err)
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return nil, fmt.Errorf("read STARTTLS reply: %w", err)
-		}
-		if strings.HasPrefix(line, "d1 ") {
-			if !strings.HasPrefix(line, "d1 OK") {
-				return nil, fmt.Errorf("server refused STARTTLS: %s", strings.TrimSpace(line))
-			}
-			break
-		}
-	}
-	tc := tls.Client(conn, cfg)
-	return tc, tc.Handshake()
+	c.Close()
+	return state, nil
 }
 
-// doctorIMAPLogin logs in through the real engine and lists capabilities.
-func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *imapconn.Account, p string, timeout time.Duration, log *slog.Logger) {
+// imapLogin logs in through the real engine and lists capabilities.
+func (r *report) imapLogin(ctx context.Context, a *config.Account, ma *imapconn.Account, p string, timeout time.Duration, log *slog.Logger) {
 	pool := imapconn.NewPool(ma, log)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -335,9 +382,9 @@ func doctorIMAPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma
 	}
 }
 
-// doctorSMTPLogin says EHLO and authenticates the way sending does, then
-// quits without sending anything.
-func doctorSMTPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma *imapconn.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
+// smtpLogin says EHLO and authenticates the way sending does, then quits
+// without sending anything.
+func (r *report) smtpLogin(ctx context.Context, a *config.Account, ma *imapconn.Account, p string, tlsCfg *tls.Config, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
@@ -388,4 +435,14 @@ func doctorSMTPLogin(ctx context.Context, r *doctorReport, a *config.Account, ma
 		r.ok(p+"smtp login", "logged in as "+a.Login()+" (AUTH "+mechs+")")
 	}
 	_ = c.Quit()
+}
+
+// millis renders a duration in milliseconds with one decimal, so a fast
+// loopback connect reads "0.3 ms" rather than "0s".
+func millis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+}
+
+func endpoint(s config.Server) imapconn.Endpoint {
+	return imapconn.Endpoint{Host: s.Host, Port: s.Port, TLS: string(s.TLS)}
 }

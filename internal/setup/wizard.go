@@ -1,15 +1,13 @@
-package main
+package setup
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -18,30 +16,33 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/term"
 
 	"github.com/mailmcp/mailmcp/internal/config"
 )
 
-// cmdAccounts: mailmcp accounts add.
-func cmdAccounts(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return usageError{errors.New("want 'add'")}
-	}
-	fs := flag.NewFlagSet("accounts add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	skipTest := fs.Bool("no-test", false, "write the account without the live connection test")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err}
-	}
-	path := c.configPath
+// AccountOptions are the settings of the 'accounts add' wizard.
+type AccountOptions struct {
+	// ConfigPath is the file the account is appended to (created if
+	// missing; default config.DefaultPath()).
+	ConfigPath string
+	// Check, when set, tests the new password account live before it is
+	// saved: cfg is the configuration with the account added, id its id.
+	// It prints what it checked on out and reports whether all passed.
+	Check func(ctx context.Context, cfg *config.Config, id string, out io.Writer) bool
+}
+
+// AddAccount runs the interactive wizard: it asks for the address,
+// provider, servers and credentials, tests the login (Check), and appends
+// the account to the config file, keeping what was there verbatim.
+func AddAccount(ctx context.Context, o AccountOptions, stdin io.Reader, stdout io.Writer) error {
+	path := o.ConfigPath
 	if path == "" {
 		path = config.DefaultPath()
 	}
 	w := &wizard{in: bufio.NewReader(stdin), stdin: stdin, out: stdout}
-	return w.run(ctx, path, !*skipTest)
+	return w.run(ctx, path, o.Check)
 }
 
 // wizard asks its questions on out and reads answers line by line, so it
@@ -140,16 +141,44 @@ func suggestID(provider, domain string, taken map[string]bool) string {
 	return id
 }
 
-// newAccount is what the wizard collects.
+// The file format's values, spelled as the config file spells them.
+const (
+	tlsImplicit  = "implicit"
+	tlsStartTLS  = "starttls"
+	tlsPlain     = "plain"
+	authPassword = "password"
+	authOAuth2   = "oauth2"
+)
+
+// newAccount is what the wizard collects, shaped as the config file's
+// [[accounts]] table so the TOML encoder writes it.
 type newAccount struct {
-	id, email, name, provider  string
-	auth                       config.AuthKind
-	imap, smtp                 config.Server
-	passwordKey, passwordValue string // e.g. password_file, /path
-	clientID, tenant           string
+	ID              string       `toml:"id"`
+	Email           string       `toml:"email"`
+	Name            string       `toml:"name,omitempty"`
+	Provider        string       `toml:"provider"`
+	Auth            string       `toml:"auth"`
+	PasswordEnv     string       `toml:"password_env,omitempty"`
+	PasswordFile    string       `toml:"password_file,omitempty"`
+	PasswordCommand string       `toml:"password_command,omitempty"`
+	IMAP            *serverEntry `toml:"imap,omitempty,inline"`
+	SMTP            *serverEntry `toml:"smtp,omitempty,inline"`
+	OAuth           *oauthEntry  `toml:"oauth,omitempty"`
 }
 
-func (w *wizard) run(ctx context.Context, path string, test bool) error {
+type serverEntry struct {
+	Host string `toml:"host"`
+	Port int    `toml:"port"`
+	TLS  string `toml:"tls"`
+}
+
+type oauthEntry struct {
+	ClientID         string `toml:"client_id"`
+	ClientSecretFile string `toml:"client_secret_file,omitempty"`
+	Tenant           string `toml:"tenant,omitempty"`
+}
+
+func (w *wizard) run(ctx context.Context, path string, check func(context.Context, *config.Config, string, io.Writer) bool) error {
 	existing, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -173,36 +202,36 @@ func (w *wizard) run(ctx context.Context, path string, test bool) error {
 		}
 		a, perr := mail.ParseAddress(v)
 		if perr == nil && strings.Contains(a.Address, "@") {
-			na.email = a.Address
+			na.Email = a.Address
 			break
 		}
 		fmt.Fprintln(w.out, "  that is not an email address")
 	}
-	domain := na.email[strings.LastIndex(na.email, "@")+1:]
+	domain := na.Email[strings.LastIndex(na.Email, "@")+1:]
 	detected := providerForDomain(domain)
 	if detected != "generic" {
 		fmt.Fprintf(w.out, "Detected provider: %s\n", detected)
 	}
-	if na.provider, err = w.choose("Provider", detected, config.ProviderNames()...); err != nil {
+	if na.Provider, err = w.choose("Provider", detected, config.ProviderNames()...); err != nil {
 		return err
 	}
-	if na.name, err = w.ask("Your name (for outgoing mail)", ""); err != nil {
+	if na.Name, err = w.ask("Your name (for outgoing mail)", ""); err != nil {
 		return err
 	}
-	if na.provider == "generic" {
+	if na.Provider == "generic" {
 		if err := w.servers(&na, domain); err != nil {
 			return err
 		}
 	}
 	for {
-		if na.id, err = w.ask("Short account id", suggestID(na.provider, domain, taken)); err != nil {
+		if na.ID, err = w.ask("Short account id", suggestID(na.Provider, domain, taken)); err != nil {
 			return err
 		}
-		if !config.ValidID(na.id) {
+		if !config.ValidID(na.ID) {
 			fmt.Fprintln(w.out, "  use 1-32 of a-z 0-9 - _")
 			continue
 		}
-		if taken[na.id] {
+		if taken[na.ID] {
 			fmt.Fprintln(w.out, "  that id is already used")
 			continue
 		}
@@ -211,9 +240,12 @@ func (w *wizard) run(ctx context.Context, path string, test bool) error {
 	if err := w.credentials(&na, path); err != nil {
 		return err
 	}
-	block := na.toml()
-	if test && na.auth == config.AuthPassword {
-		ok, err := w.liveTest(ctx, existing, block, path, na.id)
+	block, err := na.toml(time.Now())
+	if err != nil {
+		return err
+	}
+	if check != nil && na.Auth == authPassword {
+		ok, err := w.liveTest(ctx, existing, block, path, na.ID, check)
 		if err != nil {
 			return err
 		}
@@ -223,8 +255,11 @@ func (w *wizard) run(ctx context.Context, path string, test bool) error {
 				return err
 			}
 			if save == "no" {
-				if na.passwordKey == "password_file" {
-					os.Remove(na.passwordValue)
+				if na.PasswordFile != "" {
+					os.Remove(na.PasswordFile)
+				}
+				if na.OAuth != nil && na.OAuth.ClientSecretFile != "" {
+					os.Remove(na.OAuth.ClientSecretFile)
 				}
 				return errors.New("account not saved")
 			}
@@ -239,84 +274,77 @@ func (w *wizard) run(ctx context.Context, path string, test bool) error {
 		text = append(text, '\n')
 	}
 	text = append(text, block...)
-	fw := &fileWriter{out: w.out, now: time.Now}
-	if err := fw.write(path, text, 0o600); err != nil {
+	fw := &FileWriter{Out: w.out, Now: time.Now}
+	if err := fw.Write(path, text, 0o600); err != nil {
 		return err
 	}
-	if na.auth == config.AuthOAuth2 {
-		fmt.Fprintf(w.out, "Next: mailmcp auth login %s   (then: mailmcp doctor --account %s)\n", na.id, na.id)
+	if na.Auth == authOAuth2 {
+		fmt.Fprintf(w.out, "Next: mailmcp auth login %s   (then: mailmcp doctor --account %s)\n", na.ID, na.ID)
 	} else {
-		fmt.Fprintf(w.out, "Next: mailmcp doctor --account %s, then connect a client (mailmcp setup openclaw | claude-desktop)\n", na.id)
+		fmt.Fprintf(w.out, "Next: mailmcp doctor --account %s, then connect a client (mailmcp setup openclaw | claude-desktop)\n", na.ID)
 	}
 	return nil
 }
 
 // servers asks for the IMAP and SMTP endpoints of a generic provider.
 func (w *wizard) servers(na *newAccount, domain string) error {
-	ask := func(s *config.Server, proto, host string, implicitPort, starttlsPort int) error {
+	ask := func(proto, host string, implicitPort, starttlsPort int) (*serverEntry, error) {
+		s := &serverEntry{}
 		var err error
 		if s.Host, err = w.ask(proto+" server", host+"."+domain); err != nil {
-			return err
+			return nil, err
 		}
-		tlsMode, err := w.choose(proto+" TLS", string(config.TLSImplicit), string(config.TLSImplicit), string(config.TLSStartTLS), string(config.TLSPlain))
-		if err != nil {
-			return err
+		if s.TLS, err = w.choose(proto+" TLS", tlsImplicit, tlsImplicit, tlsStartTLS, tlsPlain); err != nil {
+			return nil, err
 		}
-		s.TLS = config.TLSMode(tlsMode)
 		def := implicitPort
-		if s.TLS != config.TLSImplicit {
+		if s.TLS != tlsImplicit {
 			def = starttlsPort
 		}
 		for {
 			v, err := w.ask(proto+" port", strconv.Itoa(def))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if s.Port, err = strconv.Atoi(v); err == nil && s.Port > 0 && s.Port < 65536 {
-				return nil
+				return s, nil
 			}
 			fmt.Fprintln(w.out, "  want a port number")
 		}
 	}
-	if err := ask(&na.imap, "IMAP", "imap", 993, 143); err != nil {
+	var err error
+	if na.IMAP, err = ask("IMAP", "imap", 993, 143); err != nil {
 		return err
 	}
-	return ask(&na.smtp, "SMTP", "smtp", 465, 587)
+	na.SMTP, err = ask("SMTP", "smtp", 465, 587)
+	return err
 }
 
 // credentials asks how the account logs in and where its secret lives.
 func (w *wizard) credentials(na *newAccount, cfgPath string) error {
 	var err error
-	switch na.provider {
+	switch na.Provider {
 	case "outlook":
 		fmt.Fprintln(w.out, "Microsoft 365 and Outlook.com accept only OAuth (basic authentication is disabled).")
-		na.auth = config.AuthOAuth2
+		na.Auth = authOAuth2
 	case "gmail":
 		fmt.Fprintln(w.out, "Gmail: an app password (needs 2-step verification; myaccount.google.com/apppasswords) or OAuth with your own Google Cloud client.")
 		v, err := w.choose("Login with", "app-password", "app-password", "oauth")
 		if err != nil {
 			return err
 		}
-		na.auth = config.AuthPassword
+		na.Auth = authPassword
 		if v == "oauth" {
-			na.auth = config.AuthOAuth2
+			na.Auth = authOAuth2
 		}
 	default:
-		na.auth = config.AuthPassword
-		if na.provider != "generic" {
-			fmt.Fprintf(w.out, "%s needs an app password, created in the provider's account security settings.\n", na.provider)
+		na.Auth = authPassword
+		if na.Provider != "generic" {
+			fmt.Fprintf(w.out, "%s needs an app password, created in the provider's account security settings.\n", na.Provider)
 		}
 	}
-	if na.auth == config.AuthOAuth2 {
-		if na.clientID, err = w.ask("OAuth client id of your app", ""); err != nil {
-			return err
-		}
-		if na.provider == "outlook" {
-			if na.tenant, err = w.ask("Tenant (common, organizations, consumers or a GUID)", "common"); err != nil {
-				return err
-			}
-		}
-		return nil
+	if na.Auth == authOAuth2 {
+		return w.oauthClient(na, cfgPath)
 	}
 	store, err := w.choose("Keep the password in", "file", "file", "env", "command")
 	if err != nil {
@@ -324,11 +352,9 @@ func (w *wizard) credentials(na *newAccount, cfgPath string) error {
 	}
 	switch store {
 	case "env":
-		na.passwordKey = "password_env"
-		na.passwordValue, err = w.ask("Environment variable holding it", "MAILMCP_PASSWORD_"+strings.ToUpper(strings.ReplaceAll(na.id, "-", "_")))
+		na.PasswordEnv, err = w.ask("Environment variable holding it", "MAILMCP_PASSWORD_"+strings.ToUpper(strings.ReplaceAll(na.ID, "-", "_")))
 	case "command":
-		na.passwordKey = "password_command"
-		na.passwordValue, err = w.ask("Command printing it (e.g. pass show mail/work)", "")
+		na.PasswordCommand, err = w.ask("Command printing it (e.g. pass show mail/work)", "")
 	default:
 		var pw string
 		if pw, err = w.secret("Password or app password"); err != nil {
@@ -337,51 +363,74 @@ func (w *wizard) credentials(na *newAccount, cfgPath string) error {
 		if pw == "" {
 			return errors.New("empty password")
 		}
-		file := filepath.Join(filepath.Dir(cfgPath), "passwords", na.id)
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-			return fmt.Errorf("create password directory: %w", err)
-		}
-		if err := writeAtomic(file, []byte(pw+"\n"), 0o600); err != nil {
+		if na.PasswordFile, err = saveSecret(filepath.Join(filepath.Dir(cfgPath), "passwords", na.ID), pw); err != nil {
 			return err
 		}
-		fmt.Fprintf(w.out, "saved the password in %s (mode 600)\n", file)
-		na.passwordKey, na.passwordValue = "password_file", file
+		fmt.Fprintf(w.out, "saved the password in %s (mode 600)\n", na.PasswordFile)
 	}
 	return err
 }
 
-// toml renders the account as a config block.
-func (na *newAccount) toml() []byte {
+// oauthClient asks for the OAuth app's client id, its secret (Google
+// desktop clients have one; Microsoft public clients do not) and, for
+// Microsoft, the tenant.
+func (w *wizard) oauthClient(na *newAccount, cfgPath string) error {
+	na.OAuth = &oauthEntry{}
+	var err error
+	if na.OAuth.ClientID, err = w.ask("OAuth client id of your app", ""); err != nil {
+		return err
+	}
+	hint := "OAuth client secret (leave empty if the app has none)"
+	if na.Provider == "gmail" {
+		hint = "OAuth client secret (Google desktop-app clients have one, shown beside the client id)"
+	}
+	secret, err := w.secret(hint)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		if na.OAuth.ClientSecretFile, err = saveSecret(filepath.Join(filepath.Dir(cfgPath), "secrets", na.ID+"-oauth-client"), secret); err != nil {
+			return err
+		}
+		fmt.Fprintf(w.out, "saved the client secret in %s (mode 600)\n", na.OAuth.ClientSecretFile)
+	}
+	if na.Provider == "outlook" {
+		if na.OAuth.Tenant, err = w.ask("Tenant (common, organizations, consumers or a GUID)", "common"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveSecret writes secret to file (mode 600, directory 700) and returns
+// the file's path.
+func saveSecret(file, secret string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", filepath.Dir(file), err)
+	}
+	if err := WriteAtomic(file, []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return file, nil
+}
+
+// toml renders the account as a config block through the TOML encoder,
+// which escapes every value the way TOML requires.
+func (na *newAccount) toml(now time.Time) ([]byte, error) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# added by 'mailmcp accounts add' on %s\n[[accounts]]\n", time.Now().Format(time.DateOnly))
-	kv := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, "%s = %s\n", k, strconv.Quote(v))
-		}
+	fmt.Fprintf(&b, "# added by 'mailmcp accounts add' on %s\n", now.Format(time.DateOnly))
+	enc := toml.NewEncoder(&b)
+	if err := enc.Encode(struct {
+		Accounts []*newAccount `toml:"accounts"`
+	}{[]*newAccount{na}}); err != nil {
+		return nil, fmt.Errorf("encode the account: %w", err)
 	}
-	kv("id", na.id)
-	kv("email", na.email)
-	kv("name", na.name)
-	kv("provider", na.provider)
-	kv("auth", string(na.auth))
-	kv(na.passwordKey, na.passwordValue)
-	if na.imap.Host != "" {
-		fmt.Fprintf(&b, "imap = { host = %s, port = %d, tls = %s }\n", strconv.Quote(na.imap.Host), na.imap.Port, strconv.Quote(string(na.imap.TLS)))
-		fmt.Fprintf(&b, "smtp = { host = %s, port = %d, tls = %s }\n", strconv.Quote(na.smtp.Host), na.smtp.Port, strconv.Quote(string(na.smtp.TLS)))
-	}
-	if na.clientID != "" {
-		b.WriteString("[accounts.oauth]\n")
-		fmt.Fprintf(&b, "client_id = %s\n", strconv.Quote(na.clientID))
-		if na.tenant != "" {
-			fmt.Fprintf(&b, "tenant = %s\n", strconv.Quote(na.tenant))
-		}
-	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // liveTest validates the would-be config and logs in to IMAP and SMTP
 // with it. It reports false (after printing why) when a check fails.
-func (w *wizard) liveTest(ctx context.Context, existing, block []byte, path, id string) (bool, error) {
+func (w *wizard) liveTest(ctx context.Context, existing, block []byte, path, id string, check func(context.Context, *config.Config, string, io.Writer) bool) (bool, error) {
 	dir, err := os.MkdirTemp("", "mailmcp-wizard-")
 	if err != nil {
 		return false, err
@@ -396,10 +445,6 @@ func (w *wizard) liveTest(ctx context.Context, existing, block []byte, path, id 
 		return false, fmt.Errorf("the new account is not valid: %w", err)
 	}
 	cfg.Path = path
-	a := cfg.Account(id)
 	fmt.Fprintln(w.out, "Testing the connection...")
-	r := &doctorReport{out: w.out}
-	log := slog.New(slog.DiscardHandler)
-	doctorAccount(ctx, r, cfg, a, 15*time.Second, log)
-	return r.failed == 0, nil
+	return check(ctx, cfg, id, w.out), nil
 }

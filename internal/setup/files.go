@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"bytes"
@@ -14,22 +14,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/config"
 )
 
-// cmdSetup: mailmcp setup openclaw | claude-desktop | service.
-func cmdSetup(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{errors.New("want openclaw, claude-desktop or service")}
-	}
-	switch args[0] {
-	case "openclaw":
-		return setupOpenClaw(args[1:], stdout, stderr)
-	case "claude-desktop", "clients":
-		return setupClaudeDesktop(args[1:], stdout, stderr)
-	case "service":
-		return setupService(args[1:], stdout, stderr)
-	}
-	return usageError{fmt.Errorf("unknown setup target %q: want openclaw, claude-desktop or service", args[0])}
-}
-
 // homeDir is the user's home; setup commands never guess beyond it.
 func homeDir() (string, error) {
 	h, err := os.UserHomeDir()
@@ -39,17 +23,13 @@ func homeDir() (string, error) {
 	return h, nil
 }
 
-// selfPath is the absolute path of the running mailmcp binary, which is
-// what clients should start.
-func selfPath() string {
-	p, err := os.Executable()
-	if err != nil {
-		return "mailmcp"
+// command is the mailmcp binary a client should start: cmd when given,
+// else the running binary (SelfPath).
+func command(cmd string) (string, error) {
+	if cmd != "" {
+		return cmd, nil
 	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
-	}
-	return p
+	return SelfPath()
 }
 
 // serveArgs are the arguments a client passes to start mailmcp over stdio.
@@ -71,32 +51,32 @@ func serveArgs(configPath string) []string {
 	return args
 }
 
-// fileWriter writes setup output: nothing in dry-run mode, and otherwise a
+// FileWriter writes setup output: nothing in dry-run mode, and otherwise a
 // timestamped backup of any file it replaces, then an atomic replace.
-type fileWriter struct {
-	dryRun bool
-	out    io.Writer
-	now    func() time.Time
+type FileWriter struct {
+	DryRun bool
+	Out    io.Writer
+	Now    func() time.Time
 }
 
-// write replaces path with data (mode for new files) and reports what it
+// Write replaces path with data (mode for new files) and reports what it
 // did. An unchanged file is left alone.
-func (w *fileWriter) write(path string, data []byte, mode fs.FileMode) error {
+func (w *FileWriter) Write(path string, data []byte, mode fs.FileMode) error {
 	old, err := os.ReadFile(path)
 	exists := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	if exists && bytes.Equal(old, data) {
-		fmt.Fprintf(w.out, "unchanged: %s\n", path)
+		fmt.Fprintf(w.Out, "unchanged: %s\n", path)
 		return nil
 	}
-	if w.dryRun {
+	if w.DryRun {
 		verb := "would create"
 		if exists {
 			verb = "would update"
 		}
-		fmt.Fprintf(w.out, "%s %s:\n%s\n", verb, path, indentText(string(data)))
+		fmt.Fprintf(w.Out, "%s %s:\n%s\n", verb, path, indentText(string(data)))
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -111,29 +91,29 @@ func (w *fileWriter) write(path string, data []byte, mode fs.FileMode) error {
 		if err := os.WriteFile(backup, old, 0o600); err != nil {
 			return fmt.Errorf("back up %s: %w", path, err)
 		}
-		fmt.Fprintf(w.out, "backed up %s to %s\n", path, backup)
+		fmt.Fprintf(w.Out, "backed up %s to %s\n", path, backup)
 	}
-	if err := writeAtomic(path, data, mode); err != nil {
+	if err := WriteAtomic(path, data, mode); err != nil {
 		return err
 	}
 	verb := "created"
 	if exists {
 		verb = "updated"
 	}
-	fmt.Fprintf(w.out, "%s %s\n", verb, path)
+	fmt.Fprintf(w.Out, "%s %s\n", verb, path)
 	return nil
 }
 
-func (w *fileWriter) clock() time.Time {
-	if w.now != nil {
-		return w.now()
+func (w *FileWriter) clock() time.Time {
+	if w.Now != nil {
+		return w.Now()
 	}
 	return time.Now()
 }
 
-// writeAtomic writes data to a temporary file beside path and renames it
+// WriteAtomic writes data to a temporary file beside path and renames it
 // over path, so a crash never leaves a half-written config.
-func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+func WriteAtomic(path string, data []byte, mode fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -192,7 +172,7 @@ func mergeServerEntry(path string, section []string, name string, entry *jsonObj
 	return marshalOrdered(root)
 }
 
-// defaultTokenFile is where setup service keeps the daemon's HTTP tokens.
-func defaultTokenFile() string {
+// DefaultTokenFile is where setup service keeps the daemon's HTTP tokens.
+func DefaultTokenFile() string {
 	return filepath.Join(filepath.Dir(config.DefaultPath()), "http-tokens")
 }

@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func (o *jsonObject) object(k string) (*jsonObject, error) {
 // single-quoted strings, hex and signed numbers) into ordered values.
 // Comments do not survive a rewrite; callers keep a backup.
 func parseJSON5(src []byte) (any, error) {
-	plain, err := json5ToJSON(src)
+	plain, err := JSON5ToJSON(src)
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +171,8 @@ func writeOrdered(b *bytes.Buffer, v any, indent string) error {
 	return nil
 }
 
-// json5ToJSON rewrites JSON5 text as strict JSON.
-func json5ToJSON(src []byte) ([]byte, error) {
+// JSON5ToJSON rewrites JSON5 text as strict JSON.
+func JSON5ToJSON(src []byte) ([]byte, error) {
 	var out bytes.Buffer
 	s := string(src)
 	line := 1

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"flag"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/httpfront"
+)
+
+// httpFlags are serve --http's flags: the front end's options.
+type httpFlags struct{ httpfront.Options }
+
+func (h *httpFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&h.TokenFile, "token-file", "", "HTTP: file of accepted bearer tokens, one per line (default $"+httpfront.EnvTokenFile+"; or one token in $"+httpfront.EnvToken+")")
+	fs.StringVar(&h.TLSCert, "tls-cert", "", "HTTP: serve HTTPS with this PEM certificate (chain) file")
+	fs.StringVar(&h.TLSKey, "tls-key", "", "HTTP: the PEM private key of --tls-cert")
+	fs.Var((*stringList)(&h.AllowOrigins), "allow-origin", "HTTP: also accept browser requests from this origin, e.g. https://app.example.com (repeatable; loopback origins are always accepted)")
+	fs.BoolVar(&h.BehindProxy, "behind-proxy", false, "HTTP: a reverse proxy terminates TLS: accept plain HTTP on a non-loopback address (a token is still required)")
+	fs.BoolVar(&h.Insecure, "insecure", false, "HTTP: accept a non-loopback address without TLS and without a token (dangerous: anyone who can reach it can read and send this mail)")
+	fs.Int64Var(&h.MaxBody, "max-body", httpfront.DefaultMaxBody, "HTTP: largest request body in bytes")
+	fs.IntVar(&h.MaxSessions, "max-sessions", httpfront.DefaultMaxSessions, "HTTP: most MCP sessions open at once (0: no limit)")
+	fs.DurationVar(&h.SessionIdle, "session-idle", httpfront.DefaultSessionIdle, "HTTP: end MCP sessions idle for this long")
+}
+
+// fromConfig fills the settings not given as flags from the config file.
+func (h *httpFlags) fromConfig(c config.HTTP, fs *flag.FlagSet) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	h.FromConfig(c, func(name string) bool { return given[name] }, os.Getenv)
+}
+
+// newHTTPFrontend builds the HTTP front end of serve --http for s.
+func newHTTPFrontend(s *server.MCPServer, f serveFlags, eng *engine, log *slog.Logger, getenv func(string) string) (*httpfront.Frontend, error) {
+	o := f.http.Options
+	o.Addr = f.httpAddr
+	return httpfront.New(s, o, eng.mail, eng.cfg.StateDir, log, getenv)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
