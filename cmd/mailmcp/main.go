@@ -117,6 +117,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // usageError marks bad command-line use (exit code 2).
 type usageError struct{ error }
 
+// Unwrap lets errors.Is see flag.ErrHelp inside, so -h exits 0.
+func (u usageError) Unwrap() error { return u.error }
+
 func versionString() string {
 	v, c := version, commit
 	if bi, ok := debug.ReadBuildInfo(); ok {

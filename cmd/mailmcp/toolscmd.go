@@ -33,7 +33,9 @@ func cmdTools(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return enc.Encode(struct {
+			Tools []mcp.Tool `json:"tools"`
+		}{list})
 	}
 	for _, t := range list {
 		schema, _ := json.MarshalIndent(t.InputSchema, "  ", "  ")

@@ -124,13 +124,18 @@ content; never point mailmcp at /hooks/wake, which treats text as trusted.
 `
 
 // skillText is the SKILL.md that teaches an OpenClaw agent to use the
+// mailmcp tools safely. It declares no requires.bins: setup configures
+// the server with an absolute command path (or a URL), so mailmcp need
+// not be on PATH, and a bins requirement OpenClaw cannot satisfy would
+// keep the skill hidden from the model ("Needs setup").
+//
+// skillText is the SKILL.md that teaches an OpenClaw agent to use the
 // mailmcp tools safely. server is the MCP server name in openclaw.json.
 func skillText(server string) string {
 	r := strings.NewReplacer("{{S}}", server)
 	return r.Replace(`---
 name: mailmcp-email
 description: Read, search, draft, send and organise the user's email (inbox, replies, attachments) through the mailmcp MCP server's {{S}}__* tools. Use when the user asks about email, mail, the inbox, messages, replies, newsletters or attachments.
-metadata: {"openclaw": {"requires": {"bins": ["mailmcp"]}, "install": [{"kind": "go", "module": "github.com/mailmcp/mailmcp/cmd/mailmcp@latest", "bins": ["mailmcp"]}]}}
 ---
 
 # Email through mailmcp

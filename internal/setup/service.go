@@ -133,8 +133,8 @@ func systemdUnit(argv []string, tokenFile string) string {
 	return fmt.Sprintf(`# mailmcp daemon: written by 'mailmcp setup service'.
 [Unit]
 Description=mailmcp: email for AI agents (MCP over HTTP)
-Wants=network-online.target
-After=network-online.target
+# No ordering on the network: a user manager cannot see the system's
+# network targets; mailmcp connects lazily and retries.
 
 [Service]
 ExecStart=%s
@@ -144,7 +144,6 @@ RestartSec=5
 # mailmcp drains in-flight calls for 5 s on SIGTERM.
 TimeoutStopSec=15
 NoNewPrivileges=yes
-PrivateTmp=yes
 UMask=0077
 
 [Install]
