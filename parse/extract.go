@@ -20,13 +20,11 @@ var (
 
 // extraction is the state of an ExtractPart walk.
 type extraction struct {
-	id        string
-	w         io.Writer
-	max       int64
-	strict    bool // fail with ErrTooLarge instead of truncating
-	found     *node
-	written   int64
-	truncated bool
+	id     string
+	w      io.Writer
+	max    int64
+	strict bool // fail with ErrTooLarge instead of truncating
+	found  *node
 }
 
 // ExtractPart streams the decoded content of the part with IMAP section

@@ -37,15 +37,6 @@ func (h *headerBlock) get(name string) string {
 	return ""
 }
 
-func (h *headerBlock) has(name string) bool {
-	for _, f := range h.fields {
-		if equalFold(f.Name, name) {
-			return true
-		}
-	}
-	return false
-}
-
 // readLine reads one line including its terminator, bounded at max bytes
 // (the rest of an over-long line is discarded). At EOF the last line may
 // lack a terminator; err is io.EOF only when nothing was read.

@@ -320,9 +320,7 @@ func unflow(s string, delsp bool) string {
 	b.Grow(len(s))
 	prevSoft := false
 	for _, l := range lines {
-		if strings.HasPrefix(l, " ") {
-			l = l[1:] // §4.4 space-stuffing
-		}
+		l = strings.TrimPrefix(l, " ") // §4.4 space-stuffing
 		soft := strings.HasSuffix(l, " ") && l != "-- " && !strings.HasPrefix(l, ">")
 		if soft && delsp {
 			l = l[:len(l)-1]

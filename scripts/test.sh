@@ -15,6 +15,22 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+echo "== go mod tidy (go.mod and go.sum must already be tidy)"
+# -diff prints what tidy would change and exits non-zero, touching nothing.
+if ! go mod tidy -diff; then
+  echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1
+fi
+
+echo "== staticcheck"
+# Pinned so every machine and CI reports the same checks; installed into
+# GOBIN (or GOPATH/bin) by the module proxy when missing or of another version.
+STATICCHECK_VERSION=v0.8.2
+gobin=$(go env GOBIN); [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
+  go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+"$gobin/staticcheck" ./...
+
 # --- TypeScript SDK client for the end-to-end test (cmd/mailmcp TestTypeScriptSDK).
 # Pinned by scripts/e2e-ts/package-lock.json; without node the test skips
 # loudly, and under CI=true it fails.

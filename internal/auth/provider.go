@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -170,5 +169,3 @@ func (cfg OAuthConfig) httpClient() *http.Client {
 func (cfg OAuthConfig) withClient(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, cfg.httpClient())
 }
-
-func scopeString(s []string) string { return strings.Join(s, " ") }

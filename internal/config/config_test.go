@@ -20,8 +20,6 @@ func writeFile(t *testing.T, body string) string {
 	return p
 }
 
-func noEnv(map[string]string) func(string) (string, bool) { return nil }
-
 func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }

@@ -53,15 +53,18 @@ func (p *Pool) Quota(ctx context.Context) ([]Quota, error) {
 func (p *Pool) KnownCaps() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range p.idle {
-		caps := make([]string, 0, len(c.caps))
-		for cp := range c.caps {
-			caps = append(caps, string(cp))
-		}
-		slices.Sort(caps)
-		return caps
+	if len(p.idle) == 0 {
+		return nil
 	}
-	return nil
+	// Every connection of a pool talks to the same server, so any one's
+	// capabilities are the pool's.
+	c := p.idle[0]
+	caps := make([]string, 0, len(c.caps))
+	for cp := range c.caps {
+		caps = append(caps, string(cp))
+	}
+	slices.Sort(caps)
+	return caps
 }
 
 // features names what mailmcp uses from a capability list, in a fixed order.

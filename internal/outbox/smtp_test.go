@@ -346,7 +346,7 @@ func TestOutcomes(t *testing.T) {
 	})
 	before = len(s.deliveries())
 	it, _, _ = r.Box.Send(ctx, request("r", "now@x.test", "later@x.test"))
-	it = r.waitState(it.ID, StateSent)
+	r.waitState(it.ID, StateSent)
 	d := s.deliveries()[before:]
 	if len(d) != 2 || strings.Join(d[0].To, ",") != "now@x.test" || strings.Join(d[1].To, ",") != "later@x.test" {
 		t.Errorf("deliveries %+v", d)

@@ -19,8 +19,6 @@ type jsonObject struct {
 
 func newObject() *jsonObject { return &jsonObject{vals: map[string]any{}} }
 
-func (o *jsonObject) get(k string) (any, bool) { v, ok := o.vals[k]; return v, ok }
-
 func (o *jsonObject) set(k string, v any) {
 	if _, ok := o.vals[k]; !ok {
 		o.keys = append(o.keys, k)

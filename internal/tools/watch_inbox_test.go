@@ -214,6 +214,7 @@ func TestFolderResourceUpdated(t *testing.T) {
 	}
 	sub := mcp.SubscribeRequest{}
 	sub.Params.URI = "mail://demo/INBOX"
+	//lint:ignore SA1019 the deprecated resources/subscribe is the protocol version under test (see above)
 	if err := c.Subscribe(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
