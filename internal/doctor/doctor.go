@@ -345,14 +345,14 @@ func (r *report) imapLogin(ctx context.Context, a *config.Account, ma *imapconn.
 	caps, err := pool.Capabilities(lctx)
 	if err != nil {
 		fix := "check the user name (" + a.Login() + ") and the password or app password"
-		switch imapconn.KindOf(err) {
-		case imapconn.KindAuth:
+		switch fault.KindOf(err) {
+		case fault.Auth:
 			if a.Auth == config.AuthOAuth2 {
 				fix = "run 'mailmcp auth login " + a.ID + "'"
 			} else if a.Provider == "gmail" || a.Provider == "yahoo" || a.Provider == "icloud" {
 				fix = "this provider needs an app password (not your normal password), or OAuth for Gmail"
 			}
-		case imapconn.KindUnavailable, imapconn.KindTimeout:
+		case fault.Unavailable, fault.Timeout:
 			fix = "the server did not answer in time; try again or check the host"
 		}
 		r.fail(p+"imap login", err.Error(), fix)

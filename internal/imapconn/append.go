@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Append stores raw (a whole RFC 5322 message, CRLF line endings) in folder
@@ -13,7 +15,7 @@ import (
 // message's reference from APPENDUID (RFC 4315 UIDPLUS, or IMAP4rev2) when
 // the server reports it, and a reference with UID 0 otherwise (the folder and
 // UIDVALIDITY still set when known). It is not idempotent: a connection lost
-// mid-command is reported (KindConnLost), never retried, because the message
+// mid-command is reported (fault.ConnLost), never retried, because the message
 // may already be stored.
 func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, date time.Time, raw []byte) (MessageRef, error) {
 	ref := MessageRef{Account: p.acct.ID, Folder: folder}
@@ -21,7 +23,7 @@ func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, dat
 		return ref, err
 	}
 	if len(raw) == 0 {
-		return ref, &Error{Kind: KindInvalid, Op: "append", Err: errors.New("append: empty message")}
+		return ref, &fault.Error{Kind: fault.Invalid, Op: "append", Err: errors.New("append: empty message")}
 	}
 	err := p.Do(ctx, Op{Name: "append"}, func(ctx context.Context, c *Conn) error {
 		cmd := c.c.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: flags, Time: date})
@@ -33,8 +35,8 @@ func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, dat
 		}
 		data, err := cmd.Wait()
 		if err != nil {
-			if KindOf(c.fail(ctx, "append", err)) == KindNotFound {
-				return noSuchFolder("append", folder)
+			if fault.KindOf(c.fail(ctx, "append", err)) == fault.NotFound {
+				return noSuchFolder("append", folder, err)
 			}
 			return err
 		}
@@ -77,7 +79,7 @@ func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, e
 		return false, err
 	}
 	if ref.UID == 0 {
-		return false, &Error{Kind: KindInvalid, Op: "delete", Err: errors.New("delete: the message id has no UID")}
+		return false, &fault.Error{Kind: fault.Invalid, Op: "delete", Err: errors.New("delete: the message id has no UID")}
 	}
 	err = p.Do(ctx, Op{Name: "delete", Folder: ref.Folder}, func(ctx context.Context, c *Conn) error {
 		expunged = false

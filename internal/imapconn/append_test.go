@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -67,7 +68,7 @@ func testAppend(t *testing.T, b *backend) {
 		t.Fatalf("ExpungeUID = %v, %v", expunged, err)
 	}
 	err = p.FetchRaw(ctx, draft, false, func(imapconn.MessageMeta, io.Reader) error { return nil })
-	if imapconn.KindOf(err) != imapconn.KindNotFound {
+	if fault.KindOf(err) != fault.NotFound {
 		t.Errorf("fetch of the expunged draft: %v, want not_found", err)
 	}
 	// Only that UID went: the Sent copy is still there.
@@ -75,11 +76,11 @@ func testAppend(t *testing.T, b *backend) {
 		t.Errorf("sent copy gone after expunging the draft: %v", err)
 	}
 
-	if _, err := p.Append(ctx, "No Such Folder", nil, time.Time{}, []byte(raw)); imapconn.KindOf(err) != imapconn.KindNotFound {
+	if _, err := p.Append(ctx, "No Such Folder", nil, time.Time{}, []byte(raw)); fault.KindOf(err) != fault.NotFound {
 		t.Errorf("append to a missing folder: %v", err)
 	}
 	ro := b.pool(t, b.addr, func(a *imapconn.Account) { a.ReadOnly = true })
-	if _, err := ro.Append(ctx, "INBOX", []imap.Flag{imap.FlagSeen}, time.Time{}, []byte(raw)); imapconn.KindOf(err) != imapconn.KindReadOnly {
+	if _, err := ro.Append(ctx, "INBOX", []imap.Flag{imap.FlagSeen}, time.Time{}, []byte(raw)); fault.KindOf(err) != fault.ReadOnly {
 		t.Errorf("append on a read-only account: %v", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Conn is one authenticated IMAP connection, used by one caller at a time.
@@ -71,8 +73,8 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 	c.selected = ""
 	data, err := c.c.Select(name, &imap.SelectOptions{ReadOnly: false}).Wait()
 	if err != nil {
-		if KindOf(c.fail(ctx, "select", err)) == KindNotFound {
-			return noSuchFolder("select", name)
+		if fault.KindOf(c.fail(ctx, "select", err)) == fault.NotFound {
+			return noSuchFolder("select", name, err)
 		}
 		return c.fail(ctx, fmt.Sprintf("select %q", name), err)
 	}
@@ -81,9 +83,10 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 	return nil
 }
 
-// noSuchFolder is the error for a command on a folder the server lacks.
-func noSuchFolder(op, name string) error {
-	return &Error{Kind: KindNotFound, Op: op, Err: fmt.Errorf("folder %q does not exist", name),
+// noSuchFolder is the error for a command on a folder the server lacks;
+// the server's refusal stays reachable beneath it.
+func noSuchFolder(op, name string, refusal error) error {
+	return &fault.Error{Kind: fault.NotFound, Op: op, Err: because(fmt.Sprintf("folder %q does not exist", name), refusal),
 		Hint: "Call list_folders to see the folder names of this account"}
 }
 

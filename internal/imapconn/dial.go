@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-message/charset"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // wordDecoder decodes RFC 2047 words in every charset go-message knows.
@@ -74,7 +75,7 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 	d := net.Dialer{KeepAlive: 30 * time.Second}
 	raw, err := d.DialContext(ctx, "tcp", a.IMAP.Address())
 	if err != nil {
-		return nil, nil, &Error{Kind: KindUnavailable, Op: "connect", Err: fmt.Errorf("connect to IMAP server %s: %w", a.IMAP.Address(), err)}
+		return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "connect", Err: fmt.Errorf("connect to IMAP server %s: %w", a.IMAP.Address(), err)}
 	}
 	// Until the client exists, a watchdog on the raw socket bounds the
 	// handshake; closing the socket also ends the client.
@@ -98,7 +99,7 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 		tc := tls.Client(tcp, tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
-			return nil, nil, &Error{Kind: KindUnavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
+			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
 		}
 		opts.TLSConfig = tlsCfg
 		ctx = auth.WithTLSState(ctx, tc.ConnectionState())
@@ -124,7 +125,7 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 		}
 		if err != nil {
 			raw.Close()
-			return nil, nil, &Error{Kind: KindUnavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
+			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
 		}
 	case TLSPlain:
 		c = imapclient.New(wrapStream(tcp), opts)
@@ -142,7 +143,7 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 		if ctx.Err() != nil {
 			return nil, nil, probe.fail(ctx, "login", err)
 		}
-		if KindOf(err) == KindUnsupported {
+		if fault.KindOf(err) == fault.Unsupported {
 			return nil, nil, err // nothing was sent: the mechanism is not there
 		}
 		return nil, nil, classifyAuth(err, a)
@@ -168,5 +169,5 @@ func classifyAuth(err error, a *Account) error {
 	if errors.As(err, &ie) {
 		msg = ie.Text
 	}
-	return &Error{Kind: KindAuth, Op: "login", Err: fmt.Errorf("the IMAP server %s refused the login for %s: %s", a.IMAP.Host, a.Email, msg)}
+	return &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("the IMAP server %s refused the login for %s: %s", a.IMAP.Host, a.Email, msg)}
 }

@@ -63,7 +63,8 @@ func (p *Pool) FetchRaw(ctx context.Context, ref MessageRef, markRead bool, fn f
 			return err
 		}
 		if fnErr != nil {
-			return fnErr
+			// The command completed, so the connection is fine: fn failed.
+			return localFailure("read message", fnErr)
 		}
 		if !delivered {
 			return goneError(ref)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/parse"
 )
@@ -136,13 +137,13 @@ func testStructureFirst(t *testing.T, b *backend) {
 	if pc, err := p.FetchPart(ctx, ref, "1.2", 1<<20, &buf); err != nil || pc.Info.MediaType != "text/html" || !strings.Contains(buf.String(), "<b>quarterly") {
 		t.Errorf("text part: %v %+v %q", err, pc, buf.String())
 	}
-	if _, err := p.FetchPart(ctx, ref, "7", 1<<20, io.Discard); imapconn.KindOf(err) != imapconn.KindNotFound {
+	if _, err := p.FetchPart(ctx, ref, "7", 1<<20, io.Discard); fault.KindOf(err) != fault.NotFound {
 		t.Errorf("missing part: %v", err)
 	}
-	if _, err := p.FetchPart(ctx, ref, "1", 1<<20, io.Discard); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.FetchPart(ctx, ref, "1", 1<<20, io.Discard); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("multipart container: %v", err)
 	}
-	if _, err := p.FetchPart(ctx, ref, "../2", 1<<20, io.Discard); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.FetchPart(ctx, ref, "../2", 1<<20, io.Discard); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("bad part id: %v", err)
 	}
 
@@ -191,7 +192,7 @@ func TestFetchMessageFallsBackOnBrokenBodystructure(t *testing.T) {
 		if err != nil || pc.Fallback == "" || !bytes.Equal(h.Sum(nil), want[:]) || pc.Info.Filename != "Bericht-März.pdf" {
 			t.Fatalf("part via fallback: %v %+v", err, pc)
 		}
-		if _, err := p.FetchPart(ctx, ref, "5", 1<<20, io.Discard); imapconn.KindOf(err) != imapconn.KindNotFound {
+		if _, err := p.FetchPart(ctx, ref, "5", 1<<20, io.Discard); fault.KindOf(err) != fault.NotFound {
 			t.Errorf("missing part via fallback: %v", err)
 		}
 		if f, err := p.FetchMessage(ctx, ref, imapconn.FetchOptions{}); err != nil || slices.Contains(f.Meta.Flags, "seen") {

@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -45,7 +46,7 @@ func (e *ErrPartTooLarge) Unwrap() error { return parse.ErrTooLarge }
 // transfer encoding as the literal arrives, so the part never sits in
 // memory here. At most max bytes are written: a part known to be larger
 // fails before its body is requested, with an *ErrPartTooLarge inside an
-// *Error. w may hold a partial prefix after a failure. The call is never
+// *fault.Error. w may hold a partial prefix after a failure. The call is never
 // retried (w would see the bytes twice) and never sets \Seen.
 func (p *Pool) FetchPart(ctx context.Context, ref MessageRef, partID string, max int64, w io.Writer) (*PartContent, error) {
 	if err := p.ownRef(ref); err != nil {
@@ -53,7 +54,7 @@ func (p *Pool) FetchPart(ctx context.Context, ref MessageRef, partID string, max
 	}
 	path, ok := parsePartID(partID)
 	if !ok {
-		return nil, &Error{Kind: KindInvalid, Op: "fetch part", Err: fmt.Errorf("%q is not a part id", truncate(partID, 40)),
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "fetch part", Err: fmt.Errorf("%q is not a part id", truncate(partID, 40)),
 			Hint: "Use a part_id exactly as listed in fetch_message's attachments, e.g. \"2\" or \"1.3\""}
 	}
 	var out *PartContent
@@ -74,7 +75,7 @@ func (p *Pool) FetchPart(ctx context.Context, ref MessageRef, partID string, max
 			return partNotFound(partID)
 		}
 		if len(part.Children) > 0 {
-			return &Error{Kind: KindInvalid, Op: "fetch part", Err: fmt.Errorf("part %s is a %s container, not an attachment", partID, part.MediaType),
+			return &fault.Error{Kind: fault.Invalid, Op: "fetch part", Err: fmt.Errorf("part %s is a %s container, not an attachment", partID, part.MediaType),
 				Hint: "Use the part_id of one of the attachments fetch_message lists"}
 		}
 		if est := parse.EstimateDecoded(part.Octets, part.Encoding); est > max {
@@ -149,7 +150,9 @@ func streamPart(c *Conn, ref MessageRef, tree *partTree, part *parse.Part, path 
 	case lw.over:
 		return tooLarge(part.ID, 0, max)
 	case lw.err != nil:
-		return fmt.Errorf("write part %s: %w", part.ID, lw.err)
+		// The command completed (the literal was drained), so this is the
+		// writer's failure, not the connection's.
+		return localFailure("write part "+part.ID, lw.err)
 	case rerr != nil:
 		return rerr
 	}
@@ -187,10 +190,10 @@ func (c *capWriter) Write(p []byte) (int, error) {
 }
 
 func partNotFound(id string) error {
-	return &Error{Kind: KindNotFound, Op: "fetch part", Err: fmt.Errorf("the message has no part %q", id),
+	return &fault.Error{Kind: fault.NotFound, Op: "fetch part", Err: fmt.Errorf("the message has no part %q", id),
 		Hint: "Call fetch_message and use a part_id from its attachments list"}
 }
 
 func tooLarge(id string, size, max int64) error {
-	return &Error{Kind: KindInvalid, Op: "fetch part", Err: &ErrPartTooLarge{PartID: id, Size: size, Max: max}}
+	return &fault.Error{Kind: fault.Invalid, Op: "fetch part", Err: &ErrPartTooLarge{PartID: id, Size: size, Max: max}}
 }

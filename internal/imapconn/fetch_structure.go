@@ -8,6 +8,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // fetchStructure asks for the flags, size and BODYSTRUCTURE of ref (RFC
@@ -65,7 +67,7 @@ func fetchStructure(ctx context.Context, c *Conn, ref MessageRef) (MessageMeta, 
 }
 
 func goneError(ref MessageRef) error {
-	return &Error{Kind: KindNotFound, Op: "fetch message", Err: fmt.Errorf("message %d no longer exists in folder %q", ref.UID, ref.Folder),
+	return &fault.Error{Kind: fault.NotFound, Op: "fetch message", Err: fmt.Errorf("message %d no longer exists in folder %q", ref.UID, ref.Folder),
 		Hint: "It was moved or deleted; search again"}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Roles of special folders.
@@ -185,6 +187,6 @@ func (p *Pool) FolderForRole(ctx context.Context, role string) (string, error) {
 
 // noRoleFolder is the error for an account without a folder of role.
 func noRoleFolder(role string) error {
-	return &Error{Kind: KindNotFound, Op: "find folder", Err: fmt.Errorf("this account has no %s folder", role),
+	return &fault.Error{Kind: fault.NotFound, Op: "find folder", Err: fmt.Errorf("this account has no %s folder", role),
 		Hint: "Call list_folders and pass a folder name instead"}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // PasswordLogin logs in with a password or app password read from its
@@ -39,7 +40,7 @@ func (l *PasswordLogin) secret(ctx context.Context) (auth.Secret, error) {
 	}
 	s, _, err := l.Source.Resolve(ctx)
 	if err != nil {
-		return "", &Error{Kind: KindAuth, Op: "read password", Err: fmt.Errorf("cannot read the password (%s): %v", l.Source.Describe(), err),
+		return "", &fault.Error{Kind: fault.Auth, Op: "read password", Err: fmt.Errorf("cannot read the password (%s): %v", l.Source.Describe(), err),
 			Hint: "Ask the user to fix the account's password source in the mailmcp config"}
 	}
 	l.cached = s
@@ -59,7 +60,7 @@ func (l *PasswordLogin) forget() {
 // auth_mechanism override is used as given, or refused when not offered.
 func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error {
 	if strings.HasPrefix(strings.ToUpper(l.Mechanism), "SCRAM-") {
-		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("imap login: auth_mechanism %s is not available for IMAP yet "+
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: auth_mechanism %s is not available for IMAP yet "+
 			"(go-imap v2.0.0-beta.8 cannot send the empty final SCRAM response); it is used for SMTP", l.Mechanism),
 			Hint: "Remove auth_mechanism from the account, or set CRAM-MD5, PLAIN or LOGIN"}
 	}
@@ -75,7 +76,7 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 	cs := auth.TLSStateFrom(ctx)
 	mech, cerr := auth.Choose(offered, auth.Choice{Override: l.Mechanism, TLS: cs != nil})
 	if cerr != nil && l.Mechanism != "" {
-		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("imap login: %w", cerr),
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: %w", cerr),
 			Hint: "Remove auth_mechanism from the account, or set it to one the server offers"}
 	}
 	s, err := l.secret(ctx)
@@ -138,7 +139,7 @@ func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client)
 	}
 	mech, err := auth.ChooseMechanism(offered, true, l.Provider)
 	if err != nil {
-		return &Error{Kind: KindUnsupported, Op: "login", Err: err}
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: err}
 	}
 	tok, err := l.Tokens.AccessToken(ctx)
 	if err != nil {
@@ -161,9 +162,9 @@ func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client)
 }
 
 func oauthErr(err error, provider string) error {
-	kind := KindAuth
+	kind := fault.Auth
 	if errors.Is(err, context.DeadlineExceeded) {
-		kind = KindTimeout
+		kind = fault.Timeout
 	}
-	return &Error{Kind: kind, Op: "oauth token", Err: errors.New(auth.Explain(err, provider, ""))}
+	return &fault.Error{Kind: kind, Op: "oauth token", Err: errors.New(auth.Explain(err, provider, ""))}
 }

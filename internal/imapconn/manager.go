@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Manager owns one pool per account.
@@ -34,10 +36,10 @@ func (m *Manager) Pool(id string) (*Pool, error) {
 		return p, nil
 	}
 	if len(m.order) == 0 {
-		return nil, &Error{Kind: KindInvalid, Op: "account", Err: errors.New("no mail account is configured"),
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "account", Err: errors.New("no mail account is configured"),
 			Hint: "Ask the user to add an account to the mailmcp config (see `mailmcp config check`)"}
 	}
-	return nil, &Error{Kind: KindInvalid, Op: "account", Err: fmt.Errorf("unknown account %q", id),
+	return nil, &fault.Error{Kind: fault.Invalid, Op: "account", Err: fmt.Errorf("unknown account %q", id),
 		Hint: "Valid accounts: " + strings.Join(m.order, ", ") + " (call list_accounts)"}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // MessageRef names one message stably: sequence numbers shift, UIDs only
@@ -30,7 +32,7 @@ func (r MessageRef) ID() string {
 // ParseID decodes an id made by ID.
 func ParseID(id string) (MessageRef, error) {
 	bad := func() (MessageRef, error) {
-		return MessageRef{}, &Error{Kind: KindInvalid, Op: "parse id", Err: fmt.Errorf("%q is not a message id", truncate(id, 80)),
+		return MessageRef{}, &fault.Error{Kind: fault.Invalid, Op: "parse id", Err: fmt.Errorf("%q is not a message id", truncate(id, 80)),
 			Hint: "Use an id exactly as returned by search or list tools"}
 	}
 	if !strings.HasPrefix(id, idPrefix) {
@@ -55,7 +57,7 @@ func ParseID(id string) (MessageRef, error) {
 // checkValidity refuses a reference made before the folder's UIDVALIDITY changed.
 func (r MessageRef) checkValidity(c *Conn) error {
 	if _, uv := c.Selected(); uv != r.UIDValidity {
-		return &Error{Kind: KindStale, Op: "resolve id", Err: fmt.Errorf("message ids for folder %q changed (UIDVALIDITY %d, id has %d)", r.Folder, uv, r.UIDValidity),
+		return &fault.Error{Kind: fault.Stale, Op: "resolve id", Err: fmt.Errorf("message ids for folder %q changed (UIDVALIDITY %d, id has %d)", r.Folder, uv, r.UIDValidity),
 			Hint: "Search again to get current ids"}
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Bulk limits: a call takes at most MaxBulk ids; the engine sends one IMAP
@@ -102,12 +104,12 @@ type group struct {
 // writable refuses writes on a read-only account and ids of another one.
 func (p *Pool) writable(op string, refs []MessageRef) error {
 	if p.acct.ReadOnly {
-		return &Error{Kind: KindReadOnly, Op: op, Err: fmt.Errorf("%s: account %q is read-only", op, p.acct.ID),
+		return &fault.Error{Kind: fault.ReadOnly, Op: op, Err: fmt.Errorf("%s: account %q is read-only", op, p.acct.ID),
 			Hint: "The user configured this account as read-only; mailmcp will not change it"}
 	}
 	for _, r := range refs {
 		if r.Account != p.acct.ID {
-			return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: id of account %q used on account %q", op, r.Account, p.acct.ID),
+			return &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: id of account %q used on account %q", op, r.Account, p.acct.ID),
 				Hint: "Pass ids of one account per call"}
 		}
 	}
@@ -119,10 +121,10 @@ func (p *Pool) writable(op string, refs []MessageRef) error {
 // is retried only when the connection dropped before anything was sent.
 func (p *Pool) runBulk(ctx context.Context, refs []MessageRef, op bulkOp, opt BulkOptions) (*BulkResult, error) {
 	if len(refs) == 0 {
-		return nil, &Error{Kind: KindInvalid, Op: op.name, Err: fmt.Errorf("%s: no message ids given", op.name), Hint: "Pass ids from search"}
+		return nil, &fault.Error{Kind: fault.Invalid, Op: op.name, Err: fmt.Errorf("%s: no message ids given", op.name), Hint: "Pass ids from search"}
 	}
 	if len(refs) > MaxBulk {
-		return nil, &Error{Kind: KindInvalid, Op: op.name, Err: fmt.Errorf("%s: %d ids given; at most %d per call", op.name, len(refs), MaxBulk),
+		return nil, &fault.Error{Kind: fault.Invalid, Op: op.name, Err: fmt.Errorf("%s: %d ids given; at most %d per call", op.name, len(refs), MaxBulk),
 			Hint: fmt.Sprintf("Split the ids into calls of up to %d", MaxBulk)}
 	}
 	if err := p.writable(op.name, refs); err != nil {
@@ -197,11 +199,11 @@ func (p *Pool) runBulk(ctx context.Context, refs []MessageRef, op bulkOp, opt Bu
 				continue
 			}
 			b, err := p.runBatch(ctx, op, g, chunk, &checked)
-			var me *Error
+			var me *fault.Error
 			switch {
-			case err != nil && errors.As(err, &me) && me.Kind == KindUnsupported && settled == 0:
+			case err != nil && errors.As(err, &me) && me.Kind == fault.Unsupported && settled == 0:
 				return nil, err
-			case err != nil && KindOf(err) == KindStale:
+			case err != nil && fault.KindOf(err) == fault.Stale:
 				stale = true
 				for _, uid := range g.uids[start:] {
 					settle(g, uid, ItemResult{Error: err.Error()})
@@ -304,7 +306,7 @@ func (p *Pool) runBatch(ctx context.Context, op bulkOp, g *group, uids []imap.UI
 			}
 			return op.step(ctx, c, b)
 		})
-		if err == nil || b.sent || KindOf(err) != KindConnLost || bctx.Err() != nil {
+		if err == nil || b.sent || fault.KindOf(err) != fault.ConnLost || bctx.Err() != nil {
 			break
 		}
 		p.count(func(s *Stats) { s.Retries++ })

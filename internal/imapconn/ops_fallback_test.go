@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -92,11 +93,11 @@ func TestMoveRefusedWithoutMOVEOrUIDPLUS(t *testing.T) {
 		ctx := context.Background()
 		refs := refsOf(t, p, "Bare")
 		_, err := p.Move(ctx, refs, "Archive", imapconn.BulkOptions{})
-		if imapconn.KindOf(err) != imapconn.KindUnsupported || !strings.Contains(err.Error(), "EXPUNGE") {
+		if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "EXPUNGE") {
 			t.Fatalf("move without MOVE and UIDPLUS: %v", err)
 		}
 		_, err = p.Delete(ctx, refs, false, imapconn.BulkOptions{})
-		if imapconn.KindOf(err) != imapconn.KindUnsupported {
+		if fault.KindOf(err) != fault.Unsupported {
 			t.Errorf("delete to Trash without MOVE and UIDPLUS: %v", err)
 		}
 		// Copy needs neither.
@@ -274,7 +275,7 @@ func TestServerConfiguredWithoutMOVE(t *testing.T) {
 	t.Run("bare", func(t *testing.T) {
 		p := capServer(t, imap.CapSet{imap.CapIMAP4rev1: {}}, 2)
 		refs := refsOf(t, p, "Src")
-		if _, err := p.Move(context.Background(), refs, "Archive", imapconn.BulkOptions{}); imapconn.KindOf(err) != imapconn.KindUnsupported {
+		if _, err := p.Move(context.Background(), refs, "Archive", imapconn.BulkOptions{}); fault.KindOf(err) != fault.Unsupported {
 			t.Errorf("move: %v", err)
 		}
 		if len(subjects(t, p, "Src")) != 2 {

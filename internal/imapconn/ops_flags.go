@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Flag names callers use for the system flags they may change. \Deleted is
@@ -27,7 +29,7 @@ const MaxKeywordLen = 64
 // keyword such as $Label1 or Important) into an IMAP flag.
 func ParseFlag(name string) (imap.Flag, error) {
 	bad := func(why, hint string) (imap.Flag, error) {
-		return "", &Error{Kind: KindInvalid, Op: "flag", Err: fmt.Errorf("flag %q %s", truncate(name, 80), why), Hint: hint}
+		return "", &fault.Error{Kind: fault.Invalid, Op: "flag", Err: fmt.Errorf("flag %q %s", truncate(name, 80), why), Hint: hint}
 	}
 	lower := strings.ToLower(strings.TrimPrefix(name, `\`))
 	if f, ok := settableFlags[lower]; ok {
@@ -95,11 +97,11 @@ func (p *Pool) Flag(ctx context.Context, refs []MessageRef, add, remove []string
 		return nil, err
 	}
 	if len(addF) == 0 && len(remF) == 0 {
-		return nil, &Error{Kind: KindInvalid, Op: "flag", Err: errors.New("flag: nothing to add or remove"), Hint: "Pass add and/or remove, e.g. add: [\"seen\"]"}
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "flag", Err: errors.New("flag: nothing to add or remove"), Hint: "Pass add and/or remove, e.g. add: [\"seen\"]"}
 	}
 	for _, f := range addF {
 		if slices.ContainsFunc(remF, func(g imap.Flag) bool { return strings.EqualFold(string(f), string(g)) }) {
-			return nil, &Error{Kind: KindInvalid, Op: "flag", Err: fmt.Errorf("flag: %q is both added and removed", f), Hint: "Name each flag in add or remove, not both"}
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "flag", Err: fmt.Errorf("flag: %q is both added and removed", f), Hint: "Name each flag in add or remove, not both"}
 		}
 	}
 	var keywords []imap.Flag
@@ -145,7 +147,7 @@ func acceptsKeywords(c *Conn, folder string, keywords []imap.Flag) error {
 	}
 	for _, k := range keywords {
 		if !slices.ContainsFunc(mb.PermanentFlags, func(f imap.Flag) bool { return strings.EqualFold(string(f), string(k)) }) {
-			return &Error{Kind: KindUnsupported, Op: "flag", Err: fmt.Errorf("flag: folder %q does not keep custom keywords such as %q", folder, k),
+			return &fault.Error{Kind: fault.Unsupported, Op: "flag", Err: fmt.Errorf("flag: folder %q does not keep custom keywords such as %q", folder, k),
 				Hint: "Use seen, flagged, answered or draft, or a folder on a server that accepts keywords"}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // destRoles are the roles a destination may name instead of a folder.
@@ -28,7 +30,7 @@ func (p *Pool) ResolveFolder(ctx context.Context, name string) (Folder, error) {
 func resolveIn(folders []Folder, name string) (Folder, error) {
 	if f, ok := exactFolder(folders, name); ok {
 		if !f.Selectable {
-			return Folder{}, &Error{Kind: KindInvalid, Op: "find folder", Err: fmt.Errorf("folder %q cannot hold messages (it only groups subfolders)", f.Name),
+			return Folder{}, &fault.Error{Kind: fault.Invalid, Op: "find folder", Err: fmt.Errorf("folder %q cannot hold messages (it only groups subfolders)", f.Name),
 				Hint: "Pick one of its subfolders; call list_folders"}
 		}
 		return f, nil
@@ -81,7 +83,7 @@ func folderNotFound(name string, folders []Folder) error {
 	if close := ClosestNames(name, names, 3); len(close) > 0 {
 		hint = "Closest existing folders: " + quoteJoin(close) + ". Call list_folders to see every name"
 	}
-	return &Error{Kind: KindNotFound, Op: "find folder", Err: fmt.Errorf("folder %q not found", truncate(name, 200)), Hint: hint}
+	return &fault.Error{Kind: fault.NotFound, Op: "find folder", Err: fmt.Errorf("folder %q not found", truncate(name, 200)), Hint: hint}
 }
 
 func quoteJoin(s []string) string {
@@ -157,7 +159,7 @@ const MaxFolderName = 200
 
 func checkFolderName(op, name, delim string) error {
 	bad := func(why string) error {
-		return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder name %q %s", op, truncate(name, 80), why),
+		return &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: folder name %q %s", op, truncate(name, 80), why),
 			Hint: "Use a plain name such as Projects or Receipts 2026"}
 	}
 	switch {
@@ -202,11 +204,11 @@ func delimiterOf(folders []Folder) string {
 // protected refuses renaming or deleting INBOX and folders with a role.
 func protected(op string, f Folder) error {
 	if strings.EqualFold(f.Name, "INBOX") {
-		return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: INBOX cannot be renamed or deleted", op),
+		return &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: INBOX cannot be renamed or deleted", op),
 			Hint: "INBOX is where new mail arrives; create another folder instead"}
 	}
 	if f.Role != "" {
-		return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: %q is this account's %s folder", op, f.Name, f.Role),
+		return &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: %q is this account's %s folder", op, f.Name, f.Role),
 			Hint: "Mail clients and mailmcp's roles depend on it, so mailmcp does not rename or delete it"}
 	}
 	return nil
@@ -215,9 +217,9 @@ func protected(op string, f Folder) error {
 // unknownFolderOutcome is the error when the connection dropped after a
 // folder command was sent.
 func unknownFolderOutcome(op string, err error) error {
-	switch KindOf(err) {
-	case KindConnLost, KindTimeout, KindCancelled:
-		return &Error{Kind: KindOf(err), Op: op, Err: fmt.Errorf("%s: outcome unknown: %w", op, err),
+	switch fault.KindOf(err) {
+	case fault.ConnLost, fault.Timeout, fault.Cancelled:
+		return &fault.Error{Kind: fault.KindOf(err), Op: op, Err: fmt.Errorf("%s: outcome unknown: %w", op, err),
 			Hint: "The command was sent but no answer came back; call list_folders to check before trying again"}
 	}
 	return err
@@ -251,7 +253,7 @@ func (p *Pool) CreateFolder(ctx context.Context, name, parent string) (Folder, e
 			delim = pf.Delimiter
 		}
 		if delim == "" {
-			return Folder{}, &Error{Kind: KindUnsupported, Op: op, Err: fmt.Errorf("%s: this server has no folder hierarchy", op),
+			return Folder{}, &fault.Error{Kind: fault.Unsupported, Op: op, Err: fmt.Errorf("%s: this server has no folder hierarchy", op),
 				Hint: "Create the folder without parent"}
 		}
 		full = pf.Name + delim + name
@@ -260,7 +262,7 @@ func (p *Pool) CreateFolder(ctx context.Context, name, parent string) (Folder, e
 		return Folder{}, err
 	}
 	if f, ok := exactFolder(folders, full); ok {
-		return Folder{}, &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, f.Name),
+		return Folder{}, &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, f.Name),
 			Hint: "Use it as it is, or pick another name"}
 	}
 	sent := false
@@ -319,7 +321,7 @@ func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error
 		return Folder{}, err
 	}
 	if g, ok := exactFolder(folders, to); ok {
-		return Folder{}, &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, g.Name),
+		return Folder{}, &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, g.Name),
 			Hint: "Pick a name that is not in use (call list_folders)"}
 	}
 	err = p.changeFolder(ctx, op, f.Name, delim, nil, func(c *Conn) error {
@@ -389,7 +391,7 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 		}
 	}
 	if len(children) > 0 {
-		return DeletedFolder{}, &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q has %d subfolder(s): %s", op, f.Name, len(children), quoteJoin(children[:min(5, len(children))])),
+		return DeletedFolder{}, &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: folder %q has %d subfolder(s): %s", op, f.Name, len(children), quoteJoin(children[:min(5, len(children))])),
 			Hint: "Delete or move its subfolders first; mailmcp never deletes subfolders implicitly"}
 	}
 	out := DeletedFolder{Name: f.Name}
@@ -404,7 +406,7 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 			}
 		}
 		if out.Messages > 0 && !force {
-			return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q holds %d message(s)", op, f.Name, out.Messages),
+			return &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: folder %q holds %d message(s)", op, f.Name, out.Messages),
 				Hint: "Move them elsewhere first, or pass force: true to delete them permanently together with the folder"}
 		}
 		return nil
@@ -426,7 +428,7 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 func alreadyExists(op, name string, err error) error {
 	var ie *imap.Error
 	if errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists {
-		return &Error{Kind: KindInvalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, name),
+		return &fault.Error{Kind: fault.Invalid, Op: op, Err: fmt.Errorf("%s: folder %q already exists", op, name),
 			Hint: "Pick another name (call list_folders)"}
 	}
 	return err

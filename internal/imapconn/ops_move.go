@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Move moves messages to dest, a folder name or a role (archive, trash,
@@ -55,11 +57,11 @@ func (p *Pool) Delete(ctx context.Context, refs []MessageRef, permanent bool, op
 		return nil, err
 	}
 	trash, err := p.ResolveFolder(ctx, RoleTrash)
-	if err != nil && KindOf(err) != KindNotFound {
+	if err != nil && fault.KindOf(err) != fault.NotFound {
 		return nil, err
 	}
 	if err != nil {
-		return nil, &Error{Kind: KindNotFound, Op: "delete", Err: errors.New("delete: this account has no Trash folder"),
+		return nil, &fault.Error{Kind: fault.NotFound, Op: "delete", Err: errors.New("delete: this account has no Trash folder"),
 			Hint: "Move the messages to another folder with move, or create a folder named Trash first"}
 	}
 	if !permanent {
@@ -76,7 +78,7 @@ func (p *Pool) Delete(ctx context.Context, refs []MessageRef, permanent bool, op
 		},
 		check: func(c *Conn) error {
 			if !c.Has(imap.CapUIDPlus) {
-				return &Error{Kind: KindUnsupported, Op: "delete permanently", Err: errors.New("delete permanently: the server lacks UIDPLUS (UID EXPUNGE)"),
+				return &fault.Error{Kind: fault.Unsupported, Op: "delete permanently", Err: errors.New("delete permanently: the server lacks UIDPLUS (UID EXPUNGE)"),
 					Hint: "Without it the only way is a plain EXPUNGE, which would also remove other messages marked deleted; the messages stay in Trash"}
 			}
 			return nil
@@ -116,7 +118,7 @@ func (p *Pool) moveOp(name, dest, note string) bulkOp {
 			if canMove(c) || c.Has(imap.CapUIDPlus) {
 				return nil
 			}
-			return &Error{Kind: KindUnsupported, Op: name, Err: fmt.Errorf("%s: the server offers neither MOVE nor UIDPLUS", name),
+			return &fault.Error{Kind: fault.Unsupported, Op: name, Err: fmt.Errorf("%s: the server offers neither MOVE nor UIDPLUS", name),
 				Hint: "Moving would need a plain EXPUNGE, which also removes every other message marked deleted in the folder, so mailmcp refuses; use copy instead"}
 		},
 		step: func(ctx context.Context, c *Conn, b *batch) error {
@@ -132,7 +134,7 @@ func (p *Pool) moveOp(name, dest, note string) bulkOp {
 				return nil
 			}
 			if !c.Has(imap.CapUIDPlus) {
-				return &Error{Kind: KindUnsupported, Op: name, Err: fmt.Errorf("%s: the server offers neither MOVE nor UIDPLUS", name)}
+				return &fault.Error{Kind: fault.Unsupported, Op: name, Err: fmt.Errorf("%s: the server offers neither MOVE nor UIDPLUS", name)}
 			}
 			// RFC 6851 section 3.3: the COPY + STORE + UID EXPUNGE equivalent.
 			b.sent = true
@@ -166,7 +168,7 @@ func canMove(c *Conn) bool { return c.Has(imap.CapMove) && c.c.Caps().Has(imap.C
 func destError(op, dest string, err error) error {
 	var ie *imap.Error
 	if errors.As(err, &ie) && ie.Code == imap.ResponseCodeTryCreate {
-		return &Error{Kind: KindNotFound, Op: op, Err: fmt.Errorf("%s: folder %q does not exist (the server answered TRYCREATE)", op, dest),
+		return &fault.Error{Kind: fault.NotFound, Op: op, Err: fmt.Errorf("%s: folder %q does not exist (the server answered TRYCREATE)", op, dest),
 			Hint: "Create it with create_folder first, or call list_folders for the existing names"}
 	}
 	return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -135,24 +136,24 @@ func testMove(t *testing.T, b *backend) {
 	}
 	// Missing destination: closest names in the hint.
 	_, err = p.Move(ctx, refs[4:5], "Arhcive", imapconn.BulkOptions{})
-	if imapconn.KindOf(err) != imapconn.KindNotFound || !strings.Contains(err.Error(), `"Archive"`) {
+	if fault.KindOf(err) != fault.NotFound || !strings.Contains(err.Error(), `"Archive"`) {
 		t.Errorf("missing folder: %v", err)
 	}
 	_, err = p.Move(ctx, refs[4:5], "archive-2019", imapconn.BulkOptions{})
-	if imapconn.KindOf(err) != imapconn.KindNotFound || !strings.Contains(err.Error(), "list_folders") {
+	if fault.KindOf(err) != fault.NotFound || !strings.Contains(err.Error(), "list_folders") {
 		t.Errorf("missing folder: %v", err)
 	}
 	// Bounds.
-	if _, err := p.Move(ctx, nil, "Archive", imapconn.BulkOptions{}); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.Move(ctx, nil, "Archive", imapconn.BulkOptions{}); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("no ids: %v", err)
 	}
 	many := slices.Repeat(refs[4:5], imapconn.MaxBulk+1)
-	if _, err := p.Move(ctx, many, "Archive", imapconn.BulkOptions{}); imapconn.KindOf(err) != imapconn.KindInvalid || !strings.Contains(err.Error(), "500") {
+	if _, err := p.Move(ctx, many, "Archive", imapconn.BulkOptions{}); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "500") {
 		t.Errorf("501 ids: %v", err)
 	}
 	other := refs[4]
 	other.Account = "elsewhere"
-	if _, err := p.Move(ctx, []imapconn.MessageRef{other}, "Archive", imapconn.BulkOptions{}); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.Move(ctx, []imapconn.MessageRef{other}, "Archive", imapconn.BulkOptions{}); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("id of another account: %v", err)
 	}
 }
@@ -228,7 +229,7 @@ func testFlag(t *testing.T, b *backend) {
 		{{"deleted"}, nil}, {{`\Deleted`}, nil}, {{"two words"}, nil}, {{`\Recent`}, nil},
 		{{"x(y"}, nil}, {nil, nil}, {{"seen"}, {"seen"}}, {{strings.Repeat("k", 65)}, nil},
 	} {
-		if _, err := p.Flag(ctx, refs[:1], bad[0], bad[1], imapconn.BulkOptions{}); imapconn.KindOf(err) != imapconn.KindInvalid {
+		if _, err := p.Flag(ctx, refs[:1], bad[0], bad[1], imapconn.BulkOptions{}); fault.KindOf(err) != fault.Invalid {
 			t.Errorf("add %q remove %q: %v", bad[0], bad[1], err)
 		}
 	}
@@ -283,7 +284,7 @@ func testDelete(t *testing.T, b *backend) {
 	}
 	for _, ref := range inTrash {
 		err := p.FetchRaw(ctx, ref, false, func(imapconn.MessageMeta, io.Reader) error { return nil })
-		if imapconn.KindOf(err) != imapconn.KindNotFound {
+		if fault.KindOf(err) != fault.NotFound {
 			t.Errorf("permanently deleted message still readable: %v", err)
 		}
 	}
@@ -331,19 +332,19 @@ func testFolders(t *testing.T, b *backend) {
 	if err != nil || child.Name != "Projects"+child.Delimiter+"2026" || child.Delimiter == "" {
 		t.Fatalf("create child: %+v %v", child, err)
 	}
-	if _, err := p.CreateFolder(ctx, "Projects", ""); imapconn.KindOf(err) != imapconn.KindInvalid || !strings.Contains(err.Error(), "already exists") {
+	if _, err := p.CreateFolder(ctx, "Projects", ""); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("duplicate: %v", err)
 	}
-	if _, err := p.CreateFolder(ctx, "x", "Nope"); imapconn.KindOf(err) != imapconn.KindNotFound {
+	if _, err := p.CreateFolder(ctx, "x", "Nope"); fault.KindOf(err) != fault.NotFound {
 		t.Errorf("missing parent: %v", err)
 	}
 	for _, bad := range []string{"", "INBOX", "a\r\nb", "a*", "a" + child.Delimiter + child.Delimiter + "b"} {
-		if _, err := p.CreateFolder(ctx, bad, ""); imapconn.KindOf(err) != imapconn.KindInvalid {
+		if _, err := p.CreateFolder(ctx, bad, ""); fault.KindOf(err) != fault.Invalid {
 			t.Errorf("create %q: %v", bad, err)
 		}
 	}
 	// A parent with subfolders is never deleted.
-	if _, err := p.DeleteFolder(ctx, "Projects", true); imapconn.KindOf(err) != imapconn.KindInvalid || !strings.Contains(err.Error(), "subfolder") {
+	if _, err := p.DeleteFolder(ctx, "Projects", true); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "subfolder") {
 		t.Errorf("delete parent: %v", err)
 	}
 	renamed, err := p.RenameFolder(ctx, child.Name, "Projects"+child.Delimiter+"Done")
@@ -354,7 +355,7 @@ func testFolders(t *testing.T, b *backend) {
 	if res, err := p.Copy(ctx, seed, renamed.Name, imapconn.BulkOptions{}); err != nil || res.Succeeded != 1 {
 		t.Fatalf("copy into renamed folder: %+v %v", res, err)
 	}
-	if _, err := p.DeleteFolder(ctx, renamed.Name, false); imapconn.KindOf(err) != imapconn.KindInvalid || !strings.Contains(err.Error(), "force") {
+	if _, err := p.DeleteFolder(ctx, renamed.Name, false); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "force") {
 		t.Errorf("delete non-empty: %v", err)
 	}
 	d, err := p.DeleteFolder(ctx, renamed.Name, true)
@@ -375,17 +376,17 @@ func testFolders(t *testing.T, b *backend) {
 	}
 	// Protected and missing folders.
 	for _, name := range []string{"INBOX", "inbox", "Trash", "Sent"} {
-		if _, err := p.DeleteFolder(ctx, name, true); imapconn.KindOf(err) != imapconn.KindInvalid {
+		if _, err := p.DeleteFolder(ctx, name, true); fault.KindOf(err) != fault.Invalid {
 			t.Errorf("delete %s: %v", name, err)
 		}
-		if _, err := p.RenameFolder(ctx, name, "Other"); imapconn.KindOf(err) != imapconn.KindInvalid {
+		if _, err := p.RenameFolder(ctx, name, "Other"); fault.KindOf(err) != fault.Invalid {
 			t.Errorf("rename %s: %v", name, err)
 		}
 	}
-	if _, err := p.DeleteFolder(ctx, "seed", false); imapconn.KindOf(err) != imapconn.KindNotFound || !strings.Contains(err.Error(), `"Seed"`) {
+	if _, err := p.DeleteFolder(ctx, "seed", false); fault.KindOf(err) != fault.NotFound || !strings.Contains(err.Error(), `"Seed"`) {
 		t.Errorf("case-insensitive hint: %v", err)
 	}
-	if _, err := p.RenameFolder(ctx, "Seed", "Archive"); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.RenameFolder(ctx, "Seed", "Archive"); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("rename onto an existing folder: %v", err)
 	}
 	// A pooled connection that had the deleted folder selected notices.
@@ -398,8 +399,8 @@ func testFolders(t *testing.T, b *backend) {
 	if _, err := p.DeleteFolder(ctx, "Gone", false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Search(ctx, "Gone", imapconn.Criteria{}, 5, ""); imapconn.KindOf(err) != imapconn.KindNotFound {
-		t.Errorf("search in a deleted folder: %v (%v)", err, imapconn.KindOf(err))
+	if _, err := p.Search(ctx, "Gone", imapconn.Criteria{}, 5, ""); fault.KindOf(err) != fault.NotFound {
+		t.Errorf("search in a deleted folder: %v (%v)", err, fault.KindOf(err))
 	}
 }
 
@@ -416,7 +417,7 @@ func TestWritesRefusedOnReadOnlyAccount(t *testing.T) {
 		_, err4 := p.CreateFolder(ctx, "New", "")
 		_, err5 := p.DeleteFolder(ctx, "RO", true)
 		for i, err := range []error{err1, err2, err3, err4, err5} {
-			if imapconn.KindOf(err) != imapconn.KindReadOnly {
+			if fault.KindOf(err) != fault.ReadOnly {
 				t.Errorf("write %d on a read-only account: %v", i+1, err)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Pool holds at most MaxConns authenticated connections for one account.
@@ -82,12 +84,12 @@ func (p *Pool) Do(ctx context.Context, op Op, fn func(ctx context.Context, c *Co
 		defer cancel()
 	}
 	err := p.once(ctx, op, fn)
-	if err != nil && op.Idempotent && KindOf(err) == KindConnLost && ctx.Err() == nil {
+	if err != nil && op.Idempotent && fault.KindOf(err) == fault.ConnLost && ctx.Err() == nil {
 		p.count(func(s *Stats) { s.Retries++ })
 		p.log.Info("connection dropped; retrying on a fresh one", "op", op.Name)
 		err = p.once(ctx, op, fn)
 	}
-	if err != nil && Retryable(err) {
+	if err != nil && fault.IsRetryable(err) {
 		p.count(func(s *Stats) { s.LastError, s.LastErrorAt = err.Error(), time.Now() })
 	}
 	return err
@@ -139,7 +141,7 @@ func (p *Pool) acquire(ctx context.Context, folder string) (*Conn, error) {
 	if p.closed {
 		p.mu.Unlock()
 		<-p.slots
-		return nil, &Error{Kind: KindUnavailable, Op: "acquire", Err: errors.New("mail engine is shutting down")}
+		return nil, &fault.Error{Kind: fault.Unavailable, Op: "acquire", Err: errors.New("mail engine is shutting down")}
 	}
 	p.open++
 	p.mu.Unlock()

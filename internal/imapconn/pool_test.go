@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/demo"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
@@ -211,7 +212,7 @@ func testSearchPages(t *testing.T, b *backend) {
 		t.Fatalf("criteria page 2: n=%d first=%q cursor=%q", len(page2.Messages), page2.Messages[0].Subject, page2.NextCursor)
 	}
 	// A cursor is bound to its search.
-	if _, err := p.Search(ctx, "Paging", imapconn.Criteria{Subject: "other"}, 5, page.NextCursor); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.Search(ctx, "Paging", imapconn.Criteria{Subject: "other"}, 5, page.NextCursor); fault.KindOf(err) != fault.Invalid {
 		t.Fatalf("cursor reused for another search: %v", err)
 	}
 	if st := p.Stats(); st.Dials != 1 {
@@ -245,7 +246,7 @@ func testTypedErrors(t *testing.T, b *backend) {
 	p := b.pool(t, b.addr, nil)
 	ctx := context.Background()
 	_, err := p.Search(ctx, "No Such Folder", imapconn.Criteria{}, 10, "")
-	if imapconn.KindOf(err) != imapconn.KindNotFound || !strings.Contains(err.Error(), "list_folders") {
+	if fault.KindOf(err) != fault.NotFound || !strings.Contains(err.Error(), "list_folders") {
 		t.Errorf("unknown folder: %v", err)
 	}
 	page, err := p.Search(ctx, "Typed", imapconn.Criteria{}, 10, "")
@@ -255,23 +256,23 @@ func testTypedErrors(t *testing.T, b *backend) {
 	ref, _ := imapconn.ParseID(page.Messages[0].ID)
 	ref.UIDValidity++
 	err = p.FetchRaw(ctx, ref, false, func(imapconn.MessageMeta, io.Reader) error { return nil })
-	if imapconn.KindOf(err) != imapconn.KindStale || !strings.Contains(strings.ToLower(err.Error()), "search again") {
+	if fault.KindOf(err) != fault.Stale || !strings.Contains(strings.ToLower(err.Error()), "search again") {
 		t.Errorf("stale id: %v", err)
 	}
 	ref.UIDValidity--
 	ref.UID += 100
 	err = p.FetchRaw(ctx, ref, false, func(imapconn.MessageMeta, io.Reader) error { return nil })
-	if imapconn.KindOf(err) != imapconn.KindNotFound {
+	if fault.KindOf(err) != fault.NotFound {
 		t.Errorf("expunged message: %v", err)
 	}
-	if _, err := imapconn.ParseID("m1.garbage!"); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := imapconn.ParseID("m1.garbage!"); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("bad id: %v", err)
 	}
 	bad := b.pool(t, b.addr, func(a *imapconn.Account) {
 		a.Auth = &imapconn.PasswordLogin{Username: a.Email, Source: auth.SecretSource{Command: "printf wrong"}}
 	})
 	_, err = bad.Search(ctx, "INBOX", imapconn.Criteria{}, 1, "")
-	if imapconn.KindOf(err) != imapconn.KindAuth || strings.Contains(err.Error(), "wrong") {
+	if fault.KindOf(err) != fault.Auth || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("refused login: %v (and the password must not appear)", err)
 	}
 }
@@ -357,7 +358,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("took %v; the dial deadline is 300ms", took)
 	}
-	if k := imapconn.KindOf(err); k != imapconn.KindTimeout && k != imapconn.KindUnavailable {
+	if k := fault.KindOf(err); k != fault.Timeout && k != fault.Unavailable {
 		t.Fatalf("want a timeout, got %v (%v)", k, err)
 	}
 }
@@ -376,7 +377,7 @@ func testStall(t *testing.T, b *backend) {
 	defer cancel()
 	start := time.Now()
 	_, err := p.Search(ctx, "Stall", imapconn.Criteria{}, 5, "")
-	if imapconn.KindOf(err) != imapconn.KindTimeout {
+	if fault.KindOf(err) != fault.Timeout {
 		t.Fatalf("stalled server: want timeout, got %v", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {

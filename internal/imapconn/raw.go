@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // rawConn sits between go-imap's client and the socket, above TLS, and lets
@@ -286,7 +288,7 @@ func isQuotedSafe(s string) bool {
 func (c *Conn) Raw(ctx context.Context, accept []string, args ...rawArg) ([][]byte, error) {
 	r := c.raw
 	if r == nil {
-		return nil, &Error{Kind: KindUnsupported, Op: "raw command", Err: errors.New("this connection cannot send extension commands (STARTTLS connections have no raw path)"),
+		return nil, &fault.Error{Kind: fault.Unsupported, Op: "raw command", Err: errors.New("this connection cannot send extension commands (STARTTLS connections have no raw path)"),
 			Hint: "Configure the account with implicit TLS (port 993)"}
 	}
 	r.mu.Lock()

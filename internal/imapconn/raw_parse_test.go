@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 func TestParseRaw(t *testing.T) {
@@ -83,7 +85,7 @@ func TestAllCursorRoundTrip(t *testing.T) {
 	if err != nil || got.Criteria != c.Criteria || got.FolderSet != c.FolderSet || !slices.Equal(got.Positions, c.Positions) || !got.All {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if _, err := decodeCursor("a.!!!"); KindOf(err) != KindInvalid {
+	if _, err := decodeCursor("a.!!!"); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("garbage all-cursor: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/demo"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -119,7 +120,7 @@ func TestGmailExtensionsThroughRawPath(t *testing.T) {
 	}
 	// A refused raw command is a typed error and leaves the connection usable.
 	_, err = p.Search(ctx, "Gmailbox", imapconn.Criteria{GmailQuery: "fail-me"}, 10, "")
-	if imapconn.KindOf(err) != imapconn.KindInvalid || !strings.Contains(err.Error(), "Invalid search query") {
+	if fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "Invalid search query") {
 		t.Errorf("refused X-GM-RAW: %v", err)
 	}
 	if _, err := p.Search(ctx, "Gmailbox", imapconn.Criteria{From: "a1@"}, 10, ""); err != nil {
@@ -140,7 +141,7 @@ func TestGmailQueryRefusedElsewhere(t *testing.T) {
 		b.fill(t, "NoGmail", 1, num)
 		p := b.pool(t, b.addr, nil)
 		_, err := p.Search(context.Background(), "NoGmail", imapconn.Criteria{GmailQuery: "has:attachment"}, 5, "")
-		if imapconn.KindOf(err) != imapconn.KindUnsupported || !strings.Contains(err.Error(), "Gmail") {
+		if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "Gmail") {
 			t.Fatalf("gmail_query on %s: %v", b.name, err)
 		}
 		if _, err := p.Search(context.Background(), "NoGmail", imapconn.Criteria{}, 5, ""); err != nil {

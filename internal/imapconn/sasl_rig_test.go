@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
@@ -50,8 +51,8 @@ func TestSASLMechanismsOnDovecotAndPostfix(t *testing.T) {
 				}
 				bad := openPool(t, mechAccount(t, s, u, "wrong-"+u.Password, m.override, imapMode, s.SubmissionAddr(), imapconn.TLSStartTLS))
 				_, err := bad.Search(ctx, "INBOX", imapconn.Criteria{}, 1, "")
-				if imapconn.KindOf(err) != imapconn.KindAuth || !strings.Contains(strings.ToLower(err.Error()), "authentication failed") {
-					t.Fatalf("wrong password with %s: kind %v, %v", m.want, imapconn.KindOf(err), err)
+				if fault.KindOf(err) != fault.Auth || !strings.Contains(strings.ToLower(err.Error()), "authentication failed") {
+					t.Fatalf("wrong password with %s: kind %v, %v", m.want, fault.KindOf(err), err)
 				}
 			})
 		}
@@ -75,8 +76,8 @@ func TestSASLMechanismsOnDovecotAndPostfix(t *testing.T) {
 				waitFor(t, openPool(t, reader), "INBOX", subject)
 				bad := mechAccount(t, s, u, "wrong-"+u.Password, m.override, imapconn.TLSImplicit, sm.addr, sm.mode)
 				_, err := imapconn.Submit(ctx, bad, imapconn.SMTPEnvelope{From: u.Email, To: []string{u.Email}}, raw)
-				if imapconn.KindOf(err) != imapconn.KindAuth || !strings.Contains(err.Error(), "535") {
-					t.Fatalf("wrong password with %s: kind %v, %v", m.want, imapconn.KindOf(err), err)
+				if fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), "535") {
+					t.Fatalf("wrong password with %s: kind %v, %v", m.want, fault.KindOf(err), err)
 				}
 			})
 		}
@@ -93,14 +94,14 @@ func TestSASLOverrideNotOffered(t *testing.T) {
 	for _, mech := range []string{"DIGEST-MD5", "SCRAM-SHA-256"} {
 		a := mechAccount(t, s, u, u.Password, mech, imapconn.TLSImplicit, s.SubmissionAddr(), imapconn.TLSStartTLS)
 		_, err := openPool(t, a).Search(ctx, "INBOX", imapconn.Criteria{}, 1, "")
-		if imapconn.KindOf(err) != imapconn.KindUnsupported || !strings.Contains(err.Error(), mech) {
-			t.Fatalf("IMAP override %s: kind %v, %v", mech, imapconn.KindOf(err), err)
+		if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), mech) {
+			t.Fatalf("IMAP override %s: kind %v, %v", mech, fault.KindOf(err), err)
 		}
 	}
 	a := mechAccount(t, s, u, u.Password, "SCRAM-SHA-512", imapconn.TLSImplicit, s.SubmissionAddr(), imapconn.TLSStartTLS)
 	_, err := imapconn.Submit(ctx, a, imapconn.SMTPEnvelope{From: u.Email, To: []string{u.Email}}, []byte("Subject: x\r\n\r\nx\r\n"))
-	if imapconn.KindOf(err) != imapconn.KindUnsupported || !strings.Contains(err.Error(), "SCRAM-SHA-256") {
-		t.Fatalf("SMTP override not offered: kind %v, %v", imapconn.KindOf(err), err)
+	if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "SCRAM-SHA-256") {
+		t.Fatalf("SMTP override not offered: kind %v, %v", fault.KindOf(err), err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // FolderAll as the folder of a search means every selectable folder except
@@ -88,7 +90,7 @@ func (c Criteria) imap() *imap.SearchCriteria {
 // validate refuses criteria no server can run.
 func (c Criteria) validate() error {
 	bad := func(format string, args ...any) error {
-		return &Error{Kind: KindInvalid, Op: "search", Err: fmt.Errorf(format, args...)}
+		return &fault.Error{Kind: fault.Invalid, Op: "search", Err: fmt.Errorf(format, args...)}
 	}
 	if c.Larger < 0 || c.Smaller < 0 {
 		return bad("larger and smaller must not be negative")
@@ -141,7 +143,7 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 	limit = min(limit, 100)
 	if crit.Thread != "" {
 		if ref, _ := ParseID(crit.Thread); ref.Account != p.acct.ID {
-			return nil, &Error{Kind: KindInvalid, Op: "search", Err: fmt.Errorf("thread id belongs to account %q, not %q", ref.Account, p.acct.ID),
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "search", Err: fmt.Errorf("thread id belongs to account %q, not %q", ref.Account, p.acct.ID),
 				Hint: "Search the account the message came from"}
 		}
 	}
@@ -178,7 +180,7 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 		}
 		_, uv := c.Selected()
 		if cur != nil && cur.UIDValidity != uv {
-			return &Error{Kind: KindStale, Op: "search", Err: fmt.Errorf("message ids for folder %q changed since this cursor was made", folder),
+			return &fault.Error{Kind: fault.Stale, Op: "search", Err: fmt.Errorf("message ids for folder %q changed since this cursor was made", folder),
 				Hint: "Search again without the cursor"}
 		}
 		if crit.empty() && cur == nil {
@@ -209,7 +211,7 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 }
 
 func errOtherCursor() error {
-	return &Error{Kind: KindInvalid, Op: "search", Err: errors.New("this cursor belongs to a different search"),
+	return &fault.Error{Kind: fault.Invalid, Op: "search", Err: errors.New("this cursor belongs to a different search"),
 		Hint: "Repeat the same folder and criteria with the cursor, or omit the cursor"}
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // searchAll searches every searchable folder on one connection and merges
@@ -41,7 +43,7 @@ func (p *Pool) searchAll(ctx context.Context, crit Criteria, limit int, after, k
 		pos := make([]folderPos, len(names))
 		if cur != nil {
 			if cur.FolderSet != setKey || len(cur.Positions) != len(names) {
-				return &Error{Kind: KindStale, Op: "search", Err: fmt.Errorf("the folder list changed since this cursor was made"), Hint: "Search again without the cursor"}
+				return &fault.Error{Kind: fault.Stale, Op: "search", Err: fmt.Errorf("the folder list changed since this cursor was made"), Hint: "Search again without the cursor"}
 			}
 			copy(pos, cur.Positions)
 		}
@@ -66,7 +68,7 @@ func (p *Pool) searchAll(ctx context.Context, crit Criteria, limit int, after, k
 			}
 			_, uv := c.Selected()
 			if cur != nil && pos[i].UIDValidity != uv {
-				return &Error{Kind: KindStale, Op: "search", Err: fmt.Errorf("message ids for folder %q changed since this cursor was made", name),
+				return &fault.Error{Kind: fault.Stale, Op: "search", Err: fmt.Errorf("message ids for folder %q changed since this cursor was made", name),
 					Hint: "Search again without the cursor"}
 			}
 			pos[i].UIDValidity = uv

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -216,7 +217,7 @@ func testSearchCriteria(t *testing.T, b *backend) {
 		{Subject: "a\r\nb"},
 		{Thread: "m1.nonsense"},
 	} {
-		if _, err := p.Search(ctx, "Crit", c, 5, ""); imapconn.KindOf(err) != imapconn.KindInvalid {
+		if _, err := p.Search(ctx, "Crit", c, 5, ""); fault.KindOf(err) != fault.Invalid {
 			t.Errorf("criteria %+v: want invalid_argument, got %v", c, err)
 		}
 	}
@@ -283,10 +284,10 @@ func testSearchAll(t *testing.T, b *backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Search(ctx, imapconn.FolderAll, imapconn.Criteria{Subject: "other"}, 4, page.NextCursor); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.Search(ctx, imapconn.FolderAll, imapconn.Criteria{Subject: "other"}, 4, page.NextCursor); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("all-folder cursor reused for another search: %v", err)
 	}
-	if _, err := p.Search(ctx, "A", imapconn.Criteria{Subject: "needle"}, 4, page.NextCursor); imapconn.KindOf(err) != imapconn.KindInvalid {
+	if _, err := p.Search(ctx, "A", imapconn.Criteria{Subject: "needle"}, 4, page.NextCursor); fault.KindOf(err) != fault.Invalid {
 		t.Errorf("all-folder cursor used on one folder: %v", err)
 	}
 }

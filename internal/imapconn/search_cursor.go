@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // cursor is where the next page of a search starts. It is bound to the
@@ -46,7 +48,7 @@ func folderSetKey(names []string) string {
 const allCursorPrefix = "a."
 
 func decodeCursor(s string) (cursor, error) {
-	bad := &Error{Kind: KindInvalid, Op: "search", Err: fmt.Errorf("cursor %q is not valid", truncate(s, 40)),
+	bad := &fault.Error{Kind: fault.Invalid, Op: "search", Err: fmt.Errorf("cursor %q is not valid", truncate(s, 40)),
 		Hint: "Pass next_cursor exactly as returned, with the same criteria, or omit it to start over"}
 	if rest, ok := strings.CutPrefix(s, allCursorPrefix); ok {
 		cur, err := decodeAllCursor(rest)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // CapGmail is Gmail's extension capability
@@ -14,7 +16,7 @@ const CapGmail imap.Cap = "X-GM-EXT-1"
 
 // errNoGmail refuses gmail_query on other servers.
 func errNoGmail(host string) error {
-	return &Error{Kind: KindUnsupported, Op: "search", Err: errors.New("gmail_query works only on Gmail accounts (the server " + host + " does not offer X-GM-EXT-1)"),
+	return &fault.Error{Kind: fault.Unsupported, Op: "search", Err: errors.New("gmail_query works only on Gmail accounts (the server " + host + " does not offer X-GM-EXT-1)"),
 		Hint: "Use the structured criteria instead (from, to, subject, text, since, before, unseen, has_attachment, …)"}
 }
 
@@ -28,7 +30,7 @@ func (c *Conn) gmailSearch(ctx context.Context, key, value string) ([]imap.UID, 
 	}
 	if key == "X-GM-THRID" {
 		if _, err := strconv.ParseUint(value, 10, 64); err != nil {
-			return nil, &Error{Kind: KindInvalid, Op: "search", Err: errors.New("bad Gmail thread id " + strconv.Quote(value))}
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "search", Err: errors.New("bad Gmail thread id " + strconv.Quote(value))}
 		}
 		args = append(args, atom(key), atom(value))
 	} else {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // threadAnchor is the message a thread search starts from, with what each
@@ -42,7 +44,7 @@ func (p *Pool) resolveThread(ctx context.Context, c *Conn, id string) (*threadAn
 	if err := ref.checkValidity(c); err != nil {
 		return nil, err
 	}
-	gone := &Error{Kind: KindNotFound, Op: "search thread", Err: fmt.Errorf("the thread's message no longer exists in %q", ref.Folder),
+	gone := &fault.Error{Kind: fault.NotFound, Op: "search thread", Err: fmt.Errorf("the thread's message no longer exists in %q", ref.Folder),
 		Hint: "It was moved or deleted; search again and pass a current id as thread"}
 	th := &threadAnchor{ref: ref}
 	if c.Has(CapGmail) && c.raw != nil {

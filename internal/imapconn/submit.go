@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // SMTPEnvelope is the SMTP envelope of one submission (RFC 5321 3.3).
@@ -24,7 +26,7 @@ type SMTPEnvelope struct {
 	EnvID string
 	// SMTPUTF8 must be set when an address has a non-ASCII local part
 	// (compose.Built.NeedsSMTPUTF8); the submission fails with
-	// KindUnsupported when the server does not offer SMTPUTF8 (RFC 6531).
+	// fault.Unsupported when the server does not offer SMTPUTF8 (RFC 6531).
 	SMTPUTF8 bool
 	// BeforeCommit, when set, runs after the message data has been written
 	// and right before the final "." that asks the server to take the
@@ -80,7 +82,7 @@ const submitTimeout = 2 * time.Minute
 // cancelling ctx closes the connection at once.
 //
 // It returns a result when at least one recipient accepted the message;
-// refused recipients are listed in it. Otherwise the error is an *Error:
+// refused recipients are listed in it. Otherwise the error is an *fault.Error:
 // Permanent(err) tells a 5xx reply, a refused login or a missing capability
 // (do not retry) from network failures and 4xx replies (retry later), and
 // ErrOutcomeUnknown is wrapped when the connection failed after the data was
@@ -88,15 +90,15 @@ const submitTimeout = 2 * time.Minute
 // the error.
 func Submit(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (*SubmitResult, error) {
 	if a.SMTP.Host == "" || a.SMTP.Port == 0 {
-		return nil, &Error{Kind: KindInvalid, Op: "submit", Err: fmt.Errorf("account %s has no SMTP server configured", a.ID),
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "submit", Err: fmt.Errorf("account %s has no SMTP server configured", a.ID),
 			Hint: "Ask the user to set the account's smtp host and port in the mailmcp config"}
 	}
 	if env.From == "" || len(env.To) == 0 {
-		return nil, &Error{Kind: KindInvalid, Op: "submit", Err: errors.New("submit: the envelope needs a sender and at least one recipient")}
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "submit", Err: errors.New("submit: the envelope needs a sender and at least one recipient")}
 	}
 	for _, s := range append([]string{env.From, env.EnvID}, env.To...) {
 		if strings.ContainsAny(s, "\r\n\x00<>") {
-			return nil, &Error{Kind: KindInvalid, Op: "submit", Err: fmt.Errorf("submit: envelope address %q contains a forbidden character", truncate(s, 80))}
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "submit", Err: fmt.Errorf("submit: envelope address %q contains a forbidden character", truncate(s, 80))}
 		}
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -116,7 +118,7 @@ func Submit(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (*Sub
 }
 
 // retryAuth carries a login failure that one reconnection may cure.
-type retryAuth struct{ err *Error }
+type retryAuth struct{ err *fault.Error }
 
 func (r *retryAuth) Error() string { return r.err.Error() }
 func (r *retryAuth) Unwrap() error { return r.err }
@@ -148,13 +150,13 @@ func submitOnce(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (
 	mo := &smtp.MailOptions{Size: int64(len(raw))}
 	if env.SMTPUTF8 {
 		if ok, _ := s.c.Extension("SMTPUTF8"); !ok {
-			return nil, &Error{Kind: KindUnsupported, Op: "mail from", Err: fmt.Errorf("an address needs SMTPUTF8 (RFC 6531), which the SMTP server %s does not offer", s.server),
+			return nil, &fault.Error{Kind: fault.Unsupported, Op: "mail from", Err: fmt.Errorf("an address needs SMTPUTF8 (RFC 6531), which the SMTP server %s does not offer", s.server),
 				Hint: "Use an ASCII address for this recipient, or a server that supports internationalised addresses"}
 		}
 		mo.UTF8 = true
 	}
 	if max, ok := s.c.MaxMessageSize(); ok && max > 0 && len(raw) > max {
-		return nil, &Error{Kind: KindInvalid, Op: "mail from", Err: fmt.Errorf("the message (%d bytes) is larger than the %d bytes the SMTP server %s accepts", len(raw), max, s.server),
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "mail from", Err: fmt.Errorf("the message (%d bytes) is larger than the %d bytes the SMTP server %s accepts", len(raw), max, s.server),
 			Hint: "Send fewer or smaller attachments"}
 	}
 	var ro *smtp.RcptOptions
@@ -195,7 +197,7 @@ func submitOnce(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (
 		if err := env.BeforeCommit(); err != nil {
 			// Closing without the final dot: the server drops the message.
 			s.c.Close()
-			return nil, &Error{Kind: KindCancelled, Op: "data", Err: fmt.Errorf("submission aborted before the message was committed: %w", err)}
+			return nil, &fault.Error{Kind: fault.Cancelled, Op: "data", Err: fmt.Errorf("submission aborted before the message was committed: %w", err)}
 		}
 	}
 	resp, err := w.CloseWithResponse()
@@ -205,7 +207,7 @@ func submitOnce(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (
 			return nil, fail("data", err)
 		}
 		// The final "." may have reached the server: the outcome is unknown.
-		return nil, &Error{Kind: KindConnLost, Op: "data", Err: fmt.Errorf("data: %w (%v)", ErrOutcomeUnknown, err),
+		return nil, &fault.Error{Kind: fault.ConnLost, Op: "data", Err: fmt.Errorf("data: %w (%v)", ErrOutcomeUnknown, err),
 			Hint: "Check the Sent folder or ask a recipient before sending again"}
 	}
 	res.Response = oneLine(resp.StatusText)
@@ -227,9 +229,9 @@ func allRefused(refused []RecipientError, server string) error {
 		}
 	}
 	se := &smtp.SMTPError{Code: first.Code, Message: first.Message}
-	e := &Error{Kind: KindServer, Op: "rcpt to", Err: fmt.Errorf("the SMTP server %s refused every recipient: %s: %w", server, strings.Join(msgs, "; "), se)}
+	e := &fault.Error{Kind: fault.Server, Op: "rcpt to", Err: fmt.Errorf("the SMTP server %s refused every recipient: %s: %w", server, strings.Join(msgs, "; "), se)}
 	if permanent {
-		e.Kind = KindInvalid
+		e.Kind = fault.Invalid
 		e.Hint = "Check the addresses; nothing was sent"
 	} else {
 		e.Hint = "This is temporary; nothing was sent, try again later"
@@ -248,7 +250,7 @@ func (s *session) connect(ctx context.Context, from string) error {
 		if ctx.Err() != nil {
 			return smtpFail("connect", s.server, err, ctx.Err())
 		}
-		return &Error{Kind: KindUnavailable, Op: "connect", Err: fmt.Errorf("connect to SMTP server %s: %w", s.server, err),
+		return &fault.Error{Kind: fault.Unavailable, Op: "connect", Err: fmt.Errorf("connect to SMTP server %s: %w", s.server, err),
 			Hint: "Nothing was sent; try again later"}
 	}
 	stop := context.AfterFunc(dctx, func() { conn.Close() })
@@ -260,7 +262,7 @@ func (s *session) connect(ctx context.Context, from string) error {
 		tc := tls.Client(conn, tlsCfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			conn.Close()
-			return &Error{Kind: KindUnavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with SMTP server %s: %w", s.server, err)}
+			return &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with SMTP server %s: %w", s.server, err)}
 		}
 		s.c, s.secure = smtp.NewClient(tc), true
 	case TLSStartTLS:
@@ -274,7 +276,7 @@ func (s *session) connect(ctx context.Context, from string) error {
 		s.c = smtp.NewClient(conn)
 	default:
 		conn.Close()
-		return &Error{Kind: KindInvalid, Op: "connect", Err: fmt.Errorf("unknown SMTP TLS mode %q", a.SMTP.TLS)}
+		return &fault.Error{Kind: fault.Invalid, Op: "connect", Err: fmt.Errorf("unknown SMTP TLS mode %q", a.SMTP.TLS)}
 	}
 	setClientTimeouts(s.c, ctx)
 	if err := s.c.Hello(name); err != nil {
@@ -296,14 +298,14 @@ func (s *session) login(ctx context.Context) error {
 		return nil // a relay that needs no login; RCPT will say otherwise
 	}
 	if !s.secure && !(s.a.SMTP.TLS == TLSPlain && isLoopback(s.a.SMTP.Host)) {
-		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("refusing to send credentials to %s without TLS", s.server),
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("refusing to send credentials to %s without TLS", s.server),
 			Hint: "Configure smtp tls = \"implicit\" or \"starttls\"; \"plain\" is only for loopback servers"}
 	}
 	err := sa.AuthenticateSMTP(ctx, s.c, strings.Fields(mechs), s.a.SMTP.Host, s.a.SMTP.Port)
 	if err == nil {
 		return nil
 	}
-	var me *Error
+	var me *fault.Error
 	if ctx.Err() != nil || errors.As(err, &me) {
 		return smtpFail("login", s.server, err, ctx.Err())
 	}
@@ -311,11 +313,11 @@ func (s *session) login(ctx context.Context) error {
 	if code, enh, text, ok := SMTPReply(err); ok {
 		msg = replyText(code, enh, text)
 		if code/100 == 4 {
-			return &Error{Kind: KindUnavailable, Op: "login", Err: fmt.Errorf("the SMTP server %s could not log in %s now: %s: %w", s.server, s.a.Email, msg, err),
+			return &fault.Error{Kind: fault.Unavailable, Op: "login", Err: fmt.Errorf("the SMTP server %s could not log in %s now: %s: %w", s.server, s.a.Email, msg, err),
 				Hint: "This is temporary; try again later"}
 		}
 	}
-	e := &Error{Kind: KindAuth, Op: "login", Err: fmt.Errorf("the SMTP server %s refused the login for %s: %s", s.server, s.a.Email, msg),
+	e := &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("the SMTP server %s refused the login for %s: %s", s.server, s.a.Email, msg),
 		Hint: "Ask the user to check the account's password or app password (or run `mailmcp auth login` for OAuth)"}
 	if errors.Is(err, ErrRetryAuth) {
 		return &retryAuth{e}

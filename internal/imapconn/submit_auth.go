@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // AuthenticateSMTP implements SMTPAuthenticator with the strongest
@@ -21,7 +22,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 	}
 	mech, err := auth.Choose(offered, auth.Choice{Override: l.Mechanism, TLS: cs != nil})
 	if err != nil {
-		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
 	s, err := l.secret(ctx)
 	if err != nil {
@@ -36,7 +37,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 		return err
 	}
 	if err := auth.VerifySASL(sc); err != nil {
-		return &Error{Kind: KindAuth, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
+		return &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
 	l.used.Store(mech)
 	return nil
@@ -48,7 +49,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 func (l *OAuthLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, offered []string, host string, port int) error {
 	mech, err := auth.ChooseMechanism(offered, true, l.Provider)
 	if err != nil {
-		return &Error{Kind: KindUnsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
 	tok, err := l.Tokens.AccessToken(ctx)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // ErrOutcomeUnknown is wrapped by a submission error when the connection
@@ -47,11 +49,11 @@ func Permanent(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code/100 == 5
 	}
-	switch KindOf(err) {
-	case KindInvalid, KindAuth, KindUnsupported, KindReadOnly, KindNotFound, KindStale:
+	switch fault.KindOf(err) {
+	case fault.Invalid, fault.Auth, fault.Unsupported, fault.ReadOnly, fault.NotFound, fault.Stale:
 		return true
-	case KindServer:
-		var me *Error
+	case fault.Server:
+		var me *fault.Error
 		// A server error without an SMTP reply (a protocol violation) is
 		// not worth retrying blindly either.
 		return errors.As(err, &me)
@@ -95,26 +97,26 @@ func oneLine(s string) string {
 
 // smtpFail classifies an error from step op of a submission to server.
 func smtpFail(op, server string, err error, ctxErr error) error {
-	var me *Error
+	var me *fault.Error
 	if errors.As(err, &me) {
 		return err
 	}
 	switch {
 	case errors.Is(ctxErr, context.DeadlineExceeded):
-		return &Error{Kind: KindTimeout, Op: op, Err: fmt.Errorf("%s: the SMTP server %s did not answer in time", op, server),
+		return &fault.Error{Kind: fault.Timeout, Op: op, Err: fmt.Errorf("%s: the SMTP server %s did not answer in time", op, server),
 			Hint: "Nothing was sent unless the result says otherwise; try again later"}
 	case ctxErr != nil:
-		return &Error{Kind: KindCancelled, Op: op, Err: fmt.Errorf("%s: cancelled", op)}
+		return &fault.Error{Kind: fault.Cancelled, Op: op, Err: fmt.Errorf("%s: cancelled", op)}
 	}
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
 		text := replyText(se.Code, enhancedString(se.EnhancedCode), oneLine(se.Message))
 		if se.Code/100 == 4 {
-			return &Error{Kind: KindServer, Op: op, Err: fmt.Errorf("%s: the SMTP server %s said %s: %w", op, server, text, se),
+			return &fault.Error{Kind: fault.Server, Op: op, Err: fmt.Errorf("%s: the SMTP server %s said %s: %w", op, server, text, se),
 				Hint: "This is temporary; try again later"}
 		}
-		return &Error{Kind: KindServer, Op: op, Err: fmt.Errorf("%s: the SMTP server %s refused: %s: %w", op, server, text, se)}
+		return &fault.Error{Kind: fault.Server, Op: op, Err: fmt.Errorf("%s: the SMTP server %s refused: %s: %w", op, server, text, se)}
 	}
-	return &Error{Kind: KindConnLost, Op: op, Err: fmt.Errorf("%s: the connection to the SMTP server %s failed: %v", op, server, err),
+	return &fault.Error{Kind: fault.ConnLost, Op: op, Err: fmt.Errorf("%s: the connection to the SMTP server %s failed: %v", op, server, err),
 		Hint: "This is temporary; try again later"}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/compose"
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 	"github.com/mailmcp/mailmcp/parse"
@@ -116,7 +117,7 @@ func TestSubmitPostfixOutsideAndBadLogin(t *testing.T) {
 	bad := rigAccount(t, s, alice, s.SubmissionsAddr(), imapconn.TLSImplicit)
 	bad.Auth = &imapconn.PasswordLogin{Username: alice.Username, Source: auth.SecretSource{Command: "printf wrong-password"}}
 	_, err = imapconn.Submit(ctx, bad, imapconn.SMTPEnvelope{From: alice.Email, To: []string{out}}, raw)
-	if imapconn.KindOf(err) != imapconn.KindAuth || !imapconn.Permanent(err) || strings.Contains(err.Error(), "wrong-password") {
+	if fault.KindOf(err) != fault.Auth || !imapconn.Permanent(err) || strings.Contains(err.Error(), "wrong-password") {
 		t.Fatalf("bad login: %v", err)
 	}
 }

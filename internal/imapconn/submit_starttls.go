@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // osHostname is replaceable in tests.
@@ -40,7 +42,7 @@ func startTLS(conn net.Conn, name string, cfg *tls.Config) (net.Conn, error) {
 		}
 	}
 	if !offered {
-		return nil, &Error{Kind: KindUnsupported, Op: "starttls", Err: errors.New("the SMTP server does not offer STARTTLS"),
+		return nil, &fault.Error{Kind: fault.Unsupported, Op: "starttls", Err: errors.New("the SMTP server does not offer STARTTLS"),
 			Hint: "Configure smtp tls = \"implicit\" (usually port 465) for this account"}
 	}
 	if err := tp.PrintfLine("STARTTLS"); err != nil {

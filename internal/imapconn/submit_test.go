@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -310,7 +311,7 @@ func TestSubmitSMTPUTF8NotOffered(t *testing.T) {
 	c := startCapture(t, captureOpts{})
 	_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
 		imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"jörg@example.org"}, SMTPUTF8: true}, []byte(testMsg))
-	if imapconn.KindOf(err) != imapconn.KindUnsupported || !strings.Contains(err.Error(), "SMTPUTF8") || !imapconn.Permanent(err) {
+	if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "SMTPUTF8") || !imapconn.Permanent(err) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(c.mail) != 0 {
@@ -334,7 +335,7 @@ func TestSubmitAuthMechanisms(t *testing.T) {
 		c := startCapture(t, captureOpts{})
 		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "wrong"),
 			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if imapconn.KindOf(err) != imapconn.KindAuth || !imapconn.Permanent(err) || !strings.Contains(err.Error(), "535") {
+		if fault.KindOf(err) != fault.Auth || !imapconn.Permanent(err) || !strings.Contains(err.Error(), "535") {
 			t.Fatalf("err = %v", err)
 		}
 		if strings.Contains(err.Error(), "wrong") {
@@ -346,7 +347,7 @@ func TestSubmitAuthMechanisms(t *testing.T) {
 		c.mechs = []string{"DIGEST-MD5"} // offered, but not one mailmcp speaks
 		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
 			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if imapconn.KindOf(err) != imapconn.KindUnsupported {
+		if fault.KindOf(err) != fault.Unsupported {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -374,7 +375,7 @@ func TestSubmitTLSModesAndHeloName(t *testing.T) {
 		c := startCapture(t, captureOpts{})
 		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSStartTLS, "right"),
 			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if imapconn.KindOf(err) != imapconn.KindUnsupported || len(c.authMech) != 0 {
+		if fault.KindOf(err) != fault.Unsupported || len(c.authMech) != 0 {
 			t.Fatalf("err = %v, auth attempts %v", err, c.authMech)
 		}
 	})
@@ -383,7 +384,7 @@ func TestSubmitTLSModesAndHeloName(t *testing.T) {
 		a := c.account(t, imapconn.TLSImplicit, "right")
 		a.TLS = nil
 		_, err := imapconn.Submit(submitCtx(t), a, imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if imapconn.KindOf(err) != imapconn.KindUnavailable || len(c.authMech) != 0 {
+		if fault.KindOf(err) != fault.Unavailable || len(c.authMech) != 0 {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -402,8 +403,8 @@ func TestSubmitDeadlineAndOutcomeUnknown(t *testing.T) {
 		if err == nil || imapconn.Permanent(err) {
 			t.Fatalf("err = %v, want a transient failure", err)
 		}
-		if !errors.Is(err, imapconn.ErrOutcomeUnknown) && imapconn.KindOf(err) != imapconn.KindTimeout {
-			t.Errorf("err = %v (kind %v)", err, imapconn.KindOf(err))
+		if !errors.Is(err, imapconn.ErrOutcomeUnknown) && fault.KindOf(err) != fault.Timeout {
+			t.Errorf("err = %v (kind %v)", err, fault.KindOf(err))
 		}
 	})
 	t.Run("connection dropped after data", func(t *testing.T) {
@@ -443,7 +444,7 @@ func TestSubmitRefusesCredentialsWithoutTLS(t *testing.T) {
 	a := c.account(t, imapconn.TLSPlain, "right")
 	a.SMTP.Host = name
 	_, err = imapconn.Submit(submitCtx(t), a, imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-	if imapconn.KindOf(err) != imapconn.KindUnsupported || !strings.Contains(err.Error(), "without TLS") {
+	if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "without TLS") {
 		t.Fatalf("err = %v", err)
 	}
 	if len(c.authMech) != 0 || len(c.mail) != 0 {
@@ -472,7 +473,7 @@ func TestSubmitBeforeCommit(t *testing.T) {
 	}
 	env.BeforeCommit = func() error { return errors.New("journal unavailable") }
 	_, err := imapconn.Submit(submitCtx(t), acct, env, []byte(testMsg))
-	if imapconn.KindOf(err) != imapconn.KindCancelled || !strings.Contains(err.Error(), "journal unavailable") {
+	if fault.KindOf(err) != fault.Cancelled || !strings.Contains(err.Error(), "journal unavailable") {
 		t.Fatalf("aborted submit: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond) // let the server notice the closed connection

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -20,7 +21,7 @@ func pool(d *Deps, a *Args) (*imapconn.Pool, error) {
 		if def, ok := d.Mail.Default(); ok {
 			id = def
 		} else if len(d.Mail.IDs()) > 1 {
-			return nil, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "account", Err: errors.New("account is required"),
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "account", Err: errors.New("account is required"),
 				Hint: "Several accounts are configured; pass account (call list_accounts for the ids)"}
 		}
 	}

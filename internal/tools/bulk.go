@@ -8,6 +8,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -66,7 +67,7 @@ func accountOf(d *Deps, refs []imapconn.MessageRef) (*imapconn.Pool, error) {
 	acct := refs[0].Account
 	for _, r := range refs[1:] {
 		if r.Account != acct {
-			return nil, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "ids", Err: fmt.Errorf("the ids belong to accounts %q and %q", acct, r.Account),
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "ids", Err: fmt.Errorf("the ids belong to accounts %q and %q", acct, r.Account),
 				Hint: "Pass the ids of one account per call"}
 		}
 	}
@@ -79,7 +80,7 @@ func accountOf(d *Deps, refs []imapconn.MessageRef) (*imapconn.Pool, error) {
 // refuseReadOnly refuses writes on an account configured read-only.
 func refuseReadOnly(d *Deps, account string) error {
 	if accountInfo(d, account).ReadOnly {
-		return &imapconn.Error{Kind: imapconn.KindReadOnly, Op: "write", Err: fmt.Errorf("account %q is read-only", account),
+		return &fault.Error{Kind: fault.ReadOnly, Op: "write", Err: fmt.Errorf("account %q is read-only", account),
 			Hint: "The user configured this account as read-only; mailmcp will not change its mailbox"}
 	}
 	return nil
@@ -106,7 +107,7 @@ func handleBulk(ctx context.Context, d *Deps, a *Args, action, dest string, run 
 		return errResult(err)
 	}
 	if len(refs) == 0 {
-		return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: action, Err: errors.New("none of the ids is a message id"),
+		return errResult(&fault.Error{Kind: fault.Invalid, Op: action, Err: errors.New("none of the ids is a message id"),
 			Hint: "Use ids exactly as returned by search"})
 	}
 	p, err := accountOf(d, refs)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/policy"
 	"github.com/mailmcp/mailmcp/internal/present"
@@ -95,7 +96,7 @@ func fetchMessageTool() *Tool {
 			msg, meta := f.Message, f.Meta
 			rendered, err := present.Render(msg, ropt)
 			if errors.Is(err, present.ErrBadCursor) {
-				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "fetch_message", Err: err,
+				return errResult(&fault.Error{Kind: fault.Invalid, Op: "fetch_message", Err: err,
 					Hint: "Pass next_cursor exactly as returned, with the same format, strip_quotes and headers, or omit it"})
 			}
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/parse"
@@ -76,7 +77,7 @@ func getAttachmentTool() *Tool {
 			pc, err := p.FetchPart(ctx, ref, part, limit, &buf)
 			var tl *imapconn.ErrPartTooLarge
 			if errors.As(err, &tl) {
-				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "get_attachment",
+				return errResult(&fault.Error{Kind: fault.Invalid, Op: "get_attachment",
 					Err:  fmt.Errorf("attachment %s is%s over the %s limit for returning attachments inline", part, sizeText(tl.Size), present.HumanSize(limit)),
 					Hint: "Call save_attachment with the same id and part to save it to the download directory"})
 			}

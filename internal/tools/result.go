@@ -6,13 +6,13 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // errResult turns any error into a tool error the agent can read. Engine
 // errors carry their kind and next step.
 func errResult(err error) *mcp.CallToolResult {
-	var me *imapconn.Error
+	var me *fault.Error
 	if errors.As(err, &me) {
 		r := mcp.NewToolResultError(fmt.Sprintf("%s: %s", me.Kind, me.Error()))
 		r.StructuredContent = nil

@@ -14,10 +14,12 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"unicode"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/parse"
@@ -75,11 +77,11 @@ func saveAttachmentTool() *Tool {
 			}
 			info := accountInfo(d, ref.Account)
 			if info.ReadOnly {
-				return errResult(&imapconn.Error{Kind: imapconn.KindReadOnly, Op: "save_attachment", Err: fmt.Errorf("account %q is read-only", ref.Account),
+				return errResult(&fault.Error{Kind: fault.ReadOnly, Op: "save_attachment", Err: fmt.Errorf("account %q is read-only", ref.Account),
 					Hint: "Use get_attachment for small attachments"})
 			}
 			if info.DownloadDir == "" {
-				return errResult(&imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: errors.New("no download directory is configured for this account"),
+				return errResult(&fault.Error{Kind: fault.Invalid, Op: "save_attachment", Err: errors.New("no download directory is configured for this account"),
 					Hint: "Ask the user to set download_dir in the mailmcp config; get_attachment works for small attachments"})
 			}
 			p, err := d.Mail.Pool(ref.Account)
@@ -106,17 +108,17 @@ func saveAttachmentTool() *Tool {
 // including through symbolic links.
 func saveAttachment(ctx context.Context, p *imapconn.Pool, ref imapconn.MessageRef, part, dir, rel string, overwrite bool) (*saveOut, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fileError("create the download directory", err)
+		return nil, dirError("create the download directory", err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fileError("open the download directory", err)
+		return nil, dirError("open the download directory", err)
 	}
 	defer root.Close()
 	tmp := ".mailmcp-" + rand.Text() + ".part"
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fileError("create a temporary file", err)
+		return nil, dirError("create a temporary file", err)
 	}
 	done := false
 	defer func() {
@@ -127,7 +129,10 @@ func saveAttachment(ctx context.Context, p *imapconn.Pool, ref imapconn.MessageR
 	h := sha256.New()
 	pc, err := p.FetchPart(ctx, ref, part, maxSaveBytes, io.MultiWriter(f, h))
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fileError("write the file", cerr)
+		err = dirError("write the file", cerr)
+	}
+	if fe := fault.As(err); fe != nil && fe.Kind == fault.Local && fe.Hint == "" {
+		fe.Hint = downloadDirHint // the disk filled up while the part streamed in
 	}
 	if err != nil {
 		return nil, err
@@ -154,7 +159,7 @@ func saveAttachment(ctx context.Context, p *imapconn.Pool, ref imapconn.MessageR
 		return out, nil
 	case errors.Is(err, fs.ErrExist) && overwrite:
 		if st, serr := root.Lstat(rel); serr == nil && st.IsDir() {
-			return nil, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("%q is a directory", rel), Hint: "Choose another filename"}
+			return nil, &fault.Error{Kind: fault.Invalid, Op: "save_attachment", Err: fmt.Errorf("%q is a directory", rel), Hint: "Choose another filename"}
 		}
 		if err := root.Rename(tmp, rel); err != nil {
 			return nil, fileError("replace "+rel, err)
@@ -162,7 +167,7 @@ func saveAttachment(ctx context.Context, p *imapconn.Pool, ref imapconn.MessageR
 		done, out.Overwrote = true, true
 		return out, nil
 	case errors.Is(err, fs.ErrExist):
-		return nil, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("%s already exists", out.Path),
+		return nil, &fault.Error{Kind: fault.Invalid, Op: "save_attachment", Err: fmt.Errorf("%s already exists", out.Path),
 			Hint: "Pass overwrite: true to replace it, or choose another filename"}
 	}
 	return nil, fileError("save as "+rel, err)
@@ -176,7 +181,7 @@ func agentPath(name string) (string, error) {
 		return "", nil
 	}
 	bad := func(why string) (string, error) {
-		return "", &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("filename %q: %s", truncateRunes(name, 80), why),
+		return "", &fault.Error{Kind: fault.Invalid, Op: "save_attachment", Err: fmt.Errorf("filename %q: %s", truncateRunes(name, 80), why),
 			Hint: "Give a plain file name such as \"report.pdf\" (or a relative path like \"invoices/report.pdf\"); files are always saved inside the download directory"}
 	}
 	if strings.ContainsFunc(name, unicode.IsControl) {
@@ -227,9 +232,35 @@ func defaultName(info parse.PartInfo) string {
 	return "attachment-" + strings.ReplaceAll(info.PartID, ".", "-") + ext
 }
 
+const downloadDirHint = "The download directory cannot be written (see the cause); tell the user, who must free disk space or fix download_dir. get_attachment works for small attachments"
+
+// dirError is a failure of the download directory itself (it cannot be
+// created, opened or written: full, read-only, not writable, not a
+// directory): a local error no file name avoids, for the user to fix.
+func dirError(what string, err error) *fault.Error {
+	return &fault.Error{Kind: fault.Local, Op: "save_attachment", Err: fmt.Errorf("%s: %w", what, err),
+		Hint: downloadDirHint}
+}
+
+// fileError classifies a failure to store the file under the name the
+// agent chose: the disk's failures are local errors, anything else comes
+// from the name (os.Root refuses paths that leave the directory).
 func fileError(what string, err error) error {
-	return &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save_attachment", Err: fmt.Errorf("%s: %w", what, err),
+	if localFS(err) {
+		return dirError(what, err)
+	}
+	return &fault.Error{Kind: fault.Invalid, Op: "save_attachment", Err: fmt.Errorf("%s: %w", what, err),
 		Hint: "The file could not be written inside the download directory (paths that leave it, including through symbolic links, are refused); choose another filename"}
+}
+
+// localFS reports file system errors that no other file name would avoid.
+func localFS(err error) bool {
+	for _, e := range []error{fs.ErrPermission, syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func truncateRunes(s string, n int) string {

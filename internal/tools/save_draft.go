@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/compose"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -146,16 +147,16 @@ func existingDraft(ctx context.Context, p *imapconn.Pool, folder, id string) (im
 		return ref, err
 	}
 	if ref.Account != p.Account().ID {
-		return ref, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save draft", Err: fmt.Errorf("draft %s belongs to account %s", id, ref.Account),
+		return ref, &fault.Error{Kind: fault.Invalid, Op: "save draft", Err: fmt.Errorf("draft %s belongs to account %s", id, ref.Account),
 			Hint: "Pass account " + ref.Account + " or omit account"}
 	}
 	if ref.Folder != folder {
-		return ref, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "save draft", Err: fmt.Errorf("draft_id names a message in %q, not in the Drafts folder %q", ref.Folder, folder),
+		return ref, &fault.Error{Kind: fault.Invalid, Op: "save draft", Err: fmt.Errorf("draft_id names a message in %q, not in the Drafts folder %q", ref.Folder, folder),
 			Hint: "Pass an id from list_drafts, or omit draft_id to save a new draft"}
 	}
 	err = p.FetchRaw(ctx, ref, false, func(imapconn.MessageMeta, io.Reader) error { return nil })
-	if imapconn.KindOf(err) == imapconn.KindNotFound {
-		return ref, &imapconn.Error{Kind: imapconn.KindNotFound, Op: "save draft", Err: errors.New("the draft to replace no longer exists (sent, deleted or replaced already)"),
+	if fault.KindOf(err) == fault.NotFound {
+		return ref, &fault.Error{Kind: fault.NotFound, Op: "save draft", Err: errors.New("the draft to replace no longer exists (sent, deleted or replaced already)"),
 			Hint: "Call list_drafts for current draft ids, or omit draft_id to save a new draft"}
 	}
 	return ref, err

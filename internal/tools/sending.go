@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/compose"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/parse"
@@ -424,7 +425,7 @@ func ownMessage(p *imapconn.Pool, id string) (imapconn.MessageRef, error) {
 		return ref, err
 	}
 	if ref.Account != p.Account().ID {
-		return ref, &imapconn.Error{Kind: imapconn.KindInvalid, Op: "fetch", Err: fmt.Errorf("message %s belongs to account %s", id, ref.Account),
+		return ref, &fault.Error{Kind: fault.Invalid, Op: "fetch", Err: fmt.Errorf("message %s belongs to account %s", id, ref.Account),
 			Hint: "Pass account " + ref.Account + " or omit account"}
 	}
 	return ref, nil

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -90,7 +90,7 @@ func handleWatchInbox(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
 		return errResult(err)
 	}
 	if d.Watch == nil {
-		return errResult(&imapconn.Error{Kind: imapconn.KindUnsupported, Op: "watch", Err: errors.New("watching for new mail is not available in this mailmcp instance"),
+		return errResult(&fault.Error{Kind: fault.Unsupported, Op: "watch", Err: errors.New("watching for new mail is not available in this mailmcp instance"),
 			Hint: "Use search with since= to look for new mail instead"})
 	}
 	acct := p.Account().ID
@@ -154,14 +154,14 @@ func waitWatchers(ctx context.Context, ws []*watch.Watcher, limit time.Duration)
 		case <-w.Ready():
 			continue
 		case <-ctx.Done():
-			return &imapconn.Error{Kind: imapconn.KindCancelled, Op: "watch", Err: errors.New("cancelled")}
+			return &fault.Error{Kind: fault.Cancelled, Op: "watch", Err: errors.New("cancelled")}
 		case <-t.C:
 		}
 		if err := w.Err(); err != nil {
-			return &imapconn.Error{Kind: imapconn.KindUnavailable, Op: "watch", Err: fmt.Errorf("cannot watch %s/%s: %v", w.Account(), w.Folder(), err),
+			return &fault.Error{Kind: fault.Unavailable, Op: "watch", Err: fmt.Errorf("cannot watch %s/%s: %v", w.Account(), w.Folder(), err),
 				Hint: "Check the folder name with list_folders; if the server is unreachable, try again later"}
 		}
-		return &imapconn.Error{Kind: imapconn.KindTimeout, Op: "watch", Err: fmt.Errorf("the mail server did not let mailmcp watch %s/%s in time", w.Account(), w.Folder()),
+		return &fault.Error{Kind: fault.Timeout, Op: "watch", Err: fmt.Errorf("the mail server did not let mailmcp watch %s/%s in time", w.Account(), w.Folder()),
 			Hint: "Try again in a moment"}
 	}
 	return nil
