@@ -9,8 +9,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/outbox"
 )
 
-func init() { define(cancelSendTool) }
-
 func cancelSendTool() *Tool {
 	return &Tool{
 		Name:        "cancel_send",

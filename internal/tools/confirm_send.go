@@ -10,8 +10,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/policy"
 )
 
-func init() { define(confirmSendTool) }
-
 func confirmSendTool() *Tool {
 	return &Tool{
 		Name:  "confirm_send",

@@ -6,8 +6,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(copyTool) }
-
 // copyTool: every call makes new copies, so it is not idempotent.
 func copyTool() *Tool {
 	return &Tool{

@@ -16,8 +16,6 @@ type folderOut struct {
 	From string `json:"from,omitempty"`
 }
 
-func init() { define(createFolderTool) }
-
 // createFolderTool: a second identical call only reports that the folder
 // exists.
 func createFolderTool() *Tool {

@@ -8,8 +8,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(deleteTool) }
-
 // deleteTool: repeating it changes nothing more (the ids are gone from
 // their folder); permanent removal is destructive.
 func deleteTool() *Tool {

@@ -14,8 +14,6 @@ type deleteFolderOut struct {
 	Deleted imapconn.DeletedFolder `json:"deleted"`
 }
 
-func init() { define(deleteFolderTool) }
-
 // deleteFolderTool: destructive with force (messages go with the folder);
 // a repeated call finds nothing to delete.
 func deleteFolderTool() *Tool {

@@ -48,8 +48,6 @@ type fetchOut struct {
 	Content present.Rendered `json:"content"`
 }
 
-func init() { define(fetchMessageTool) }
-
 func fetchMessageTool() *Tool {
 	return &Tool{
 		Name:  "fetch_message",

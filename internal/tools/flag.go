@@ -8,8 +8,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(flagTool) }
-
 func flagListParam(name, what string) mcp.ToolOption {
 	return mcp.WithArray(name, mcp.Description("Flags to "+what+": seen (read), flagged (starred), answered, draft, or custom keywords such as $Important (one word, no spaces)."),
 		mcp.WithStringItems(mcp.MaxLength(imapconn.MaxKeywordLen)), mcp.MaxItems(20))

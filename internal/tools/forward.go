@@ -8,8 +8,6 @@ import (
 	"github.com/mailmcp/mailmcp/compose"
 )
 
-func init() { define(forwardTool) }
-
 func forwardTool() *Tool {
 	return &Tool{
 		Name:  "forward",

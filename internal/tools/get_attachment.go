@@ -40,8 +40,6 @@ type attachmentOut struct {
 	Note string `json:"note,omitempty"`
 }
 
-func init() { define(getAttachmentTool) }
-
 func getAttachmentTool() *Tool {
 	return &Tool{
 		Name:  "get_attachment",

@@ -27,8 +27,6 @@ type listAccountsOut struct {
 	Accounts []accountOut `json:"accounts"`
 }
 
-func init() { define(listAccountsTool) }
-
 func listAccountsTool() *Tool {
 	return &Tool{
 		Name:  "list_accounts",

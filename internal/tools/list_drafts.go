@@ -10,8 +10,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(listDraftsTool) }
-
 func listDraftsTool() *Tool {
 	return &Tool{
 		Name:  "list_drafts",

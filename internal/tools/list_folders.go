@@ -18,8 +18,6 @@ type listFoldersOut struct {
 	Quota []imapconn.Quota `json:"quota,omitempty"`
 }
 
-func init() { define(listFoldersTool) }
-
 func listFoldersTool() *Tool {
 	return &Tool{
 		Name:  "list_folders",

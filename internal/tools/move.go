@@ -8,8 +8,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(moveTool) }
-
 // toParam is the destination of move and copy.
 func toParam() mcp.ToolOption {
 	return mcp.WithString("to", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName),

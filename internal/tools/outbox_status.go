@@ -14,8 +14,6 @@ import (
 	"github.com/mailmcp/mailmcp/parse"
 )
 
-func init() { define(outboxStatusTool) }
-
 // bounceScanMax bounds the delivery reports examined per call.
 const bounceScanMax = 50
 

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -60,6 +61,10 @@ type Tool struct {
 	Output mcp.ToolOption
 	// Handle runs the call.
 	Handle func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
+
+	// Toolset is the group the tool belongs to; the registry table in
+	// toolsets.go sets it.
+	Toolset Toolset
 }
 
 // MCP builds the mcp.Tool with every annotation set explicitly (mcp-go
@@ -83,18 +88,15 @@ func (t *Tool) MCP() mcp.Tool {
 	return mcp.NewTool(t.Name, opts...)
 }
 
-// constructors holds every tool's constructor; each tool's file adds its own
-// in init, so tools can be added without touching a shared list.
-var constructors []func() *Tool
-
-// define registers a tool constructor; call it from the tool file's init.
-func define(f func() *Tool) { constructors = append(constructors, f) }
-
 // All returns every tool, sorted by name.
 func All() []*Tool {
-	all := make([]*Tool, 0, len(constructors))
-	for _, f := range constructors {
-		all = append(all, f())
+	var all []*Tool
+	for _, set := range toolsetDefs() {
+		for _, f := range set.tools {
+			t := f()
+			t.Toolset = set.name
+			all = append(all, t)
+		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all
@@ -107,6 +109,9 @@ type Options struct {
 	// NoSending leaves out every tool that sends (send_policy disabled on
 	// every account).
 	NoSending bool
+	// Toolsets chooses the groups of tools to offer (nil: all of them);
+	// core tools are always offered.
+	Toolsets []Toolset
 }
 
 // Available returns the tools Register would add.
@@ -114,6 +119,9 @@ func Available(opt Options) []*Tool {
 	var out []*Tool
 	for _, t := range All() {
 		if t.Writes && opt.ReadOnly || t.Sends && opt.NoSending {
+			continue
+		}
+		if opt.Toolsets != nil && t.Toolset != ToolsetCore && !slices.Contains(opt.Toolsets, t.Toolset) {
 			continue
 		}
 		out = append(out, t)

@@ -9,8 +9,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(renameFolderTool) }
-
 // renameFolderTool: repeating the call fails (the old name is gone) and
 // changes nothing.
 func renameFolderTool() *Tool {

@@ -9,8 +9,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/outbox"
 )
 
-func init() { define(replyTool) }
-
 func replyTool() *Tool {
 	return &Tool{
 		Name:  "reply",

@@ -42,8 +42,6 @@ type saveOut struct {
 	Note      string `json:"note,omitempty"`
 }
 
-func init() { define(saveAttachmentTool) }
-
 func saveAttachmentTool() *Tool {
 	return &Tool{
 		Name:  "save_attachment",

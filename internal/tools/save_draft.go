@@ -15,8 +15,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(saveDraftTool) }
-
 func saveDraftTool() *Tool {
 	return &Tool{
 		Name:  "save_draft",

@@ -11,8 +11,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
-func init() { define(searchTool) }
-
 func searchTool() *Tool {
 	str := func(name, desc string) mcp.ToolOption {
 		return mcp.WithString(name, mcp.Description(desc), mcp.MaxLength(500))

@@ -16,8 +16,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/outbox"
 )
 
-func init() { define(sendDraftTool) }
-
 func sendDraftTool() *Tool {
 	return &Tool{
 		Name:  "send_draft",

@@ -8,8 +8,6 @@ import (
 	"github.com/mailmcp/mailmcp/compose"
 )
 
-func init() { define(sendEmailTool) }
-
 func sendEmailTool() *Tool {
 	return &Tool{
 		Name:  "send_email",

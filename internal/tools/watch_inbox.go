@@ -13,8 +13,6 @@ import (
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
-func init() { define(watchInboxTool) }
-
 // Long-poll bounds: OpenClaw cancels a tool call after 60 s by default.
 const (
 	watchDefaultTimeout = 25
