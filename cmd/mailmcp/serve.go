@@ -36,6 +36,7 @@ type serveFlags struct {
 	common
 	httpAddr string
 	readOnly bool
+	toolsets string
 	watch    bool
 	http     httpFlags
 }
@@ -44,6 +45,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.common.register(fs)
 	fs.StringVar(&f.httpAddr, "http", "", "serve streamable HTTP (at /mcp, legacy SSE at /sse) on this address, e.g. 127.0.0.1:8025, instead of stdio")
 	fs.BoolVar(&f.readOnly, "read-only", false, "register no tool that changes a mailbox or sends mail")
+	fs.StringVar(&f.toolsets, "toolsets", "", "offer only these groups of tools, e.g. read,send (read, organise, send, watch; default all; also "+envToolsets+")")
 	fs.BoolVar(&f.watch, "watch", false, "over stdio too, watch accounts with watch = true and deliver webhooks (serve --http always does)")
 	f.http.register(fs)
 }
@@ -76,6 +78,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // stdin closes, then shuts down in order: stop taking calls, drain, cancel,
 // log out of the servers.
 func serveConfig(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logger, stdin io.Reader, stdout io.Writer) error {
+	f.foldToolsets(cfg, os.Getenv)
 	gate := &callGate{}
 	eng, s, stop, err := startEngine(cfg, log, f.readOnly, f.watch || f.httpAddr != "", gate)
 	if err != nil {
@@ -133,7 +136,9 @@ func newMCPServer(eng *engine, gate *callGate) *server.MCPServer {
 	}
 	opts = append(opts, server.WithToolHandlerMiddleware(toolMetrics))
 	s := server.NewMCPServer("mailmcp", version, opts...)
-	tools.Register(s, eng.deps, tools.Options{ReadOnly: eng.readOnly, NoSending: eng.noSending})
+	opt := tools.Options{ReadOnly: eng.readOnly, NoSending: eng.noSending, Toolsets: eng.toolsets}
+	tools.Register(s, eng.deps, opt)
+	logHiddenTools(eng, opt)
 	return s
 }
 

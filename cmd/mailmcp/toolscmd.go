@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -23,11 +24,17 @@ func cmdTools(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the tools as JSON, as tools/list returns them")
 	readOnly := fs.Bool("read-only", false, "only the tools registered in read-only mode")
+	toolsets := fs.String("toolsets", "", "only the tools of these toolsets, e.g. read,send (default all)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
+	sets, err := tools.ParseToolsets(*toolsets)
+	if err != nil {
+		return usageError{err}
+	}
+	avail := tools.Available(tools.Options{ReadOnly: *readOnly, Toolsets: sets})
 	var list []mcp.Tool
-	for _, t := range tools.Available(tools.Options{ReadOnly: *readOnly}) {
+	for _, t := range avail {
 		list = append(list, t.MCP())
 	}
 	if *asJSON {
@@ -37,9 +44,17 @@ func cmdTools(args []string, stdout, stderr io.Writer) error {
 			Tools []mcp.Tool `json:"tools"`
 		}{list})
 	}
-	for _, t := range list {
+	fmt.Fprintf(stdout, "%d tools. Those marked \"sends mail\" are offered only when an account can send (send_policy is not \"disabled\"; with no account configured, none can).\n\n", len(list))
+	for i, t := range list {
 		schema, _ := json.MarshalIndent(t.InputSchema, "  ", "  ")
-		fmt.Fprintf(stdout, "%s — %s\n  %s\n  input: %s\n\n", t.Name, t.Title, t.Description, schema)
+		note := "toolset " + string(avail[i].Toolset)
+		if avail[i].Toolset == tools.ToolsetCore {
+			note = "always offered"
+		}
+		if avail[i].Sends {
+			note += "; sends mail"
+		}
+		fmt.Fprintf(stdout, "%s — %s (%s)\n  %s\n  input: %s\n\n", t.Name, t.Title, note, t.Description, schema)
 	}
 	return nil
 }
@@ -83,6 +98,7 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if cfg, err = config.Load(config.Options{Path: f.configPath}); err != nil {
 		return err
 	}
+	f.foldToolsets(cfg, os.Getenv)
 	res, err := callTool(ctx, cfg, f.readOnly, log, name, callArgs)
 	if err != nil {
 		return err

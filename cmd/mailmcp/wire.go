@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/mailmcp/mailmcp/internal/account"
@@ -25,6 +26,8 @@ type engine struct {
 	readOnly bool
 	// noSending is true when every account's send_policy is disabled.
 	noSending bool
+	// toolsets are the groups of tools offered (nil: all).
+	toolsets []tools.Toolset
 
 	stateOnce sync.Once
 	state     *store.File
@@ -38,6 +41,10 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 	// an account reads the one value cfg.AccountReadOnly.
 	if readOnly {
 		cfg.ReadOnly = true
+	}
+	toolsets, err := tools.ParseToolsets(strings.Join(cfg.Toolsets, ","))
+	if err != nil {
+		return nil, fmt.Errorf("toolsets: %w", err)
 	}
 	deps := &tools.Deps{Log: log}
 	var accts []*account.Account
@@ -62,7 +69,7 @@ func buildEngine(cfg *config.Config, log *slog.Logger, readOnly bool) (*engine, 
 	}
 	m := imapconn.NewManager(engines, log)
 	deps.Mail = m
-	return &engine{cfg: cfg, accounts: accts, mail: m, deps: deps, readOnly: cfg.ReadOnly, noSending: noSending}, nil
+	return &engine{cfg: cfg, accounts: accts, mail: m, deps: deps, readOnly: cfg.ReadOnly, noSending: noSending, toolsets: toolsets}, nil
 }
 
 func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*imapconn.Account, error) {

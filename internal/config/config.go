@@ -35,6 +35,9 @@ type Config struct {
 	StateDir string `toml:"state_dir"`
 	// ReadOnly removes every write tool for every account.
 	ReadOnly bool `toml:"read_only"`
+	// Toolsets names the groups of tools to offer (read, organise, send,
+	// watch); empty means all. The tools package checks the names.
+	Toolsets []string `toml:"toolsets"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `toml:"log_level"`
 	// Accounts lists the mail accounts, in the order given.

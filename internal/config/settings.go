@@ -16,6 +16,7 @@ func Settings() []Setting {
 	return []Setting{
 		{"state_dir", "MAILMCP_STATE_DIR", "`$XDG_STATE_HOME/mailmcp`", "Tokens, outbox and watcher checkpoints."},
 		{"read_only", "", "`false`", "Remove every write tool (also `--read-only`)."},
+		{"toolsets", "MAILMCP_TOOLSETS", "all", "Groups of tools to offer, e.g. `[\"read\", \"send\"]` (also `--toolsets read,send`): `read`, `organise`, `send`, `watch`; `list_accounts` is always offered."},
 		{"log_level", "", "`info`", "debug, info, warn or error (logs go to stderr or `--log-file`)."},
 		{"accounts[].id", "MAILMCP_ACCOUNT_ID", "`default` (env account)", "Short id the tools use: 1-32 of `a-z 0-9 - _`."},
 		{"accounts[].email", "MAILMCP_EMAIL", "required", "The account's address; setting the env var creates the env account."},
