@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-mailstack.sh
+# Other IMAP servers for the conformance suite (internal/testrig/servers),
+# built once into a cache directory; reruns are fast.
+bash scripts/install-servers.sh
 
 echo "== go vet"
 go vet ./...

@@ -57,8 +57,38 @@ func Main(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// AtExit registers fn to run when Main returns, before the stack stops
+// (servers.CloseAll stops the other IMAP servers this way).
+func AtExit(fn func() error) {
+	exitMu.Lock()
+	defer exitMu.Unlock()
+	atExit = append(atExit, fn)
+}
+
+var (
+	exitMu sync.Mutex
+	atExit []func() error
+)
+
+func runAtExit() error {
+	exitMu.Lock()
+	fns := atExit
+	atExit = nil
+	exitMu.Unlock()
+	var first error
+	for i := len(fns) - 1; i >= 0; i-- {
+		if err := fns[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 func runMain(m *testing.M) (code int) {
 	defer func() {
+		if err := runAtExit(); err != nil {
+			fmt.Fprintf(os.Stderr, "testrig: %v\n", err)
+		}
 		if global.stack != nil {
 			if code != 0 && global.stack.owned {
 				// The state directory goes away with the stack: leave the

@@ -1,0 +1,19 @@
+// Package servers runs the IMAP servers besides Dovecot that mailmcp's
+// conformance suite is checked against — so far mox (maddy and Cyrus IMAP
+// are to follow, issue 16) — each on
+// free loopback ports with its data in a temporary directory, and presents
+// them, together with testrig's Dovecot, behind one small interface.
+//
+// The programs come from scripts/install-servers.sh, which builds mox at a
+// pinned version into a stable cache directory ($MAILMCP_SERVERS, default ~/.cache/mailmcp/servers);
+// Require runs it when a program is missing. A server that cannot run here
+// skips the tests that need it with one loud line, or fails them under
+// CI=true.
+//
+// Each server is started at most once per test binary, on first use, and
+// stopped by testrig.Main at exit (and by the kernel, through
+// Pdeathsig, if the test binary dies first).
+//
+// What each server is and how it differs is written beside its start code
+// (dovecot.go, mox.go); the README's "Tested servers" table summarises it.
+package servers
