@@ -41,9 +41,6 @@ func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err := a.Err(); err != nil {
 		return errResult(err)
 	}
-	if r := earlierSend(ctx, d, info.ID, key); r != nil {
-		return r
-	}
 	orig, raw, err := fetchOriginal(ctx, p, info, id)
 	if err != nil {
 		return composeError(err)

@@ -48,7 +48,7 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		// draft was removed.
 		key = "draft:" + id
 	}
-	if r := earlierSend(ctx, d, info.ID, key); r != nil {
+	if r := earlierSendByKey(ctx, d, info.ID, key); r != nil {
 		return r
 	}
 	ref, err := ownMessage(p, id)

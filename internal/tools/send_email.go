@@ -47,9 +47,6 @@ func sendEmail(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err := a.Err(); err != nil {
 		return errResult(err)
 	}
-	if r := earlierSend(ctx, d, info.ID, key); r != nil {
-		return r
-	}
 	m := &compose.Message{From: compose.Address{Name: info.Name, Email: info.Email}, Subject: subject, Text: body, Markdown: md}
 	if err := setRecipients(m, to, cc, bcc, rt); err != nil {
 		return composeError(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,7 +143,30 @@ func invalidMessage(err error, outcome string) *mcp.CallToolResult {
 
 // earlierSend returns the result of an earlier send with the same
 // idempotency key (or the error looking it up), or nil when there is none.
-func earlierSend(ctx context.Context, d *Deps, account, key string) *mcp.CallToolResult {
+// A key reused for a different message (other recipients or subject) is a
+// conflict naming the difference, and nothing is sent: a silent "already
+// sent" would hide that the new message never went out.
+func earlierSend(ctx context.Context, d *Deps, req outbox.Request) *mcp.CallToolResult {
+	if req.IdempotencyKey == "" {
+		return nil
+	}
+	it, err := d.Outbox.Lookup(ctx, req.Account, req.IdempotencyKey)
+	switch {
+	case err != nil:
+		return errResult(err)
+	case it == nil:
+		return nil
+	}
+	if diff := keyReuseDiff(it, req); diff != "" {
+		return errResult(fault.Errorf(fault.Conflict, "send", "this idempotency key was used for a different message on %s (%s); nothing was sent",
+			it.Created.Format(time.RFC3339), diff).WithHint("use a new idempotency_key for a new message"))
+	}
+	return sendResult(it, true)
+}
+
+// earlierSendByKey is earlierSend for a call whose content is not known
+// before the earlier send's effects (send_draft: the sent draft is gone).
+func earlierSendByKey(ctx context.Context, d *Deps, account, key string) *mcp.CallToolResult {
 	if key == "" {
 		return nil
 	}
@@ -156,6 +180,31 @@ func earlierSend(ctx context.Context, d *Deps, account, key string) *mcp.CallToo
 	return sendResult(it, true)
 }
 
+// keyReuseDiff names how req differs from the earlier item it shares a key
+// with: recipients (as a set, case-insensitive) and subject. "" when alike.
+func keyReuseDiff(it *outbox.Item, req outbox.Request) string {
+	var diffs []string
+	norm := func(as []string) []string {
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = strings.ToLower(strings.TrimSpace(a))
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	var before []string
+	for _, r := range it.Recipients {
+		before = append(before, r.Address)
+	}
+	if b, n := norm(before), norm(req.Recipients); !slices.Equal(b, n) {
+		diffs = append(diffs, fmt.Sprintf("recipients were %s, now %s", strings.Join(b, ", "), strings.Join(n, ", ")))
+	}
+	if it.Subject != req.Subject {
+		diffs = append(diffs, fmt.Sprintf("subject was %q, now %q", it.Subject, req.Subject))
+	}
+	return strings.Join(diffs, "; ")
+}
+
 // handOff is the single place where a built message goes towards the
 // outbox: the account's send policy decides first (refuse, save as draft,
 // ask the user, or go), then the caps are counted and the outbox journals
@@ -165,6 +214,9 @@ func handOff(ctx context.Context, d *Deps, info AccountInfo, b *compose.Built, s
 	req := outbox.Request{
 		Account: info.ID, IdempotencyKey: key, MessageID: b.MessageID, Subject: subject,
 		From: b.From, Recipients: b.Recipients, SMTPUTF8: b.NeedsSMTPUTF8, Raw: b.Raw, FollowUps: follow,
+	}
+	if earlier := earlierSend(ctx, d, req); earlier != nil {
+		return earlier
 	}
 	if res := policyGate(ctx, d, info, currentTool(ctx), req, forward); res != nil {
 		return res
@@ -178,7 +230,7 @@ func submit(ctx context.Context, d *Deps, info AccountInfo, req outbox.Request) 
 	if res := sendingUnavailable(d); res != nil {
 		return res
 	}
-	if earlier := earlierSend(ctx, d, info.ID, req.IdempotencyKey); earlier != nil {
+	if earlier := earlierSend(ctx, d, req); earlier != nil {
 		return earlier
 	}
 	release, res := reserveCaps(ctx, d, info, req)
