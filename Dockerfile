@@ -36,9 +36,10 @@ LABEL org.opencontainers.image.title="mailmcp" \
       io.modelcontextprotocol.server.name="io.github.mailmcp/mailmcp"
 COPY --from=build /out/mailmcp /usr/local/bin/mailmcp
 COPY --from=build --chown=nonroot:nonroot /out/state /var/lib/mailmcp
-ENV MAILMCP_STATE_DIR=/var/lib/mailmcp \
-    MAILMCP_CONFIG=/etc/mailmcp/config.toml \
-    MAILMCP_HTTP_TOKEN_FILE=/run/secrets/mailmcp-tokens
+# Only defaults that exist in the image: a config file or token file named
+# in the environment must exist, so mount one and set MAILMCP_CONFIG or
+# MAILMCP_HTTP_TOKEN_FILE with it (or configure by environment only).
+ENV MAILMCP_STATE_DIR=/var/lib/mailmcp
 VOLUME ["/var/lib/mailmcp"]
 EXPOSE 8080
 USER nonroot:nonroot
