@@ -9,11 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mailmcp/mailmcp/internal/config"
@@ -108,14 +105,16 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 	s := newMCPServer(eng, gate)
 	stopWatching := startWatching(cfg, eng, s, continuous, log)
 	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		stopWatching()
-		stopSending(ctx)
-		eng.closeState()
-		if err := eng.mail.Close(ctx); err != nil {
-			log.Warn("closing mail connections", "err", err)
-		}
+		runStages(log,
+			stage{"watchers", 0, func(context.Context) { stopWatching() }},
+			stage{"outbox", outboxStopBudget, stopSending},
+			stage{"state store", 0, func(context.Context) { eng.closeState() }},
+			stage{"mail connections", poolCloseBudget, func(ctx context.Context) {
+				if err := eng.mail.Close(ctx); err != nil {
+					log.Warn("closing mail connections", "err", err)
+				}
+			}},
+		)
 	}
 	return eng, s, stop, nil
 }
@@ -140,35 +139,6 @@ func newMCPServer(eng *engine, gate *callGate) *server.MCPServer {
 	tools.Register(s, eng.deps, opt)
 	logHiddenTools(eng, opt)
 	return s
-}
-
-// callGate tracks in-flight tool calls and refuses new ones once draining.
-type callGate struct {
-	draining atomic.Bool
-	wg       sync.WaitGroup
-}
-
-func (g *callGate) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
-	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		if g.draining.Load() {
-			return mcp.NewToolResultError("mailmcp is shutting down and takes no new calls; retry in a moment"), nil
-		}
-		g.wg.Add(1)
-		defer g.wg.Done()
-		return next(ctx, req)
-	}
-}
-
-// drain stops new calls and waits up to d for running ones.
-func (g *callGate) drain(d time.Duration, log *slog.Logger) {
-	g.draining.Store(true)
-	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		log.Warn("in-flight tool calls did not finish in time; cancelling them", "after", d)
-	}
 }
 
 func serveStdio(ctx context.Context, s *server.MCPServer, log *slog.Logger, gate *callGate, stdin io.Reader, stdout io.Writer) error {
