@@ -151,6 +151,15 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 	if folder == FolderAll {
 		return p.searchAll(ctx, crit, limit, after, key)
 	}
+	if !strings.EqualFold(folder, "INBOX") {
+		// A role (sent, drafts, trash, ...) becomes the server's folder
+		// name, as for move and copy; INBOX needs no LIST.
+		f, err := p.ResolveFolder(ctx, folder)
+		if err != nil {
+			return nil, err
+		}
+		folder = f.Name
+	}
 	var cur *cursor
 	if after != "" {
 		c, err := decodeCursor(after)

@@ -3,6 +3,8 @@ package tools
 import (
 	"slices"
 	"strings"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"testing"
 	"time"
 
@@ -182,5 +184,22 @@ func TestListFoldersToolCountsAndNoQuota(t *testing.T) {
 	}
 	if out.Quota != nil || strings.Contains(resultText(res), "Storage:") {
 		t.Errorf("the demo server has no QUOTA, yet: %v", out.Quota)
+	}
+}
+
+// TestSearchFolderRole: search takes a role for its folder, as move and
+// copy do (issue 16: folder "sent" was "not found" although the account
+// has a Sent folder); the page names the real folder.
+func TestSearchFolderRole(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	for _, role := range []string{"sent", "drafts", "trash"} {
+		var page imapconn.Page
+		h.Decode("search", map[string]any{"folder": role}, &page)
+		if !strings.EqualFold(page.Folder, role) || page.Folder == role {
+			t.Errorf("search folder %q: page folder %q, want the server's name of the %s folder", role, page.Folder, role)
+		}
+	}
+	if msg := h.Fail("search", map[string]any{"folder": "no-such-folder"}); !strings.Contains(msg, "not found") {
+		t.Errorf("unknown folder: %s", msg)
 	}
 }
