@@ -152,3 +152,15 @@ func TestDraftToolsReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeDraftWithoutID: a save without a draft id (no UIDPLUS) never
+// tells the agent to use "this draft_id" (issue 16).
+func TestDescribeDraftWithoutID(t *testing.T) {
+	text := describeDraft(saveDraftOutput{Folder: "Drafts", MessageID: "x@y", Warning: "no id"})
+	if strings.Contains(text, "this draft_id") || !strings.Contains(text, "list_drafts") {
+		t.Errorf("describeDraft without id: %q", text)
+	}
+	if text := describeDraft(saveDraftOutput{DraftID: "d1", Folder: "Drafts", MessageID: "x@y"}); !strings.Contains(text, "this draft_id") {
+		t.Errorf("describeDraft with id: %q", text)
+	}
+}

@@ -185,6 +185,11 @@ func describeDraft(o saveDraftOutput) string {
 	if o.Warning != "" {
 		b.WriteString(" Warning: " + o.Warning + ".")
 	}
-	b.WriteString(" Send it with send_draft, or update it with save_draft and this draft_id.")
+	if o.DraftID != "" {
+		b.WriteString(" Send it with send_draft, or update it with save_draft and this draft_id.")
+	} else {
+		// Without UIDPLUS there is no id to promise (issue 16).
+		b.WriteString(" Call list_drafts for its draft id before sending or updating it.")
+	}
 	return b.String()
 }
