@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -120,11 +121,33 @@ func bccOf(all, to, cc []string) []string {
 }
 
 func firstLines(s string, lines, chars int) string {
-	parts := strings.SplitN(strings.TrimSpace(s), "\n", lines+1)
-	if len(parts) > lines {
-		parts = parts[:lines]
+	// Runs of blank lines collapse to one, so padding cannot push the
+	// message's tail out of the preview unseen.
+	var kept []string
+	blank := false
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		kept = append(kept, l)
 	}
-	return truncateRunes(strings.Join(parts, "\n"), chars)
+	all := strings.Join(kept, "\n")
+	shown := kept
+	if len(shown) > lines {
+		shown = shown[:lines]
+	}
+	out := truncateRunes(strings.Join(shown, "\n"), chars)
+	if rest := utf8.RuneCountInString(all) - utf8.RuneCountInString(strings.TrimSuffix(out, "…")); rest > 0 {
+		more := len(kept) - len(shown)
+		out += fmt.Sprintf("\n… %d more lines, %d characters not shown", more, rest)
+	}
+	return out
 }
 
 // policyGate applies the account's send policy to a message about to be
