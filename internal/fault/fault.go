@@ -65,8 +65,6 @@ type Error struct {
 	Err error
 	// Hint is the next step for the agent, a sentence.
 	Hint string
-	// Retry overrides Kind.Retryable when set.
-	Retry *bool
 }
 
 func (e *Error) Error() string {
@@ -91,12 +89,7 @@ func (e *Error) Message() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Retryable reports whether the same call may succeed if repeated.
-func (e *Error) Retryable() bool {
-	if e.Retry != nil {
-		return *e.Retry
-	}
-	return e.Kind.Retryable()
-}
+func (e *Error) Retryable() bool { return e.Kind.Retryable() }
 
 // New returns an error of kind k for op whose text is msg (no op prefix is
 // added: msg should read as a sentence the agent sees).

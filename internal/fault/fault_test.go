@@ -47,11 +47,6 @@ func TestKindOfContextAndRetry(t *testing.T) {
 	if KindOf(errors.New("boom")) != Internal || IsRetryable(errors.New("boom")) {
 		t.Fatal("an unclassified error must be internal and not retryable")
 	}
-	no := false
-	e := &Error{Kind: Unavailable, Err: errors.New("down"), Retry: &no}
-	if e.Retryable() {
-		t.Fatal("Retry override ignored")
-	}
 	if got := New(Invalid, "search", "limit must be 1-100").WithHint("Pass a smaller limit").Error(); got != "limit must be 1-100. Pass a smaller limit" {
 		t.Fatalf("Error() = %q", got)
 	}

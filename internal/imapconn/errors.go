@@ -77,17 +77,6 @@ func netFailure(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne)
 }
 
-// localFailure classifies an error a caller's callback (or writer) returned
-// during op: it happened on this side, never on the connection (if the
-// connection had failed, the command's own error is reported first). A
-// classified error keeps its kind.
-func localFailure(op string, err error) error {
-	if err == nil || fault.As(err) != nil {
-		return err
-	}
-	return &fault.Error{Kind: fault.Local, Op: op, Err: fmt.Errorf("%s: %w", op, err)}
-}
-
 // imapError maps response codes (RFC 5530) to kinds; the *imap.Error stays
 // reachable through errors.As.
 func imapError(op string, ie *imap.Error) error {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // MessageMeta is what the server knows about a message besides its bytes.
@@ -64,7 +66,7 @@ func (p *Pool) FetchRaw(ctx context.Context, ref MessageRef, markRead bool, fn f
 		}
 		if fnErr != nil {
 			// The command completed, so the connection is fine: fn failed.
-			return localFailure("read message", fnErr)
+			return fault.Wrap(fault.Local, "read message", fnErr)
 		}
 		if !delivered {
 			return goneError(ref)

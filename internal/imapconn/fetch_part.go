@@ -152,7 +152,7 @@ func streamPart(c *Conn, ref MessageRef, tree *partTree, part *parse.Part, path 
 	case lw.err != nil:
 		// The command completed (the literal was drained), so this is the
 		// writer's failure, not the connection's.
-		return localFailure("write part "+part.ID, lw.err)
+		return fault.Wrap(fault.Local, "write part "+part.ID, lw.err)
 	case rerr != nil:
 		return rerr
 	}
