@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/tls"
@@ -25,20 +24,6 @@ const (
 // ended before the server proved it knows the password (RFC 5802 §3: the
 // client must check the server signature).
 var ErrServerNotVerified = errors.New("auth: the server did not prove it knows the password (SCRAM server signature missing)")
-
-type tlsStateKey struct{}
-
-// WithTLSState returns ctx carrying the TLS connection state of the link a
-// SASL exchange runs on, so SCRAM -PLUS mechanisms can bind to it.
-func WithTLSState(ctx context.Context, cs tls.ConnectionState) context.Context {
-	return context.WithValue(ctx, tlsStateKey{}, &cs)
-}
-
-// TLSStateFrom returns the TLS state WithTLSState put in ctx, or nil.
-func TLSStateFrom(ctx context.Context) *tls.ConnectionState {
-	cs, _ := ctx.Value(tlsStateKey{}).(*tls.ConnectionState)
-	return cs
-}
 
 // channelBinding derives the binding for cs: tls-exporter on TLS 1.3 when
 // keying material can be exported (RFC 9266), tls-server-end-point

@@ -13,7 +13,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
 
-	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
@@ -102,27 +101,10 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
 		}
 		opts.TLSConfig = tlsCfg
-		ctx = auth.WithTLSState(ctx, tc.ConnectionState())
 		c = imapclient.New(wrapStream(tc), opts)
 	case TLSStartTLS:
-		// go-imap owns the upgrade: keep the state the handshake verified,
-		// which channel binding (SCRAM -PLUS) needs.
-		var verified *tls.ConnectionState
-		opts.TLSConfig = tlsCfg.Clone()
-		prev := tlsCfg.VerifyConnection
-		opts.TLSConfig.VerifyConnection = func(cs tls.ConnectionState) error {
-			if prev != nil {
-				if err := prev(cs); err != nil {
-					return err
-				}
-			}
-			verified = &cs
-			return nil
-		}
+		opts.TLSConfig = tlsCfg
 		c, err = imapclient.NewStartTLS(tcp, opts)
-		if err == nil && verified != nil {
-			ctx = auth.WithTLSState(ctx, *verified)
-		}
 		if err != nil {
 			raw.Close()
 			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}

@@ -2,7 +2,6 @@ package imapconn
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,11 +52,14 @@ func (l *PasswordLogin) forget() {
 	l.mu.Unlock()
 }
 
-// AuthenticateIMAP implements Authenticator. It uses the strongest
-// challenge-response mechanism the server offers (SCRAM, channel-bound
-// when the TLS state is in ctx, then CRAM-MD5), else the LOGIN command, or
-// AUTHENTICATE PLAIN when the server disables LOGIN (RFC 9051 6.2.3). An
-// auth_mechanism override is used as given, or refused when not offered.
+// AuthenticateIMAP implements Authenticator. It uses CRAM-MD5 when the
+// server offers it, else the LOGIN command, or AUTHENTICATE PLAIN when the
+// server disables LOGIN (RFC 9051 6.2.3). An auth_mechanism override is
+// used as given, or refused when not offered. SCRAM is left out on IMAP:
+// go-imap beta.8 encodes the empty client response that ends a SCRAM
+// exchange as "=", which servers refuse (Dovecot: "Invalid base64 data in
+// continued response"); without SCRAM there is nothing to bind to the TLS
+// channel either.
 func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error {
 	if strings.HasPrefix(strings.ToUpper(l.Mechanism), "SCRAM-") {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: auth_mechanism %s is not available for IMAP yet "+
@@ -65,16 +67,12 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 			Hint: "Remove auth_mechanism from the account, or set CRAM-MD5, PLAIN or LOGIN"}
 	}
 	var offered []string
-	for cp := range c.Caps() {
-		// SCRAM is left out on IMAP: go-imap beta.8 encodes the empty
-		// client response that ends a SCRAM exchange as "=", which servers
-		// (Dovecot: "Invalid base64 data in continued response") refuse.
-		if name, ok := strings.CutPrefix(strings.ToUpper(string(cp)), "AUTH="); ok && !strings.HasPrefix(name, "SCRAM-") {
-			offered = append(offered, name)
+	for _, m := range authMechanisms(c.Caps()) {
+		if !strings.HasPrefix(m, "SCRAM-") {
+			offered = append(offered, m)
 		}
 	}
-	cs := auth.TLSStateFrom(ctx)
-	mech, cerr := auth.Choose(offered, auth.Choice{Override: l.Mechanism, TLS: cs != nil})
+	mech, cerr := auth.Choose(offered, auth.Choice{Override: l.Mechanism})
 	if cerr != nil && l.Mechanism != "" {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: %w", cerr),
 			Hint: "Remove auth_mechanism from the account, or set it to one the server offers"}
@@ -85,10 +83,10 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 	}
 	switch {
 	case cerr == nil && (mech != auth.MechPlain && mech != auth.MechLogin || l.Mechanism != ""):
-		err = l.authenticate(c, mech, s, cs)
+		err = l.authenticate(c, mech, s)
 	case c.Caps().Has(imap.CapLoginDisabled):
 		mech = auth.MechPlain
-		err = l.authenticate(c, mech, s, cs)
+		err = l.authenticate(c, mech, s)
 	default:
 		mech = "LOGIN command"
 		err = c.Login(l.Username, s.Reveal()).Wait()
@@ -101,8 +99,8 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 	return nil
 }
 
-func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s auth.Secret, cs *tls.ConnectionState) error {
-	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0, cs)
+func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s auth.Secret) error {
+	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0, nil)
 	if err != nil {
 		return err
 	}
@@ -113,7 +111,7 @@ func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s auth.S
 }
 
 // UsedMechanism is the mechanism of the last successful login ("" before
-// one), for doctor and list_accounts.
+// one).
 func (l *PasswordLogin) UsedMechanism() string {
 	m, _ := l.used.Load().(string)
 	return m
@@ -131,13 +129,7 @@ type OAuthLogin struct {
 
 // AuthenticateIMAP implements Authenticator.
 func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error {
-	var offered []string
-	for cp := range c.Caps() {
-		if m, ok := strings.CutPrefix(string(cp), "AUTH="); ok {
-			offered = append(offered, m)
-		}
-	}
-	mech, err := auth.ChooseMechanism(offered, true, l.Provider)
+	mech, err := auth.ChooseMechanism(authMechanisms(c.Caps()), true, l.Provider)
 	if err != nil {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: err}
 	}
@@ -159,6 +151,18 @@ func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client)
 		return oauthErr(rerr, l.Provider)
 	}
 	return err
+}
+
+// authMechanisms lists the SASL mechanisms in IMAP capabilities
+// (AUTH=NAME, RFC 9051 6.2.2), upper-cased.
+func authMechanisms(caps imap.CapSet) []string {
+	var ms []string
+	for cp := range caps {
+		if m, ok := strings.CutPrefix(strings.ToUpper(string(cp)), "AUTH="); ok {
+			ms = append(ms, m)
+		}
+	}
+	return ms
 }
 
 func oauthErr(err error, provider string) error {
