@@ -32,8 +32,8 @@ func channelBinding(cs *tls.ConnectionState) (scram.ChannelBinding, bool) {
 	if cs == nil || !cs.HandshakeComplete && len(cs.PeerCertificates) == 0 {
 		return scram.ChannelBinding{}, false
 	}
-	// A state captured while the handshake was verified (STARTTLS) has no
-	// keying material yet: only tls-server-end-point is possible there.
+	// A state taken before the handshake completed (in VerifyConnection)
+	// has no keying material: ExportKeyingMaterial would panic on it.
 	if cs.Version >= tls.VersionTLS13 && cs.HandshakeComplete {
 		if cb, err := scram.NewTLSExporterBinding(cs); err == nil && cb.IsSupported() {
 			return cb, true
