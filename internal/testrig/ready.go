@@ -24,24 +24,34 @@ const readyTimeout = 30 * time.Second
 // greet connects to p, does the TLS handshake (verified against the test CA)
 // when p is implicit TLS, and reads the greeting line.
 func (s *Stack) greet(p probe, timeout time.Duration) error {
-	conn, err := net.DialTimeout("tcp", p.addr, timeout)
+	var tc *tls.Config
+	if p.implicitTLS {
+		tc = s.TLSConfig()
+	}
+	return Greet(p.addr, p.greeting, tc, timeout)
+}
+
+// Greet connects to addr, does the TLS handshake when tc is set, and reads
+// the greeting line, which must start with prefix; all within timeout.
+func Greet(addr, prefix string, tc *tls.Config, timeout time.Duration) error {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
-	if p.implicitTLS {
-		tc := tls.Client(conn, s.TLSConfig())
-		if err := tc.Handshake(); err != nil {
+	if tc != nil {
+		t := tls.Client(conn, tc)
+		if err := t.Handshake(); err != nil {
 			return fmt.Errorf("TLS handshake: %w", err)
 		}
-		conn = tc
+		conn = t
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(line, p.greeting) {
+	if !strings.HasPrefix(line, prefix) {
 		return fmt.Errorf("unexpected greeting %q", strings.TrimSpace(line))
 	}
 	return nil

@@ -158,7 +158,7 @@ func (s *Stack) prepare(ids systemIDs) error {
 // startDaemons picks ports, renders the configuration, records the stack in
 // rig.json and starts Dovecot, then Postfix.
 func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
-	ports, err := freePorts(s.Host, 5)
+	ports, err := FreePorts(s.Host, 5)
 	if err != nil {
 		return err
 	}
@@ -285,9 +285,9 @@ func (s *Stack) RigFile() string { return s.l.RigFile }
 // the sender); nothing leaves the machine.
 func (s *Stack) AddressOutside() string { return "nobody-" + randomHex(3) + "@outside.invalid" }
 
-// freePorts reserves n distinct free TCP ports on host by listening on port 0
+// FreePorts reserves n distinct free TCP ports on host by listening on port 0
 // (all at once, so they differ) and releasing them.
-func freePorts(host string, n int) ([]int, error) {
+func FreePorts(host string, n int) ([]int, error) {
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {

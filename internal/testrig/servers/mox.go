@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
 // MoxVersion is the mox release scripts/install-servers.sh builds.
@@ -43,7 +45,7 @@ func startMox() (*Server, error) {
 	if err := run(dir, nil, bin, "localserve", "-dir", data, "-ip", "127.0.0.1", "-initonly"); err != nil {
 		return nil, fmt.Errorf("mox init: %w", err)
 	}
-	ports, err := freePorts(len(moxPorts))
+	ports, err := testrig.FreePorts("127.0.0.1", len(moxPorts))
 	if err != nil {
 		return nil, err
 	}

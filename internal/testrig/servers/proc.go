@@ -1,9 +1,7 @@
 package servers
 
 import (
-	"bufio"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
 // daemon is a server process started in its own process group, killed with
@@ -75,26 +75,6 @@ func (d *daemon) stop() error {
 	return nil
 }
 
-// freePorts returns n distinct free loopback ports.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 // waitGreeting waits until addr sends a line starting with prefix (over
 // TLS when tc is set), or the daemon exits, or timeout passes.
 func waitGreeting(d *daemon, addr, prefix string, tc *tls.Config, timeout time.Duration) error {
@@ -104,36 +84,12 @@ func waitGreeting(d *daemon, addr, prefix string, tc *tls.Config, timeout time.D
 		if err := d.exited(); err != nil {
 			return err
 		}
-		if last = greet(addr, prefix, tc); last == nil {
+		if last = testrig.Greet(addr, prefix, tc, 2*time.Second); last == nil {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("%s: %s not ready after %s: %v; log:\n%s", d.name, addr, timeout, last, tail(d.log, 30))
-}
-
-func greet(addr, prefix string, tc *tls.Config) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if tc != nil {
-		t := tls.Client(conn, tc)
-		if err := t.Handshake(); err != nil {
-			return err
-		}
-		conn = t
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, prefix) {
-		return errors.New("unexpected greeting " + strconv.Quote(strings.TrimSpace(line)))
-	}
-	return nil
 }
 
 // tail returns the last n lines of a file.
