@@ -2,13 +2,11 @@ package servers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 )
@@ -21,8 +19,6 @@ const EnvDir = "MAILMCP_SERVERS"
 type unavailableError struct{ msg string }
 
 func (e unavailableError) Error() string { return e.msg }
-
-func asUnavailable(err error, target *unavailableError) bool { return errors.As(err, target) }
 
 func unavailable(format string, args ...any) error {
 	return unavailableError{fmt.Sprintf(format, args...)}
@@ -87,10 +83,4 @@ func runInstall() {
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "servers: %s failed: %v\n", script, err)
 	}
-}
-
-// isCI reports whether the tests run under CI (CI=true).
-func isCI() bool {
-	v := strings.ToLower(os.Getenv("CI"))
-	return v != "" && v != "false" && v != "0"
 }

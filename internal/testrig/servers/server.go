@@ -2,6 +2,7 @@ package servers
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -71,11 +72,16 @@ var starters = map[string]func() (*Server, error){}
 
 var atExitOnce sync.Once
 
+// started is one server's start, done once per test binary.
+type started struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
 var running struct {
-	mu   sync.Mutex
-	once map[string]*sync.Once
-	srv  map[string]*Server
-	err  map[string]error
+	mu sync.Mutex
+	m  map[string]*started
 }
 
 // Require returns the named server, starting it on first use. When it
@@ -90,33 +96,27 @@ func Require(tb testing.TB, name string) *Server {
 		tb.Fatalf("servers: unknown server %q", name)
 	}
 	running.mu.Lock()
-	if running.once == nil {
-		running.once, running.srv, running.err = map[string]*sync.Once{}, map[string]*Server{}, map[string]error{}
+	if running.m == nil {
+		running.m = map[string]*started{}
 	}
-	once := running.once[name]
-	if once == nil {
-		once = new(sync.Once)
-		running.once[name] = once
+	st := running.m[name]
+	if st == nil {
+		st = &started{}
+		running.m[name] = st
 	}
 	running.mu.Unlock()
-	once.Do(func() {
+	st.once.Do(func() {
 		atExitOnce.Do(func() { testrig.AtExit(CloseAll) })
-		s, err := start()
-		running.mu.Lock()
-		running.srv[name], running.err[name] = s, err
-		running.mu.Unlock()
+		st.srv, st.err = start()
 	})
-	running.mu.Lock()
-	s, err := running.srv[name], running.err[name]
-	running.mu.Unlock()
-	if err != nil {
+	if st.err != nil {
 		var un unavailableError
-		if asUnavailable(err, &un) && !isCI() {
-			tb.Skipf("servers: !!! %s unavailable here, SKIPPING: %v", name, err)
+		if errors.As(st.err, &un) && !testrig.IsCI() {
+			tb.Skipf("servers: !!! %s unavailable here, SKIPPING: %v", name, st.err)
 		}
-		tb.Fatalf("servers: %s: %v", name, err)
+		tb.Fatalf("servers: %s: %v", name, st.err)
 	}
-	return s
+	return st.srv
 }
 
 // CloseAll stops every server this process started (testrig.Main calls it
@@ -125,14 +125,14 @@ func CloseAll() error {
 	running.mu.Lock()
 	defer running.mu.Unlock()
 	var first error
-	for name, s := range running.srv {
-		if s == nil || s.close == nil {
+	for name, st := range running.m {
+		if st.srv == nil || st.srv.close == nil {
 			continue
 		}
-		if err := s.close(); err != nil && first == nil {
+		if err := st.srv.close(); err != nil && first == nil {
 			first = fmt.Errorf("stop %s: %w", name, err)
 		}
 	}
-	running.srv = map[string]*Server{}
+	running.m = nil
 	return first
 }
