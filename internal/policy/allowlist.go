@@ -30,5 +30,3 @@ func parseNorm(s string) (addr, name string, err error) {
 	}
 	return strings.ToLower(a.Email), a.Name, nil
 }
-
-func splitAddr(a string) (local, domain string) { return sendrule.SplitAddr(a) }

@@ -13,9 +13,3 @@ const (
 	Allowlist  = sendrule.Allowlist
 	Autonomous = sendrule.Autonomous
 )
-
-// Modes lists the valid modes in documentation order.
-func Modes() []Mode { return sendrule.Modes() }
-
-// ParseMode reads a mode name; "" is Confirm, the default.
-func ParseMode(s string) (Mode, error) { return sendrule.ParseMode(s) }

@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 
+	"github.com/mailmcp/mailmcp/internal/sendrule"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -67,7 +68,7 @@ func Assess(m *parse.Message, from string, in TrustInput) Trust {
 		t.NewSender = true
 		t.Warnings = append(t.Warnings, "first message from "+addr+": the account has never corresponded with this address")
 	}
-	_, domain := splitAddr(addr)
+	_, domain := sendrule.SplitAddr(addr)
 	if like := Lookalike(domain, in.KnownDomains); like != "" {
 		t.LookalikeOf = like
 		t.Warnings = append(t.Warnings, "the sender's domain "+domain+" looks like "+like+", a domain you correspond with")
