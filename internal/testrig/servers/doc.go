@@ -1,11 +1,12 @@
 // Package servers runs the IMAP servers besides Dovecot that mailmcp's
-// conformance suite is checked against — so far mox (maddy and Cyrus IMAP
-// are to follow, issue 16) — each on
-// free loopback ports with its data in a temporary directory, and presents
-// them, together with testrig's Dovecot, behind one small interface.
+// conformance suite is checked against — mox, maddy and Cyrus IMAP — each
+// on free loopback ports with its data in a temporary directory, and
+// presents them, together with testrig's Dovecot, behind one small
+// interface.
 //
-// The programs come from scripts/install-servers.sh, which builds mox at a
-// pinned version into a stable cache directory ($MAILMCP_SERVERS, default ~/.cache/mailmcp/servers);
+// The programs come from scripts/install-servers.sh, which builds mox and
+// maddy at pinned versions and unpacks Debian's cyrus-imapd into a stable
+// cache directory ($MAILMCP_SERVERS, default ~/.cache/mailmcp/servers);
 // Require runs it when a program is missing. A server that cannot run here
 // skips the tests that need it with one loud line, or fails them under
 // CI=true.
@@ -15,5 +16,5 @@
 // Pdeathsig, if the test binary dies first).
 //
 // What each server is and how it differs is written beside its start code
-// (dovecot.go, mox.go); the README's "Tested servers" table summarises it.
+// (dovecot.go, mox.go, maddy.go, cyrus.go); the README's "Tested servers" table summarises it.
 package servers

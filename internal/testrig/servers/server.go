@@ -14,11 +14,12 @@ import (
 const (
 	Dovecot = "dovecot"
 	Mox     = "mox"
+	Maddy   = "maddy"
+	Cyrus   = "cyrus"
 )
 
-// All lists every server the suite runs against. maddy and Cyrus are to
-// follow (issue 16).
-var All = []string{Dovecot, Mox}
+// All lists every server the suite runs against.
+var All = []string{Dovecot, Mox, Maddy, Cyrus}
 
 // TLS modes of an endpoint, spelled like mailmcp's configuration.
 const (
