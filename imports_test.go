@@ -18,6 +18,7 @@ var noIO = map[string]bool{"net": true, "net/http": true, "net/smtp": true, "os"
 //     os, os/exec, syscall (net/mail, net/url and net/textproto only parse
 //     text), and nothing from this module but its own subpackages;
 //   - auth never imports the engine (imapconn, outbox, watch, submit);
+//   - imapconn (IMAP) and submit (SMTP) are peers: neither imports the other;
 //   - fault imports only the standard library;
 //   - config imports neither policy nor compose.
 func TestImportRules(t *testing.T) {
@@ -47,6 +48,8 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports %s: parse does no I/O and depends on nothing else of mailmcp", pkg, imp)
 			case is("auth") && ours && (strings.HasPrefix(local, "internal/imapconn") || strings.HasPrefix(local, "internal/outbox") || strings.HasPrefix(local, "internal/watch") || strings.HasPrefix(local, "internal/submit")):
 				t.Errorf("%s imports %s: auth must not import the engine", pkg, imp)
+			case is("imapconn") && ours && strings.HasPrefix(local, "internal/submit"), is("submit") && ours && strings.HasPrefix(local, "internal/imapconn"):
+				t.Errorf("%s imports %s: imapconn and submit are peers and must not import each other", pkg, imp)
 			case is("fault") && strings.Contains(strings.SplitN(imp, "/", 2)[0], "."):
 				t.Errorf("%s imports %s: fault imports only the standard library", pkg, imp)
 			case is("config") && ours && (strings.HasPrefix(local, "internal/policy") || strings.HasPrefix(local, "compose")):

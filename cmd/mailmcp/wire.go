@@ -97,9 +97,9 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*im
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", a.ID, err)
 		}
-		ma.Auth = &imapconn.OAuthLogin{Username: a.Login(), Provider: authProvider(a.Provider), Host: a.IMAP.Host, Port: a.IMAP.Port, Tokens: ts}
+		ma.Auth = &auth.OAuthLogin{Username: a.Login(), Provider: authProvider(a.Provider), Host: a.IMAP.Host, Port: a.IMAP.Port, Tokens: ts}
 	default:
-		ma.Auth = &imapconn.PasswordLogin{Username: a.Login(), Source: passwordSource(a), Mechanism: a.AuthMechanism}
+		ma.Auth = &auth.PasswordLogin{Username: a.Login(), Source: passwordSource(a), Mechanism: a.AuthMechanism}
 	}
 	return ma, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/submit"
 )
 
 // certWarnDays is when doctor starts warning about a certificate's expiry.
@@ -417,7 +418,7 @@ func (r *report) smtpLogin(ctx context.Context, a *config.Account, ma *imapconn.
 		return
 	}
 	has, mechs := c.Extension("AUTH")
-	sa, ok := ma.Auth.(imapconn.SMTPAuthenticator)
+	sa, ok := ma.Auth.(submit.Authenticator)
 	switch {
 	case !has:
 		r.warn(p+"smtp login", "the server offers no AUTH", "use the provider's submission server (port 465 or 587), not port 25")

@@ -56,7 +56,7 @@ func downAccount(t *testing.T) *imapconn.Manager {
 	ln.Close()
 	a := &imapconn.Account{ID: "demo", Email: "demo@example.org", MaxConns: 1, DialTimeout: 2 * time.Second,
 		IMAP: imapconn.Endpoint{Host: "127.0.0.1", Port: port, TLS: "plain"},
-		Auth: &imapconn.PasswordLogin{Username: "demo", Source: auth.SecretSource{Command: "printf %s demo"}}}
+		Auth: &auth.PasswordLogin{Username: "demo", Source: auth.SecretSource{Command: "printf %s demo"}}}
 	m := imapconn.NewManager([]*imapconn.Account{a}, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailmcp/mailmcp/internal/auth"
 )
 
 // TLS modes, as in the configuration.
@@ -28,10 +30,15 @@ type Endpoint struct {
 // Address is host:port.
 func (e Endpoint) Address() string { return fmt.Sprintf("%s:%d", e.Host, e.Port) }
 
-// Authenticator logs an IMAP client in. It must not log or return secrets.
+// Authenticator logs an IMAP client in (auth.PasswordLogin and
+// auth.OAuthLogin implement it). It must not log or return secrets.
 type Authenticator interface {
 	AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error
 }
+
+// PasswordLogin is auth.PasswordLogin, named here until the watcher's
+// tests (owned elsewhere) move to the auth name.
+type PasswordLogin = auth.PasswordLogin
 
 // Account is what the engine needs to reach one mailbox.
 type Account struct {
@@ -39,7 +46,7 @@ type Account struct {
 	Email    string
 	Provider string
 	IMAP     Endpoint
-	// SMTP is the submission server (see Submit).
+	// SMTP is the submission server (internal/submit sends through it).
 	SMTP Endpoint
 	// TLS is the client TLS configuration (RootCAs with any extra CA).
 	TLS *tls.Config

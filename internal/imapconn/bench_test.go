@@ -75,7 +75,7 @@ func benchAccount(s *testrig.Stack, u testrig.User, addr string, tlsOn bool) *im
 	var port int
 	fmt.Sscan(ps, &port)
 	a := &imapconn.Account{ID: "b", Email: u.Email, IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain},
-		Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+		Auth: &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
 	if tlsOn {
 		a.IMAP.TLS, a.TLS = imapconn.TLSImplicit, s.TLSConfig()
 	}

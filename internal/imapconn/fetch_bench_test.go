@@ -24,7 +24,7 @@ func dovecotBig(tb testing.TB) (*imapconn.Pool, imapconn.MessageRef) {
 	host, port := splitHostPort(tb, st.IMAPSAddr())
 	p := openPool(tb, &imapconn.Account{ID: "t", Email: u.Email, TLS: st.TLSConfig(),
 		IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSImplicit},
-		Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}})
+		Auth: &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}})
 	return p, firstID(tb, p, "Big")
 }
 

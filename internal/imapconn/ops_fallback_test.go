@@ -246,7 +246,7 @@ func capServer(t *testing.T, caps imap.CapSet, n int) *imapconn.Pool {
 	host, port := splitHostPort(t, ln.Addr().String())
 	return openPool(t, &imapconn.Account{ID: "t", Email: "u@example.test",
 		IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain},
-		Auth: &imapconn.PasswordLogin{Username: "u@example.test", Source: auth.SecretSource{Command: "printf pw"}}})
+		Auth: &auth.PasswordLogin{Username: "u@example.test", Source: auth.SecretSource{Command: "printf pw"}}})
 }
 
 type lit struct {

@@ -52,7 +52,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b *backend)) {
 			host, port := splitHostPort(t, addr)
 			return &imapconn.Account{ID: "t", Email: demo.Email,
 				IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain},
-				Auth: &imapconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}}}
+				Auth: &auth.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}}}
 		}
 		b.fill = func(t *testing.T, folder string, n int, subject func(int) string) {
 			t.Helper()
@@ -82,7 +82,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b *backend)) {
 			tc := st.TLSConfig()
 			return &imapconn.Account{ID: "t", Email: u.Email, TLS: tc,
 				IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSImplicit},
-				Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+				Auth: &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
 		}
 		b.fill = func(t *testing.T, folder string, n int, subject func(int) string) {
 			t.Helper()
@@ -269,7 +269,7 @@ func testTypedErrors(t *testing.T, b *backend) {
 		t.Errorf("bad id: %v", err)
 	}
 	bad := b.pool(t, b.addr, func(a *imapconn.Account) {
-		a.Auth = &imapconn.PasswordLogin{Username: a.Email, Source: auth.SecretSource{Command: "printf wrong"}}
+		a.Auth = &auth.PasswordLogin{Username: a.Email, Source: auth.SecretSource{Command: "printf wrong"}}
 	})
 	_, err = bad.Search(ctx, "INBOX", imapconn.Criteria{}, 1, "")
 	if fault.KindOf(err) != fault.Auth || strings.Contains(err.Error(), "wrong") {
@@ -350,7 +350,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 	b := &backend{acct: func(addr string) *imapconn.Account {
 		host, port := splitHostPort(t, addr)
 		return &imapconn.Account{ID: "t", Email: "x@example.org", IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain},
-			Auth: &imapconn.PasswordLogin{Username: "x", Source: auth.SecretSource{Command: "printf x"}}}
+			Auth: &auth.PasswordLogin{Username: "x", Source: auth.SecretSource{Command: "printf x"}}}
 	}}
 	p := b.pool(t, blackHole(t), func(a *imapconn.Account) { a.DialTimeout = 300 * time.Millisecond })
 	start := time.Now()

@@ -57,7 +57,7 @@ func TestGmailExtensionsThroughRawPath(t *testing.T) {
 	b := &backend{acct: func(addr string) *imapconn.Account {
 		host, port := splitHostPort(t, addr)
 		return &imapconn.Account{ID: "gm", Email: demo.Email, IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain},
-			Auth: &imapconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}}}
+			Auth: &auth.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}}}
 	}}
 	p := b.pool(t, g.addr(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -10,10 +10,11 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/submit"
 )
 
 // MailTransport is the Transport over mailmcp's engine: SMTP submission
-// with imapconn.Submit and IMAP through the account pools.
+// with submit.Submit and IMAP through the account pools.
 type MailTransport struct {
 	Mail *imapconn.Manager
 	// ProviderSavesSent reports whether an account's provider files sent
@@ -24,11 +25,11 @@ type MailTransport struct {
 var _ Transport = (*MailTransport)(nil)
 
 // Submit implements Transport. commit runs between the message data and
-// the final dot (imapconn.SMTPEnvelope.BeforeCommit): an attempt
+// the final dot (submit.Envelope.BeforeCommit): an attempt
 // interrupted by a crash before it is safely resent (the server dropped the
 // unfinished transaction), one interrupted after it is in doubt and never
 // resent. Errors the engine reports in-process keep their exact meaning:
-// imapconn.ErrOutcomeUnknown (no reply to the final dot) is NoReply, every
+// submit.ErrOutcomeUnknown (no reply to the final dot) is NoReply, every
 // other network failure happened before the dot and is retried.
 func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope, raw []byte, commit func() error) (*Submission, error) {
 	p, err := t.Mail.Pool(account)
@@ -47,7 +48,7 @@ func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope
 		}
 		return nil
 	}
-	res, err := imapconn.Submit(ctx, p.Account(), imapconn.SMTPEnvelope{From: env.From, To: env.To, EnvID: env.EnvID, SMTPUTF8: env.SMTPUTF8, BeforeCommit: journal}, raw)
+	res, err := submit.Submit(ctx, submitAccount(p.Account()), submit.Envelope{From: env.From, To: env.To, EnvID: env.EnvID, SMTPUTF8: env.SMTPUTF8, BeforeCommit: journal}, raw)
 	if res == nil {
 		return nil, err
 	}
@@ -60,12 +61,23 @@ func (t *MailTransport) Submit(ctx context.Context, account string, env Envelope
 	return sub, nil
 }
 
+// submitAccount is the submission view of an engine account: its SMTP
+// endpoint, TLS configuration and login.
+func submitAccount(a *imapconn.Account) *submit.Account {
+	sa := &submit.Account{ID: a.ID, Email: a.Email, TLS: a.TLS, DialTimeout: a.DialTimeout,
+		Server: submit.Server{Host: a.SMTP.Host, Port: a.SMTP.Port, TLS: a.SMTP.TLS}}
+	if l, ok := a.Auth.(submit.Authenticator); ok {
+		sa.Auth = l
+	}
+	return sa
+}
+
 // Classify implements Transport.
 func (t *MailTransport) Classify(err error) Failure {
 	switch {
-	case errors.Is(err, imapconn.ErrOutcomeUnknown):
+	case errors.Is(err, submit.ErrOutcomeUnknown):
 		return NoReply
-	case imapconn.Permanent(err):
+	case submit.Permanent(err):
 		return Permanent
 	}
 	return Transient

@@ -53,7 +53,7 @@ func pfAccount(id, email, password, imapAddr, smtpAddr, caFile string) (*imapcon
 	return &imapconn.Account{ID: id, Email: email, TLS: tc,
 		IMAP: imapconn.Endpoint{Host: ih, Port: ip, TLS: imapconn.TLSImplicit},
 		SMTP: imapconn.Endpoint{Host: sh, Port: sp, TLS: imapconn.TLSImplicit},
-		Auth: &imapconn.PasswordLogin{Username: email, Source: auth.SecretSource{Command: "printf %s '" + password + "'"}},
+		Auth: &auth.PasswordLogin{Username: email, Source: auth.SecretSource{Command: "printf %s '" + password + "'"}},
 	}, nil
 }
 

@@ -159,7 +159,7 @@ func newRig(t *testing.T, dir string, smtpAddr string, savesSent bool, tune func
 		ID: "a", Email: demo.Email,
 		IMAP: imapconn.Endpoint{Host: ih, Port: ip, TLS: "plain"},
 		SMTP: imapconn.Endpoint{Host: sh, Port: sp, TLS: "plain"},
-		Auth: &imapconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf %s " + demo.Password}},
+		Auth: &auth.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf %s " + demo.Password}},
 	}}, log)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

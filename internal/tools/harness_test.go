@@ -89,7 +89,7 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 			ID: "demo", Email: demo.Email, Provider: "generic",
 			IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: "plain"},
 			SMTP: imapconn.Endpoint{Host: shost, Port: sport, TLS: "plain"},
-			Auth: &imapconn.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf %s " + demo.Password}},
+			Auth: &auth.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf %s " + demo.Password}},
 		}}
 		info := AccountInfo{ID: "demo", Email: demo.Email, Name: demo.Name, Provider: "generic",
 			DownloadDir: t.TempDir(), InlineAttachmentMax: 1 << 20, MaxRecipients: 50, MaxMessageBytes: 25 << 20}

@@ -50,7 +50,7 @@ func rigHarness(t *testing.T, opt rigOptions, ids ...string) (*testrig.Stack, *h
 			ID: id, Email: u.Email, TLS: s.TLSConfig(),
 			IMAP: imapconn.Endpoint{Host: ih, Port: ip, TLS: imapconn.TLSImplicit},
 			SMTP: imapconn.Endpoint{Host: sh, Port: sp, TLS: smtpTLS},
-			Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}},
+			Auth: &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}},
 		})
 		infos = append(infos, AccountInfo{ID: id, Email: u.Email, Name: strings.ToUpper(id[:1]) + id[1:], Provider: "generic",
 			DownloadDir: t.TempDir(), InlineAttachmentMax: 1 << 20, MaxRecipients: 50, MaxMessageBytes: 25 << 20,

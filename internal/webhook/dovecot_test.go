@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { testrig.Main(m) }
 func dovecotAccount(s *testrig.Stack, u testrig.User) *imapconn.Account {
 	return &imapconn.Account{ID: "t", Email: u.Email, TLS: s.TLSConfig(),
 		IMAP: imapconn.Endpoint{Host: s.Host, Port: s.IMAPSPort, TLS: imapconn.TLSImplicit},
-		Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+		Auth: &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
 }
 
 func deliver(t testing.TB, s *testrig.Stack, u testrig.User, subject string) {

@@ -1,4 +1,4 @@
-package imapconn
+package submit
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailmcp/mailmcp/internal/fault"
+	"github.com/mailmcp/mailmcp/parse"
 )
 
 // ErrOutcomeUnknown is wrapped by a submission error when the connection
@@ -61,9 +62,9 @@ func Permanent(err error) bool {
 	return false
 }
 
-// SMTPReply returns the SMTP reply inside err (code, enhanced status and
+// Reply returns the SMTP reply inside err (code, enhanced status and
 // text), if the failure was a server reply.
-func SMTPReply(err error) (code int, enhanced, text string, ok bool) {
+func Reply(err error) (code int, enhanced, text string, ok bool) {
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) {
 		return 0, "", "", false
@@ -92,7 +93,7 @@ func oneLine(s string) string {
 	if len(s) > 500 {
 		s = s[:500] + "…"
 	}
-	return CleanText(s)
+	return strings.Join(strings.Fields(parse.SanitizeText(s)), " ")
 }
 
 // smtpFail classifies an error from step op of a submission to server.
@@ -119,4 +120,11 @@ func smtpFail(op, server string, err error, ctxErr error) error {
 	}
 	return &fault.Error{Kind: fault.ConnLost, Op: op, Err: fmt.Errorf("%s: the connection to the SMTP server %s failed: %v", op, server, err),
 		Hint: "This is temporary; try again later"}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -1,4 +1,4 @@
-package imapconn
+package auth
 
 import (
 	"context"
@@ -11,27 +11,27 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
-// PasswordLogin logs in with a password or app password read from its
+// PasswordLogin logs in to IMAP (AuthenticateIMAP) and SMTP submission
+// (AuthenticateSMTP) with a password or app password read from its
 // source. The secret is cached in memory after first use (a password command
 // such as `pass` may be slow or prompt) and read again after a refusal.
 type PasswordLogin struct {
 	Username string
-	Source   auth.SecretSource
+	Source   SecretSource
 	// Mechanism is the account's auth_mechanism override; empty chooses
-	// the strongest mechanism the server offers (auth.Choose).
+	// the strongest mechanism the server offers (Choose).
 	Mechanism string
 
 	used atomic.Value // string: the mechanism of the last successful login
 
 	mu     sync.Mutex
-	cached auth.Secret
+	cached Secret
 }
 
-func (l *PasswordLogin) secret(ctx context.Context) (auth.Secret, error) {
+func (l *PasswordLogin) secret(ctx context.Context) (Secret, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.cached.IsZero() {
@@ -52,7 +52,7 @@ func (l *PasswordLogin) forget() {
 	l.mu.Unlock()
 }
 
-// AuthenticateIMAP implements Authenticator. It uses CRAM-MD5 when the
+// AuthenticateIMAP implements imapconn.Authenticator. It uses CRAM-MD5 when the
 // server offers it, else the LOGIN command, or AUTHENTICATE PLAIN when the
 // server disables LOGIN (RFC 9051 6.2.3). An auth_mechanism override is
 // used as given, or refused when not offered. SCRAM is left out on IMAP:
@@ -72,7 +72,7 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 			offered = append(offered, m)
 		}
 	}
-	mech, cerr := auth.Choose(offered, auth.Choice{Override: l.Mechanism})
+	mech, cerr := Choose(offered, Choice{Override: l.Mechanism})
 	if cerr != nil && l.Mechanism != "" {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: %w", cerr),
 			Hint: "Remove auth_mechanism from the account, or set it to one the server offers"}
@@ -82,10 +82,10 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 		return err
 	}
 	switch {
-	case cerr == nil && (mech != auth.MechPlain && mech != auth.MechLogin || l.Mechanism != ""):
+	case cerr == nil && (mech != MechPlain && mech != MechLogin || l.Mechanism != ""):
 		err = l.authenticate(c, mech, s)
 	case c.Caps().Has(imap.CapLoginDisabled):
-		mech = auth.MechPlain
+		mech = MechPlain
 		err = l.authenticate(c, mech, s)
 	default:
 		mech = "LOGIN command"
@@ -99,15 +99,15 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 	return nil
 }
 
-func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s auth.Secret) error {
-	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0, nil)
+func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s Secret) error {
+	sc, err := NewSASLClient(mech, l.Username, s, "", 0, nil)
 	if err != nil {
 		return err
 	}
 	if err := c.Authenticate(sc); err != nil {
 		return err
 	}
-	return auth.VerifySASL(sc)
+	return VerifySASL(sc)
 }
 
 // UsedMechanism is the mechanism of the last successful login ("" before
@@ -117,27 +117,28 @@ func (l *PasswordLogin) UsedMechanism() string {
 	return m
 }
 
-// OAuthLogin authenticates with an OAuth 2.0 access token over XOAUTH2 or
-// OAUTHBEARER, refreshing once when the server rejects the token.
+// OAuthLogin authenticates to IMAP and SMTP submission with an OAuth 2.0
+// access token over XOAUTH2 or OAUTHBEARER, refreshing once when the server
+// rejects the token.
 type OAuthLogin struct {
 	Username string
 	Provider string
 	Host     string
 	Port     int
-	Tokens   *auth.TokenSource
+	Tokens   *TokenSource
 }
 
-// AuthenticateIMAP implements Authenticator.
+// AuthenticateIMAP implements imapconn.Authenticator.
 func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error {
-	mech, err := auth.ChooseMechanism(authMechanisms(c.Caps()), true, l.Provider)
+	mech, err := ChooseMechanism(authMechanisms(c.Caps()), true, l.Provider)
 	if err != nil {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: err}
 	}
 	tok, err := l.Tokens.AccessToken(ctx)
 	if err != nil {
-		return oauthErr(err, l.Provider)
+		return tokenErr(err, l.Provider)
 	}
-	sc, err := auth.NewSASLClient(mech, l.Username, tok, l.Host, l.Port, nil)
+	sc, err := NewSASLClient(mech, l.Username, tok, l.Host, l.Port, nil)
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,7 @@ func (l *OAuthLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client)
 	// The token may have been revoked or expired early: refresh once and let
 	// the pool redial (a failed AUTHENTICATE leaves the connection unusable).
 	if _, rerr := l.Tokens.Refresh(ctx, tok); rerr != nil {
-		return oauthErr(rerr, l.Provider)
+		return tokenErr(rerr, l.Provider)
 	}
 	return err
 }
@@ -165,10 +166,10 @@ func authMechanisms(caps imap.CapSet) []string {
 	return ms
 }
 
-func oauthErr(err error, provider string) error {
+func tokenErr(err error, provider string) error {
 	kind := fault.Auth
 	if errors.Is(err, context.DeadlineExceeded) {
 		kind = fault.Timeout
 	}
-	return &fault.Error{Kind: kind, Op: "oauth token", Err: errors.New(auth.Explain(err, provider, ""))}
+	return &fault.Error{Kind: kind, Op: "oauth token", Err: errors.New(Explain(err, provider, ""))}
 }

@@ -1,4 +1,4 @@
-package imapconn_test
+package submit_test
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
-	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/submit"
 )
 
 // capture is an in-process SMTP submission server that records what a
@@ -199,11 +199,11 @@ func selfSigned(t *testing.T) (*tls.Config, *x509.Certificate) {
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, cert
 }
 
-func (c *capture) account(t *testing.T, mode, password string) *imapconn.Account {
+func (c *capture) account(t *testing.T, mode, password string) *submit.Account {
 	host, port := splitHostPort(t, c.addr)
-	a := &imapconn.Account{ID: "t", Email: "user@example.org",
-		SMTP: imapconn.Endpoint{Host: host, Port: port, TLS: mode},
-		Auth: &imapconn.PasswordLogin{Username: "user@example.org", Source: auth.SecretSource{Command: "printf %s " + password}}}
+	a := &submit.Account{ID: "t", Email: "user@example.org",
+		Server: submit.Server{Host: host, Port: port, TLS: mode},
+		Auth:   &auth.PasswordLogin{Username: "user@example.org", Source: auth.SecretSource{Command: "printf %s " + password}}}
 	if c.cert != nil {
 		pool := x509.NewCertPool()
 		pool.AddCert(c.cert)
@@ -224,15 +224,15 @@ func TestSubmitPerRecipientOutcomes(t *testing.T) {
 	c := startCapture(t, captureOpts{})
 	c.rcptReply["gone@example.org"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
 	c.rcptReply["busy@example.org"] = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try later"}
-	res, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-		imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org", "gone@example.org", "b@example.org", "busy@example.org"}}, []byte(testMsg))
+	res, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+		submit.Envelope{From: "user@example.org", To: []string{"a@example.org", "gone@example.org", "b@example.org", "busy@example.org"}}, []byte(testMsg))
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}
 	if strings.Join(res.Accepted, ",") != "a@example.org,b@example.org" {
 		t.Errorf("accepted = %v", res.Accepted)
 	}
-	want := []imapconn.RecipientError{
+	want := []submit.RecipientError{
 		{Address: "gone@example.org", Code: 550, Enhanced: "5.1.1", Message: "No such user", Permanent: true},
 		{Address: "busy@example.org", Code: 451, Enhanced: "4.3.0", Message: "Try later", Permanent: false},
 	}
@@ -272,15 +272,15 @@ func TestSubmitErrorClassification(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startCapture(t, captureOpts{})
 			tc.setup(c)
-			_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-				imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+			_, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+				submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if imapconn.Permanent(err) != tc.permanent || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v (permanent %v), want permanent=%v containing %q", err, imapconn.Permanent(err), tc.permanent, tc.want)
+			if submit.Permanent(err) != tc.permanent || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v (permanent %v), want permanent=%v containing %q", err, submit.Permanent(err), tc.permanent, tc.want)
 			}
-			if code, _, _, ok := imapconn.SMTPReply(err); !ok || code/100 != map[bool]int{true: 5, false: 4}[tc.permanent] {
+			if code, _, _, ok := submit.Reply(err); !ok || code/100 != map[bool]int{true: 5, false: 4}[tc.permanent] {
 				t.Errorf("SMTPReply = %d, %v", code, ok)
 			}
 		})
@@ -289,8 +289,8 @@ func TestSubmitErrorClassification(t *testing.T) {
 
 func TestSubmitDSNAndSMTPUTF8Parameters(t *testing.T) {
 	c := startCapture(t, captureOpts{dsn: true, utf8: true})
-	res, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-		imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"jörg@example.org"}, EnvID: "ob-42", SMTPUTF8: true}, []byte(testMsg))
+	res, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+		submit.Envelope{From: "user@example.org", To: []string{"jörg@example.org"}, EnvID: "ob-42", SMTPUTF8: true}, []byte(testMsg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,9 +309,9 @@ func TestSubmitDSNAndSMTPUTF8Parameters(t *testing.T) {
 
 func TestSubmitSMTPUTF8NotOffered(t *testing.T) {
 	c := startCapture(t, captureOpts{})
-	_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-		imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"jörg@example.org"}, SMTPUTF8: true}, []byte(testMsg))
-	if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "SMTPUTF8") || !imapconn.Permanent(err) {
+	_, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+		submit.Envelope{From: "user@example.org", To: []string{"jörg@example.org"}, SMTPUTF8: true}, []byte(testMsg))
+	if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "SMTPUTF8") || !submit.Permanent(err) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(c.mail) != 0 {
@@ -323,8 +323,8 @@ func TestSubmitAuthMechanisms(t *testing.T) {
 	t.Run("login only", func(t *testing.T) {
 		c := startCapture(t, captureOpts{})
 		c.mechs = []string{sasl.Login}
-		if _, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg)); err != nil {
+		if _, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg)); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Join(c.authMech, ",") != sasl.Login {
@@ -333,9 +333,9 @@ func TestSubmitAuthMechanisms(t *testing.T) {
 	})
 	t.Run("wrong password", func(t *testing.T) {
 		c := startCapture(t, captureOpts{})
-		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "wrong"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if fault.KindOf(err) != fault.Auth || !imapconn.Permanent(err) || !strings.Contains(err.Error(), "535") {
+		_, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "wrong"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		if fault.KindOf(err) != fault.Auth || !submit.Permanent(err) || !strings.Contains(err.Error(), "535") {
 			t.Fatalf("err = %v", err)
 		}
 		if strings.Contains(err.Error(), "wrong") {
@@ -345,8 +345,8 @@ func TestSubmitAuthMechanisms(t *testing.T) {
 	t.Run("no usable mechanism", func(t *testing.T) {
 		c := startCapture(t, captureOpts{})
 		c.mechs = []string{"DIGEST-MD5"} // offered, but not one mailmcp speaks
-		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		_, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
 		if fault.KindOf(err) != fault.Unsupported {
 			t.Fatalf("err = %v", err)
 		}
@@ -354,11 +354,11 @@ func TestSubmitAuthMechanisms(t *testing.T) {
 }
 
 func TestSubmitTLSModesAndHeloName(t *testing.T) {
-	for _, mode := range []string{imapconn.TLSImplicit, imapconn.TLSStartTLS} {
+	for _, mode := range []string{submit.TLSImplicit, submit.TLSStartTLS} {
 		t.Run(mode, func(t *testing.T) {
-			c := startCapture(t, captureOpts{implicitTLS: mode == imapconn.TLSImplicit, startTLS: mode == imapconn.TLSStartTLS})
-			if _, err := imapconn.Submit(submitCtx(t), c.account(t, mode, "right"),
-				imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg)); err != nil {
+			c := startCapture(t, captureOpts{implicitTLS: mode == submit.TLSImplicit, startTLS: mode == submit.TLSStartTLS})
+			if _, err := submit.Submit(submitCtx(t), c.account(t, mode, "right"),
+				submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg)); err != nil {
 				t.Fatal(err)
 			}
 			if len(c.data) != 1 || len(c.authMech) != 1 {
@@ -373,17 +373,17 @@ func TestSubmitTLSModesAndHeloName(t *testing.T) {
 	}
 	t.Run("starttls not offered", func(t *testing.T) {
 		c := startCapture(t, captureOpts{})
-		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSStartTLS, "right"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		_, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSStartTLS, "right"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
 		if fault.KindOf(err) != fault.Unsupported || len(c.authMech) != 0 {
 			t.Fatalf("err = %v, auth attempts %v", err, c.authMech)
 		}
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
 		c := startCapture(t, captureOpts{implicitTLS: true})
-		a := c.account(t, imapconn.TLSImplicit, "right")
+		a := c.account(t, submit.TLSImplicit, "right")
 		a.TLS = nil
-		_, err := imapconn.Submit(submitCtx(t), a, imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		_, err := submit.Submit(submitCtx(t), a, submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
 		if fault.KindOf(err) != fault.Unavailable || len(c.authMech) != 0 {
 			t.Fatalf("err = %v", err)
 		}
@@ -398,21 +398,21 @@ func TestSubmitDeadlineAndOutcomeUnknown(t *testing.T) {
 		t.Cleanup(func() { close(release) })
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		_, err := imapconn.Submit(ctx, c.account(t, imapconn.TLSPlain, "right"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if err == nil || imapconn.Permanent(err) {
+		_, err := submit.Submit(ctx, c.account(t, submit.TLSPlain, "right"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		if err == nil || submit.Permanent(err) {
 			t.Fatalf("err = %v, want a transient failure", err)
 		}
-		if !errors.Is(err, imapconn.ErrOutcomeUnknown) && fault.KindOf(err) != fault.Timeout {
+		if !errors.Is(err, submit.ErrOutcomeUnknown) && fault.KindOf(err) != fault.Timeout {
 			t.Errorf("err = %v (kind %v)", err, fault.KindOf(err))
 		}
 	})
 	t.Run("connection dropped after data", func(t *testing.T) {
 		c := startCapture(t, captureOpts{})
 		c.dataHook = func(conn *smtp.Conn) { conn.Close() }
-		_, err := imapconn.Submit(submitCtx(t), c.account(t, imapconn.TLSPlain, "right"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
-		if !errors.Is(err, imapconn.ErrOutcomeUnknown) || imapconn.Permanent(err) {
+		_, err := submit.Submit(submitCtx(t), c.account(t, submit.TLSPlain, "right"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		if !errors.Is(err, submit.ErrOutcomeUnknown) || submit.Permanent(err) {
 			t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
 		}
 	})
@@ -420,8 +420,8 @@ func TestSubmitDeadlineAndOutcomeUnknown(t *testing.T) {
 		c := startCapture(t, captureOpts{})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := imapconn.Submit(ctx, c.account(t, imapconn.TLSPlain, "right"),
-			imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+		_, err := submit.Submit(ctx, c.account(t, submit.TLSPlain, "right"),
+			submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
 		if err == nil || len(c.data) != 0 {
 			t.Fatalf("err = %v", err)
 		}
@@ -441,9 +441,9 @@ func TestSubmitRefusesCredentialsWithoutTLS(t *testing.T) {
 		t.Skipf("host name %q does not resolve to loopback here", name)
 	}
 	c := startCapture(t, captureOpts{})
-	a := c.account(t, imapconn.TLSPlain, "right")
-	a.SMTP.Host = name
-	_, err = imapconn.Submit(submitCtx(t), a, imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
+	a := c.account(t, submit.TLSPlain, "right")
+	a.Server.Host = name
+	_, err = submit.Submit(submitCtx(t), a, submit.Envelope{From: "user@example.org", To: []string{"a@example.org"}}, []byte(testMsg))
 	if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), "without TLS") {
 		t.Fatalf("err = %v", err)
 	}
@@ -456,9 +456,9 @@ func TestSubmitRefusesCredentialsWithoutTLS(t *testing.T) {
 // the final dot; when it fails the server never takes the message.
 func TestSubmitBeforeCommit(t *testing.T) {
 	c := startCapture(t, captureOpts{})
-	acct := c.account(t, imapconn.TLSPlain, "right")
+	acct := c.account(t, submit.TLSPlain, "right")
 	calls := 0
-	env := imapconn.SMTPEnvelope{From: "user@example.org", To: []string{"a@example.org"},
+	env := submit.Envelope{From: "user@example.org", To: []string{"a@example.org"},
 		BeforeCommit: func() error {
 			calls++
 			c.mu.Lock()
@@ -468,11 +468,11 @@ func TestSubmitBeforeCommit(t *testing.T) {
 			}
 			return nil
 		}}
-	if _, err := imapconn.Submit(submitCtx(t), acct, env, []byte(testMsg)); err != nil || calls != 1 {
+	if _, err := submit.Submit(submitCtx(t), acct, env, []byte(testMsg)); err != nil || calls != 1 {
 		t.Fatalf("submit: %v, hook calls %d", err, calls)
 	}
 	env.BeforeCommit = func() error { return errors.New("journal unavailable") }
-	_, err := imapconn.Submit(submitCtx(t), acct, env, []byte(testMsg))
+	_, err := submit.Submit(submitCtx(t), acct, env, []byte(testMsg))
 	if fault.KindOf(err) != fault.Cancelled || !strings.Contains(err.Error(), "journal unavailable") {
 		t.Fatalf("aborted submit: %v", err)
 	}

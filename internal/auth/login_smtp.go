@@ -1,4 +1,4 @@
-package imapconn
+package auth
 
 import (
 	"context"
@@ -8,11 +8,15 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
-// AuthenticateSMTP implements SMTPAuthenticator with the strongest
+// ErrRetryAuth, wrapped by an AuthenticateSMTP error, asks submit.Submit
+// for one more attempt on a fresh connection (after refreshing a rejected
+// OAuth token).
+var ErrRetryAuth = errors.New("retry authentication on a new connection")
+
+// AuthenticateSMTP implements submit.Authenticator with the strongest
 // mechanism the server offers (SCRAM, channel-bound on TLS; CRAM-MD5;
 // PLAIN; LOGIN: RFC 4954), or the account's auth_mechanism override.
 func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, offered []string, _ string, _ int) error {
@@ -20,7 +24,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 	if st, ok := c.TLSConnectionState(); ok {
 		cs = &st
 	}
-	mech, err := auth.Choose(offered, auth.Choice{Override: l.Mechanism, TLS: cs != nil})
+	mech, err := Choose(offered, Choice{Override: l.Mechanism, TLS: cs != nil})
 	if err != nil {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
@@ -28,7 +32,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 	if err != nil {
 		return err
 	}
-	sc, err := auth.NewSASLClient(mech, l.Username, s, "", 0, cs)
+	sc, err := NewSASLClient(mech, l.Username, s, "", 0, cs)
 	if err != nil {
 		return err
 	}
@@ -36,37 +40,37 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 		l.forget() // read the password source again next time
 		return err
 	}
-	if err := auth.VerifySASL(sc); err != nil {
+	if err := VerifySASL(sc); err != nil {
 		return &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
 	l.used.Store(mech)
 	return nil
 }
 
-// AuthenticateSMTP implements SMTPAuthenticator with XOAUTH2 or
+// AuthenticateSMTP implements submit.Authenticator with XOAUTH2 or
 // OAUTHBEARER. When the server rejects the token it is refreshed and
-// ErrRetryAuth asks Submit for one more attempt on a new connection.
+// ErrRetryAuth asks submit.Submit for one more attempt on a new connection.
 func (l *OAuthLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, offered []string, host string, port int) error {
-	mech, err := auth.ChooseMechanism(offered, true, l.Provider)
+	mech, err := ChooseMechanism(offered, true, l.Provider)
 	if err != nil {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
 	}
 	tok, err := l.Tokens.AccessToken(ctx)
 	if err != nil {
-		return oauthErr(err, l.Provider)
+		return tokenErr(err, l.Provider)
 	}
-	sc, err := auth.NewSASLClient(mech, l.Username, tok, host, port, nil)
+	sc, err := NewSASLClient(mech, l.Username, tok, host, port, nil)
 	if err != nil {
 		return err
 	}
-	err = auth.WrapSASLError(c.Auth(sc), sc)
+	err = WrapSASLError(c.Auth(sc), sc)
 	if err == nil {
 		return nil
 	}
 	var se *smtp.SMTPError
 	if ctx.Err() == nil && errors.As(err, &se) && se.Code/100 == 5 {
 		if _, rerr := l.Tokens.Refresh(ctx, tok); rerr != nil {
-			return oauthErr(rerr, l.Provider)
+			return tokenErr(rerr, l.Provider)
 		}
 		return fmt.Errorf("%w: %w", ErrRetryAuth, err)
 	}

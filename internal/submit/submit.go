@@ -1,4 +1,4 @@
-package imapconn
+package submit
 
 import (
 	"context"
@@ -6,16 +6,54 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
-// SMTPEnvelope is the SMTP envelope of one submission (RFC 5321 3.3).
-type SMTPEnvelope struct {
+// Account is what a submission needs of an account: its submission
+// server, the TLS configuration that verifies it and the login.
+type Account struct {
+	// ID names the account in errors.
+	ID string
+	// Email is the account's address, named in login errors.
+	Email string
+	// Server is the submission server.
+	Server Server
+	// TLS is the client TLS configuration (RootCAs with any extra CA); nil
+	// means the system roots. ServerName is set from Server.Host.
+	TLS *tls.Config
+	// Auth logs the session in; nil submits without AUTH.
+	Auth Authenticator
+	// DialTimeout bounds connect and TLS (default 15 s).
+	DialTimeout time.Duration
+}
+
+// Server is a submission server and how to secure the connection.
+type Server struct {
+	Host string
+	Port int
+	// TLS is TLSImplicit, TLSStartTLS or TLSPlain.
+	TLS string
+}
+
+// Address is host:port.
+func (s Server) Address() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+// TLS modes, as in the configuration.
+const (
+	TLSImplicit = "implicit"
+	TLSStartTLS = "starttls"
+	TLSPlain    = "plain"
+)
+
+// Envelope is the SMTP envelope of one submission (RFC 5321 3.3).
+type Envelope struct {
 	// From is the MAIL FROM address (the account's address).
 	From string
 	// To are the RCPT TO addresses (To, Cc and Bcc of the message).
@@ -37,9 +75,9 @@ type SMTPEnvelope struct {
 	BeforeCommit func() error
 }
 
-// SubmitResult is the outcome of a submission the server accepted for at
-// least one recipient.
-type SubmitResult struct {
+// Result is the outcome of a submission the server accepted for at least
+// one recipient.
+type Result struct {
 	// Accepted recipients, to whom the message was handed over.
 	Accepted []string `json:"accepted"`
 	// Refused recipients, each with the server's reply. A permanent
@@ -53,27 +91,24 @@ type SubmitResult struct {
 	DSN bool `json:"dsn,omitempty"`
 }
 
-// SMTPAuthenticator authenticates an SMTP submission session. offered are
-// the mechanisms of the server's AUTH extension. Implementations must not
-// log or return secrets. After a failed AUTH the session is unusable (go-smtp
-// sends "*" even after the final 535, and Postfix then drops the session):
-// return an error and Submit closes it. An error wrapping ErrRetryAuth asks
-// Submit to reconnect and authenticate once more (e.g. after refreshing a
-// rejected OAuth token).
-type SMTPAuthenticator interface {
+// Authenticator authenticates an SMTP submission session (auth.PasswordLogin
+// and auth.OAuthLogin implement it). offered are the mechanisms of the
+// server's AUTH extension. Implementations must not log or return secrets.
+// After a failed AUTH the session is unusable (go-smtp sends "*" even after
+// the final 535, and Postfix then drops the session): return an error and
+// Submit closes it. An error wrapping auth.ErrRetryAuth asks Submit to
+// reconnect and authenticate once more (e.g. after refreshing a rejected
+// OAuth token).
+type Authenticator interface {
 	AuthenticateSMTP(ctx context.Context, c *smtp.Client, offered []string, host string, port int) error
 }
-
-// ErrRetryAuth, wrapped by an SMTPAuthenticator's error, asks Submit for
-// one more attempt on a fresh connection.
-var ErrRetryAuth = errors.New("retry authentication on a new connection")
 
 // submitTimeout bounds a submission whose ctx has no deadline.
 const submitTimeout = 2 * time.Minute
 
-// Submit hands raw to a.SMTP for env's recipients: TCP connect, implicit TLS
+// Submit hands raw to a.Server for env's recipients: TCP connect, implicit TLS
 // (port 465 style) or STARTTLS (RFC 3207), EHLO with a real host name, AUTH
-// with a.Auth when it implements SMTPAuthenticator (never without TLS,
+// with a.Auth when set (never without TLS,
 // except to a loopback server configured as "plain"), MAIL FROM with
 // SMTPUTF8 (RFC 6531) when env asks and DSN parameters (RFC 3461) when the
 // server offers them, one RCPT TO per recipient, DATA for the accepted ones.
@@ -88,8 +123,8 @@ const submitTimeout = 2 * time.Minute
 // ErrOutcomeUnknown is wrapped when the connection failed after the data was
 // sent. When every recipient was refused the result is returned too, with
 // the error.
-func Submit(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (*SubmitResult, error) {
-	if a.SMTP.Host == "" || a.SMTP.Port == 0 {
+func Submit(ctx context.Context, a *Account, env Envelope, raw []byte) (*Result, error) {
+	if a.Server.Host == "" || a.Server.Port == 0 {
 		return nil, &fault.Error{Kind: fault.Invalid, Op: "submit", Err: fmt.Errorf("account %s has no SMTP server configured", a.ID),
 			Hint: "Ask the user to set the account's smtp host and port in the mailmcp config"}
 	}
@@ -131,8 +166,8 @@ type session struct {
 	secure bool // TLS is established
 }
 
-func submitOnce(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (*SubmitResult, error) {
-	s := &session{a: a, server: a.SMTP.Address()}
+func submitOnce(ctx context.Context, a *Account, env Envelope, raw []byte) (*Result, error) {
+	s := &session{a: a, server: a.Server.Address()}
 	if err := s.connect(ctx, env.From); err != nil {
 		return nil, err
 	}
@@ -146,7 +181,7 @@ func submitOnce(ctx context.Context, a *Account, env SMTPEnvelope, raw []byte) (
 	if err := s.login(ctx); err != nil {
 		return nil, err
 	}
-	res := &SubmitResult{}
+	res := &Result{}
 	mo := &smtp.MailOptions{Size: int64(len(raw))}
 	if env.SMTPUTF8 {
 		if ok, _ := s.c.Extension("SMTPUTF8"); !ok {
@@ -257,7 +292,7 @@ func (s *session) connect(ctx context.Context, from string) error {
 	defer stop()
 	name := heloName(conn, from)
 	tlsCfg := smtpTLSConfig(a)
-	switch a.SMTP.TLS {
+	switch a.Server.TLS {
 	case TLSImplicit:
 		tc := tls.Client(conn, tlsCfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
@@ -276,7 +311,7 @@ func (s *session) connect(ctx context.Context, from string) error {
 		s.c = smtp.NewClient(conn)
 	default:
 		conn.Close()
-		return &fault.Error{Kind: fault.Invalid, Op: "connect", Err: fmt.Errorf("unknown SMTP TLS mode %q", a.SMTP.TLS)}
+		return &fault.Error{Kind: fault.Invalid, Op: "connect", Err: fmt.Errorf("unknown SMTP TLS mode %q", a.Server.TLS)}
 	}
 	setClientTimeouts(s.c, ctx)
 	if err := s.c.Hello(name); err != nil {
@@ -289,19 +324,19 @@ func (s *session) connect(ctx context.Context, from string) error {
 // login authenticates when the account has SMTP credentials and the
 // server offers AUTH.
 func (s *session) login(ctx context.Context) error {
-	sa, ok := s.a.Auth.(SMTPAuthenticator)
-	if !ok || sa == nil {
+	sa := s.a.Auth
+	if sa == nil {
 		return nil
 	}
 	has, mechs := s.c.Extension("AUTH")
 	if !has {
 		return nil // a relay that needs no login; RCPT will say otherwise
 	}
-	if !s.secure && !(s.a.SMTP.TLS == TLSPlain && isLoopback(s.a.SMTP.Host)) {
+	if !s.secure && !(s.a.Server.TLS == TLSPlain && isLoopback(s.a.Server.Host)) {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("refusing to send credentials to %s without TLS", s.server),
 			Hint: "Configure smtp tls = \"implicit\" or \"starttls\"; \"plain\" is only for loopback servers"}
 	}
-	err := sa.AuthenticateSMTP(ctx, s.c, strings.Fields(mechs), s.a.SMTP.Host, s.a.SMTP.Port)
+	err := sa.AuthenticateSMTP(ctx, s.c, strings.Fields(mechs), s.a.Server.Host, s.a.Server.Port)
 	if err == nil {
 		return nil
 	}
@@ -310,7 +345,7 @@ func (s *session) login(ctx context.Context) error {
 		return smtpFail("login", s.server, err, ctx.Err())
 	}
 	msg := err.Error()
-	if code, enh, text, ok := SMTPReply(err); ok {
+	if code, enh, text, ok := Reply(err); ok {
 		msg = replyText(code, enh, text)
 		if code/100 == 4 {
 			return &fault.Error{Kind: fault.Unavailable, Op: "login", Err: fmt.Errorf("the SMTP server %s could not log in %s now: %s: %w", s.server, s.a.Email, msg, err),
@@ -319,7 +354,7 @@ func (s *session) login(ctx context.Context) error {
 	}
 	e := &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("the SMTP server %s refused the login for %s: %s", s.server, s.a.Email, msg),
 		Hint: "Ask the user to check the account's password or app password (or run `mailmcp auth login` for OAuth)"}
-	if errors.Is(err, ErrRetryAuth) {
+	if errors.Is(err, auth.ErrRetryAuth) {
 		return &retryAuth{e}
 	}
 	return e
@@ -343,10 +378,10 @@ func dialTimeout(a *Account) time.Duration {
 // smtpTLSConfig is the account's TLS configuration for the SMTP host.
 func smtpTLSConfig(a *Account) *tls.Config {
 	if a.TLS == nil {
-		return &tls.Config{ServerName: a.SMTP.Host, MinVersion: tls.VersionTLS12}
+		return &tls.Config{ServerName: a.Server.Host, MinVersion: tls.VersionTLS12}
 	}
 	c := a.TLS.Clone()
-	c.ServerName = a.SMTP.Host
+	c.ServerName = a.Server.Host
 	return c
 }
 

@@ -1,4 +1,4 @@
-package imapconn
+package submit
 
 import (
 	"errors"

@@ -1,8 +1,9 @@
-package imapconn_test
+package submit_test
 
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -11,18 +12,32 @@ import (
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/submit"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
-// rigAccount is u's account on the rig: IMAPS and the given submission port.
-func rigAccount(t *testing.T, s *testrig.Stack, u testrig.User, smtpAddr, mode string) *imapconn.Account {
-	ih, ip := splitHostPort(t, s.IMAPSAddr())
+// rigAccount is u's submission account on the rig at smtpAddr.
+func rigAccount(t *testing.T, s *testrig.Stack, u testrig.User, smtpAddr, mode string) *submit.Account {
 	sh, sp := splitHostPort(t, smtpAddr)
-	return &imapconn.Account{ID: "rig", Email: u.Email, TLS: s.TLSConfig(),
+	return &submit.Account{ID: "rig", Email: u.Email, TLS: s.TLSConfig(),
+		Server: submit.Server{Host: sh, Port: sp, TLS: mode},
+		Auth:   &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+}
+
+// rigReader is an IMAPS pool on u's mailbox, to see what was delivered.
+func rigReader(t *testing.T, s *testrig.Stack, u testrig.User) *imapconn.Pool {
+	ih, ip := splitHostPort(t, s.IMAPSAddr())
+	a := &imapconn.Account{ID: "rig", Email: u.Email, TLS: s.TLSConfig(),
 		IMAP: imapconn.Endpoint{Host: ih, Port: ip, TLS: imapconn.TLSImplicit},
-		SMTP: imapconn.Endpoint{Host: sh, Port: sp, TLS: mode},
-		Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+		Auth: &auth.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+	p := imapconn.NewPool(a, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
+	return p
 }
 
 // waitFor polls folder until a message with subject arrives.
@@ -48,8 +63,8 @@ func waitFor(t *testing.T, p *imapconn.Pool, folder, subject string) imapconn.En
 func TestSubmitThroughPostfix(t *testing.T) {
 	s := testrig.Require(t)
 	for _, tc := range []struct{ name, addr, mode string }{
-		{"starttls", s.SubmissionAddr(), imapconn.TLSStartTLS},
-		{"implicit", s.SubmissionsAddr(), imapconn.TLSImplicit},
+		{"starttls", s.SubmissionAddr(), submit.TLSStartTLS},
+		{"implicit", s.SubmissionsAddr(), submit.TLSImplicit},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			alice, bob := s.NewUser(t), s.NewUser(t)
@@ -68,15 +83,15 @@ func TestSubmitThroughPostfix(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			res, err := imapconn.Submit(ctx, rigAccount(t, s, alice, tc.addr, tc.mode),
-				imapconn.SMTPEnvelope{From: b.From, To: b.Recipients, EnvID: "env-" + tc.name, SMTPUTF8: b.NeedsSMTPUTF8}, b.Raw)
+			res, err := submit.Submit(ctx, rigAccount(t, s, alice, tc.addr, tc.mode),
+				submit.Envelope{From: b.From, To: b.Recipients, EnvID: "env-" + tc.name, SMTPUTF8: b.NeedsSMTPUTF8}, b.Raw)
 			if err != nil {
 				t.Fatalf("submit: %v%s", err, s.LogTails())
 			}
 			if len(res.Accepted) != 2 || len(res.Refused) != 0 || !res.DSN || !strings.Contains(res.Response, "queued") {
 				t.Errorf("result = %+v", res)
 			}
-			bp := openPool(t, rigAccount(t, s, bob, tc.addr, tc.mode))
+			bp := rigReader(t, s, bob)
 			env := waitFor(t, bp, "INBOX", subject)
 			ref, _ := imapconn.ParseID(env.ID)
 			var m *parse.Message
@@ -94,7 +109,7 @@ func TestSubmitThroughPostfix(t *testing.T) {
 				t.Errorf("delivered: from %v bcc %v text %q", m.From, m.Bcc, m.Text)
 			}
 			// The Bcc recipient got it too, without a Bcc header.
-			waitFor(t, openPool(t, rigAccount(t, s, alice, tc.addr, tc.mode)), "INBOX", subject)
+			waitFor(t, rigReader(t, s, alice), "INBOX", subject)
 		})
 	}
 }
@@ -108,16 +123,16 @@ func TestSubmitPostfixOutsideAndBadLogin(t *testing.T) {
 	defer cancel()
 	out := s.AddressOutside()
 	raw := []byte("From: " + alice.Email + "\r\nTo: " + out + "\r\nSubject: away\r\nMessage-ID: <away@x.example>\r\n\r\nhi\r\n")
-	res, err := imapconn.Submit(ctx, rigAccount(t, s, alice, s.SubmissionAddr(), imapconn.TLSStartTLS),
-		imapconn.SMTPEnvelope{From: alice.Email, To: []string{out}, EnvID: "away-1"}, raw)
+	res, err := submit.Submit(ctx, rigAccount(t, s, alice, s.SubmissionAddr(), submit.TLSStartTLS),
+		submit.Envelope{From: alice.Email, To: []string{out}, EnvID: "away-1"}, raw)
 	if err != nil || len(res.Accepted) != 1 || res.Accepted[0] != out {
 		t.Fatalf("submit to %s: %+v, %v", out, res, err)
 	}
 
-	bad := rigAccount(t, s, alice, s.SubmissionsAddr(), imapconn.TLSImplicit)
-	bad.Auth = &imapconn.PasswordLogin{Username: alice.Username, Source: auth.SecretSource{Command: "printf wrong-password"}}
-	_, err = imapconn.Submit(ctx, bad, imapconn.SMTPEnvelope{From: alice.Email, To: []string{out}}, raw)
-	if fault.KindOf(err) != fault.Auth || !imapconn.Permanent(err) || strings.Contains(err.Error(), "wrong-password") {
+	bad := rigAccount(t, s, alice, s.SubmissionsAddr(), submit.TLSImplicit)
+	bad.Auth = &auth.PasswordLogin{Username: alice.Username, Source: auth.SecretSource{Command: "printf wrong-password"}}
+	_, err = submit.Submit(ctx, bad, submit.Envelope{From: alice.Email, To: []string{out}}, raw)
+	if fault.KindOf(err) != fault.Auth || !submit.Permanent(err) || strings.Contains(err.Error(), "wrong-password") {
 		t.Fatalf("bad login: %v", err)
 	}
 }
