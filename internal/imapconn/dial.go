@@ -53,11 +53,13 @@ type DialOptions struct {
 
 // Dial opens, secures and authenticates one IMAP connection that the
 // caller owns (an IDLE watcher's), exactly as the pool does its own.
+// a is only read: several watchers of one account dial concurrently.
 func Dial(ctx context.Context, a *Account, o DialOptions) (*imapclient.Client, imap.CapSet, error) {
-	a.withDefaults()
 	timeout := o.Timeout
 	if timeout <= 0 {
-		timeout = a.DialTimeout
+		d := *a
+		d.withDefaults()
+		timeout = d.DialTimeout
 	}
 	return connect(ctx, a, timeout, o.Unilateral, o.WrapTCP, nil)
 }
