@@ -41,13 +41,16 @@ type Hub struct {
 	order    []string
 	watchers map[string]*entry
 	closed   bool
+	// lingering counts watchers a linger timer took out of watchers and is
+	// closing; Close waits for them too.
+	lingering sync.WaitGroup
 }
 
 type entry struct {
 	w      *Watcher
 	refs   int
 	always bool
-	linger *time.Timer
+	linger *time.Timer // guarded by Hub.mu
 }
 
 // NewHub prepares watchers for targets; none runs until Start or Acquire.
@@ -98,6 +101,9 @@ func (h *Hub) Folders(account string) []string {
 func (h *Hub) Start() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		return // a watcher started now would outlive Close
+	}
 	for _, id := range h.order {
 		t := h.targets[id]
 		if !t.Always {
@@ -164,25 +170,35 @@ func (h *Hub) release(account, folder string) {
 			return
 		}
 		delete(h.watchers, k)
+		e.linger = nil
+		h.lingering.Add(1) // under mu, so before Close can Wait
 		h.mu.Unlock()
+		defer h.lingering.Done()
 		e.w.Close()
 	})
 }
 
-// Close stops every watcher and waits for them.
+// Close stops every watcher, including those a linger timer is closing,
+// and returns when all of them have ended.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
 	ws := h.watchers
 	h.watchers = map[string]*entry{}
+	for _, e := range ws {
+		if e.linger != nil {
+			// A timer that fired already finds its entry gone and leaves
+			// the watcher to this Close.
+			e.linger.Stop()
+			e.linger = nil
+		}
+	}
 	h.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, e := range ws {
-		if e.linger != nil {
-			e.linger.Stop()
-		}
 		wg.Add(1)
 		go func() { defer wg.Done(); e.w.Close() }()
 	}
 	wg.Wait()
+	h.lingering.Wait()
 }
