@@ -1,6 +1,8 @@
 #!/bin/bash
 # Install the Debian/Ubuntu packages the real-server test tier needs
-# (internal/testrig): Dovecot 2.3 IMAP + LMTP and Postfix.
+# (internal/testrig): Dovecot 2.3 IMAP + LMTP, Postfix, and PostgreSQL's
+# server binaries (the second state-store backend; testrig.RequirePostgres
+# runs a private server per test binary, never the system cluster).
 #
 #   sudo scripts/install-mailstack.sh      # idempotent; exit 0 when usable
 #
@@ -16,7 +18,7 @@
 # real-server tests skip (under CI=true they fail instead).
 set -euo pipefail
 
-PKGS="dovecot-core dovecot-imapd dovecot-lmtpd postfix"
+PKGS="dovecot-core dovecot-imapd dovecot-lmtpd postfix postgresql"
 
 have_all() {
   local f
@@ -24,10 +26,12 @@ have_all() {
            /usr/sbin/postfix /usr/lib/postfix/sbin/master /usr/lib/postfix/sbin/smtpd; do
     [ -x "$f" ] || return 1
   done
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || return 1
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || return 1
 }
 
 report() {
-  echo "install-mailstack: ok: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null || echo '?')"
+  echo "install-mailstack: ok: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null || echo '?'), postgresql $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"
 }
 
 if have_all; then

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+
+	"github.com/mailmcp/mailmcp/internal/config"
 
 	"github.com/mailmcp/mailmcp/internal/store"
 )
@@ -12,7 +15,7 @@ import (
 // transactions queue on one in-process mutex instead of on the file lock.
 func (e *engine) stateStore(log *slog.Logger) store.Store {
 	e.stateOnce.Do(func() {
-		st, err := store.Open(e.cfg.StateDir, store.Options{})
+		st, err := openState(e.cfg)
 		if err != nil {
 			log.Error("state store unavailable: sending, watch_inbox and webhooks are disabled", "err", err)
 			return
@@ -30,4 +33,13 @@ func (e *engine) closeState() {
 	if e.state != nil {
 		e.state.Close()
 	}
+}
+
+// openState opens the configured backend: the bbolt file in the state
+// directory, or the PostgreSQL database replicas share.
+func openState(cfg *config.Config) (store.Store, error) {
+	if cfg.StateBackend == config.StatePostgres {
+		return store.OpenPostgres(context.Background(), cfg.PostgresURL, store.PostgresOptions{})
+	}
+	return store.Open(cfg.StateDir, store.Options{})
 }

@@ -30,7 +30,7 @@ type engine struct {
 	toolsets []tools.Toolset
 
 	stateOnce sync.Once
-	state     *store.File
+	state     store.Store
 }
 
 // buildEngine turns the configuration into pools. It opens no connection.

@@ -27,12 +27,27 @@ const (
 	AuthOAuth2   AuthKind = "oauth2"
 )
 
+// StateBackend names a state store implementation.
+type StateBackend string
+
+// State backends.
+const (
+	StateFile     StateBackend = "file"
+	StatePostgres StateBackend = "postgres"
+)
+
 // Config is the whole configuration.
 type Config struct {
 	// Path is the file the configuration was read from ("" when none).
 	Path string `toml:"-"`
 	// StateDir holds tokens, the outbox and watcher checkpoints.
 	StateDir string `toml:"state_dir"`
+	// StateBackend is where the state store lives: the bbolt file in
+	// StateDir, or a PostgreSQL database shared by replicas.
+	StateBackend StateBackend `toml:"state_backend"`
+	// PostgresURL is the database of the postgres backend. It may carry a
+	// password: never log or print it.
+	PostgresURL string `toml:"postgres_url"`
 	// ReadOnly removes every write tool for every account.
 	ReadOnly bool `toml:"read_only"`
 	// Toolsets names the groups of tools to offer (read, organise, send,

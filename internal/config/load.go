@@ -97,6 +97,20 @@ func Load(opt Options) (*Config, error) {
 			cfg.StateDir = DefaultStateDir()
 		}
 	}
+	if cfg.PostgresURL == "" {
+		if v, ok := env("MAILMCP_POSTGRES_URL"); ok {
+			cfg.PostgresURL = v
+		}
+	}
+	if cfg.StateBackend == "" {
+		if v, ok := env("MAILMCP_STATE_BACKEND"); ok && v != "" {
+			cfg.StateBackend = StateBackend(v)
+		} else if cfg.PostgresURL != "" {
+			cfg.StateBackend = StatePostgres
+		} else {
+			cfg.StateBackend = StateFile
+		}
+	}
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "info"
 	}

@@ -15,6 +15,8 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{"state_dir", "MAILMCP_STATE_DIR", "`$XDG_STATE_HOME/mailmcp`", "Tokens, outbox and watcher checkpoints."},
+		{"state_backend", "MAILMCP_STATE_BACKEND", "`file` (`postgres` when a URL is set)", "`file`: one bbolt file in `state_dir`; `postgres`: a PostgreSQL database shared by replicas (see Running replicas)."},
+		{"postgres_url", "MAILMCP_POSTGRES_URL", "", "`postgres://user@host/db` for `state_backend = \"postgres\"`. May hold a password: prefer the env var, never logged."},
 		{"read_only", "", "`false`", "Remove every write tool (also `--read-only`)."},
 		{"toolsets", "MAILMCP_TOOLSETS", "all", "Groups of tools to offer, e.g. `[\"read\", \"send\"]` (also `--toolsets read,send`): `read`, `organise`, `send`, `watch`; `list_accounts` is always offered."},
 		{"log_level", "", "`info`", "debug, info, warn or error (logs go to stderr or `--log-file`)."},

@@ -29,6 +29,18 @@ func validate(cfg *Config, path string, loc *locator, fileAccounts int) []Proble
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, cfg.LogLevel) {
 		add("log_level", "%q is not a log level: use debug, info, warn or error", cfg.LogLevel)
 	}
+	switch cfg.StateBackend {
+	case StateFile:
+	case StatePostgres:
+		if cfg.PostgresURL == "" {
+			add("postgres_url", "state_backend is postgres but no database is given: set postgres_url or MAILMCP_POSTGRES_URL (postgres://user@host/db)")
+		} else if !strings.HasPrefix(cfg.PostgresURL, "postgres://") && !strings.HasPrefix(cfg.PostgresURL, "postgresql://") {
+			// Never echo the value: it may carry a password.
+			add("postgres_url", "postgres_url must be a URL starting with postgres:// or postgresql://")
+		}
+	default:
+		add("state_backend", "%q is not a state backend: use file (the default) or postgres", cfg.StateBackend)
+	}
 	seen := map[string]int{}
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
