@@ -139,6 +139,15 @@ type Account struct {
 	// PollInterval is how often servers without IDLE are polled.
 	PollInterval Duration `toml:"poll_interval"`
 
+	// Index keeps a local full-text index of the account's mail in the
+	// state directory: instant search, and reading while the server is
+	// unreachable (see internal/index).
+	Index bool `toml:"index"`
+	// IndexMaxBytes bounds the index file; indexing stops there.
+	IndexMaxBytes int64 `toml:"index_max_bytes"`
+	// IndexFolders are the folders indexed (default: all but Trash and Junk).
+	IndexFolders []string `toml:"index_folders"`
+
 	IMAP Server `toml:"imap"`
 	SMTP Server `toml:"smtp"`
 
@@ -206,6 +215,7 @@ const (
 	DefaultSendsPerHour        = 20
 	DefaultSendsPerDay         = 100
 	DefaultNewRecipientsPerDay = 20
+	DefaultIndexMaxBytes       = 2 << 30
 )
 
 // SendCaps returns the sending caps with defaults applied (0 = no limit).
@@ -218,6 +228,11 @@ func (a *Account) SendCaps() (perHour, perDay, newPerDay int) {
 	}
 	return get(a.MaxSendsPerHour, DefaultSendsPerHour), get(a.MaxSendsPerDay, DefaultSendsPerDay),
 		get(a.MaxNewRecipientsPerDay, DefaultNewRecipientsPerDay)
+}
+
+// IndexPath is the account's index database under stateDir.
+func (a *Account) IndexPath(stateDir string) string {
+	return filepath.Join(stateDir, "index", a.ID+".db")
 }
 
 // DefaultPath is where the configuration file is looked for.

@@ -95,6 +95,9 @@ func (a *Account) applyDefaults() {
 	if a.SendPolicy == "" {
 		a.SendPolicy = "confirm"
 	}
+	if a.IndexMaxBytes == 0 {
+		a.IndexMaxBytes = DefaultIndexMaxBytes
+	}
 }
 
 // applyStateDefaults fills what depends on the state directory.

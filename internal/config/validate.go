@@ -139,6 +139,14 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 	if a.MaxMessageBytes < 1024 || a.MaxMessageBytes > 150<<20 {
 		add(key("max_message_bytes"), "%d is out of range: use 1024 to 157286400 bytes", a.MaxMessageBytes)
 	}
+	if a.IndexMaxBytes < 1<<20 {
+		add(key("index_max_bytes"), "%d is too small: use at least 1048576 bytes", a.IndexMaxBytes)
+	}
+	for _, f := range a.IndexFolders {
+		if strings.TrimSpace(f) == "" || strings.ContainsAny(f, "\r\n") {
+			add(key("index_folders"), "%q is not a folder name", f)
+		}
+	}
 	// The send policy is parsed here, once; wiring reads a.SendRules().
 	if m, err := sendrule.ParseMode(a.SendPolicy); err != nil {
 		add(key("send_policy"), "%v", err)

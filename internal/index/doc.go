@@ -1,0 +1,45 @@
+// Package index is the local mail index of one account: a SQLite database
+// (modernc.org/sqlite, pure Go, no cgo) in the state directory holding, per
+// message, the envelope fields, the flags, and the text fetch_message shows
+// (the parse package's result, bounded), with a full-text index over it.
+// search answers from it when it can (instantly, and while the server is
+// unreachable), fetch_message reads from it offline.
+//
+// # Why SQLite FTS5
+//
+// scripts/indexbench measured both candidates on 10,000 synthetic messages
+// on this 2-core machine: SQLite FTS5 built in 10.8 s, 36.9 MB on disk,
+// warm 20-newest queries 0.10 ms (subject), 0.84 ms (from), 0.07 ms (body),
+// 65 MB peak RSS; bleve v2 took 53.2 s, 70.9 MB and 376 MB peak RSS. SQLite
+// also gives transactions, WAL snapshots for concurrent readers and
+// integrity checks, which an index shared by several processes needs.
+//
+// # Same results as the server
+//
+// IMAP SEARCH (RFC 9051 6.4.4) matches a case-insensitive substring
+// (Dovecot: the i;unicode-casemap comparator). Word tokenizers (unicode61)
+// match words and prefixes only: "essag" finds nothing where the server
+// finds "Message". The index therefore uses FTS5's trigram tokenizer with
+// case folding: a quoted MATCH string is a case-insensitive substring test
+// answered from the trigram index, so no post-filter is needed and counts
+// are exact. A term shorter than three characters cannot be answered from
+// trigrams; such searches go to the server. Size is the price (about three
+// times a word index); the benchmarks report it as measured.
+//
+// What the index matches: FROM/TO/CC/SUBJECT against the decoded header
+// values, BODY against the rendered text (for HTML mail that is the visible
+// text, where a server without full-text search also matches markup), TEXT
+// against all decoded headers and the text. SINCE/BEFORE compare arrival
+// time (INTERNALDATE), LARGER/SMALLER RFC822.SIZE, flags the server's flags
+// as of the last sync. Header, thread and Gmail-query criteria are not
+// answered here.
+//
+// # Consistency
+//
+// Rows are keyed by (folder, UIDVALIDITY, UID): a folder whose UIDVALIDITY
+// changes is emptied and refilled, so two generations never mix. One
+// process writes (it holds an flock on <db>.lock); others open the database
+// and read consistent WAL snapshots. At open the database is checked with
+// PRAGMA quick_check; a damaged file is never served: the writer removes it
+// and rebuilds, a reader treats the index as absent.
+package index

@@ -1,0 +1,248 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrFull means indexing stopped: the disk is full or the index reached
+// index_max_bytes.
+var ErrFull = errors.New("index: no space left for the index")
+
+// ErrReadOnly is returned by writes in a process that does not hold the
+// write lock.
+var ErrReadOnly = errors.New("index: another process maintains this index")
+
+// FolderState is what the index knows about one folder.
+type FolderState struct {
+	Name        string
+	UIDValidity uint32
+	// Complete: every message the server had at the last sync is indexed.
+	Complete bool
+	// SyncedAt is when the last sync of the folder finished (zero: never).
+	SyncedAt time.Time
+	// Indexed and ServerCount are the messages indexed and on the server.
+	Indexed, ServerCount int
+}
+
+func (ix *Index) writable() error {
+	if !ix.writer {
+		return ErrReadOnly
+	}
+	if ix.db == nil {
+		return errors.New("index: closed")
+	}
+	return nil
+}
+
+// tx runs fn in one write transaction; SQLITE_FULL becomes ErrFull.
+func (ix *Index) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := ix.writable(); err != nil {
+		return err
+	}
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ix.full2(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return ix.full2(err)
+	}
+	return ix.full2(tx.Commit())
+}
+
+func (ix *Index) full2(err error) error {
+	if err == nil {
+		return nil
+	}
+	if s := err.Error(); strings.Contains(s, "SQLITE_FULL") || strings.Contains(s, "database or disk is full") {
+		msg := "the disk is full"
+		ix.full.Store(&msg)
+		return fmt.Errorf("%w: %w", ErrFull, err)
+	}
+	return classify(err)
+}
+
+// Stopped says why indexing stopped ("" while it runs).
+func (ix *Index) Stopped() string {
+	if p := ix.full.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetFolder records folder's UIDVALIDITY. When it differs from the one
+// indexed, every message of the old generation is removed first (in the
+// same transaction) and reset reports it.
+func (ix *Index) SetFolder(ctx context.Context, folder string, uidValidity uint32) (reset bool, err error) {
+	err = ix.tx(ctx, func(tx *sql.Tx) error {
+		var old uint32
+		err := tx.QueryRowContext(ctx, `SELECT uidvalidity FROM folders WHERE name = ?`, folder).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, err = tx.ExecContext(ctx, `INSERT INTO folders (name, uidvalidity) VALUES (?, ?)`, folder, uidValidity)
+			return err
+		}
+		if err != nil || old == uidValidity {
+			return err
+		}
+		reset = true
+		if err := deleteWhere(ctx, tx, `folder = ?`, folder); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE folders SET uidvalidity = ?, complete = 0, synced_at = 0, server_count = 0 WHERE name = ?`, uidValidity, folder)
+		return err
+	})
+	return reset, err
+}
+
+// ForgetFolder removes a folder and its messages (it no longer exists or is
+// no longer indexed).
+func (ix *Index) ForgetFolder(ctx context.Context, folder string) error {
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		if err := deleteWhere(ctx, tx, `folder = ?`, folder); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM folders WHERE name = ?`, folder)
+		return err
+	})
+}
+
+// FolderSynced records a finished sync of folder.
+func (ix *Index) FolderSynced(ctx context.Context, folder string, complete bool, serverCount int, at time.Time) error {
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE folders SET complete = ?, synced_at = ?, server_count = ? WHERE name = ?`, complete, at.UnixMilli(), serverCount, folder)
+		return err
+	})
+}
+
+// Folders lists the indexed folders.
+func (ix *Index) Folders(ctx context.Context) ([]FolderState, error) {
+	rows, err := ix.db.QueryContext(ctx, `SELECT f.name, f.uidvalidity, f.complete, f.synced_at, f.server_count,
+		(SELECT count(*) FROM msgs m WHERE m.folder = f.name AND m.uidvalidity = f.uidvalidity) FROM folders f ORDER BY f.name`)
+	if err != nil {
+		return nil, classify(fmt.Errorf("index: folders: %w", err))
+	}
+	defer rows.Close()
+	var out []FolderState
+	for rows.Next() {
+		var f FolderState
+		var at int64
+		if err := rows.Scan(&f.Name, &f.UIDValidity, &f.Complete, &at, &f.ServerCount, &f.Indexed); err != nil {
+			return nil, classify(fmt.Errorf("index: folders: %w", err))
+		}
+		if at > 0 {
+			f.SyncedAt = time.UnixMilli(at)
+		}
+		out = append(out, f)
+	}
+	return out, classify(rows.Err())
+}
+
+// UIDs returns the indexed UIDs of folder's generation uidValidity with
+// their flags.
+func (ix *Index) UIDs(ctx context.Context, folder string, uidValidity uint32) (map[uint32]string, error) {
+	rows, err := ix.db.QueryContext(ctx, `SELECT uid, flags FROM msgs WHERE folder = ? AND uidvalidity = ?`, folder, uidValidity)
+	if err != nil {
+		return nil, classify(fmt.Errorf("index: uids: %w", err))
+	}
+	defer rows.Close()
+	out := map[uint32]string{}
+	for rows.Next() {
+		var uid uint32
+		var flags string
+		if err := rows.Scan(&uid, &flags); err != nil {
+			return nil, classify(err)
+		}
+		out[uid] = flags
+	}
+	return out, classify(rows.Err())
+}
+
+// Put stores msgs (replacing any with the same key) in one transaction.
+func (ix *Index) Put(ctx context.Context, msgs []*Message) error {
+	rows := make([]*row, len(msgs))
+	for i, m := range msgs {
+		r, err := toRow(m)
+		if err != nil {
+			return err
+		}
+		rows[i] = r
+	}
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		for i, m := range msgs {
+			r := rows[i]
+			if err := deleteWhere(ctx, tx, `folder = ? AND uidvalidity = ? AND uid = ?`, m.Folder, m.UIDValidity, m.UID); err != nil {
+				return err
+			}
+			cached := m.CachedAt
+			if cached.IsZero() {
+				cached = time.Now()
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO msgs (folder, uidvalidity, uid, arrived, date, flagbits, flags, size, has_att, message_id, refs, env, cached_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				m.Folder, m.UIDValidity, m.UID, m.Arrived.Unix(), r.date, flagBits(m.Flags), r.flags, m.Size, r.hasAtt, r.messageID, r.refs, r.env, cached.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("index: store message: %w", err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO fts (rowid, subject, hfrom, hto, hcc, body, headers, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				id, r.subject, r.from, r.to, r.cc, r.body, r.headers, r.attachments); err != nil {
+				return fmt.Errorf("index: store text: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Delete removes the given UIDs of folder (expunged or moved away).
+func (ix *Index) Delete(ctx context.Context, folder string, uidValidity uint32, uids []uint32) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		for _, uid := range uids {
+			if err := deleteWhere(ctx, tx, `folder = ? AND uidvalidity = ? AND uid = ?`, folder, uidValidity, uid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetFlags replaces the flags of indexed messages (uid → flag names).
+func (ix *Index) SetFlags(ctx context.Context, folder string, uidValidity uint32, flags map[uint32][]string) error {
+	if len(flags) == 0 {
+		return nil
+	}
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE msgs SET flags = ?, flagbits = ? WHERE folder = ? AND uidvalidity = ? AND uid = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for uid, fl := range flags {
+			if _, err := st.ExecContext(ctx, strings.Join(fl, " "), flagBits(fl), folder, uidValidity, uid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// deleteWhere removes the messages matching cond and their text.
+func deleteWhere(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT id FROM msgs WHERE `+cond+`)`, args...); err != nil {
+		return fmt.Errorf("index: delete text: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM msgs WHERE `+cond, args...); err != nil {
+		return fmt.Errorf("index: delete: %w", err)
+	}
+	return nil
+}
