@@ -93,6 +93,9 @@ func NormalizeAddress(a Address) (Address, error) {
 	if !utf8.ValidString(email) {
 		return Address{}, errf(CodeInvalidAddress, "", "%q is not valid UTF-8", clip(email))
 	}
+	if err := checkLocalPart(email, local); err != nil {
+		return Address{}, err
+	}
 	ad, err := idna.Lookup.ToASCII(strings.TrimSuffix(domain, "."))
 	if err != nil || ad == "" || !strings.Contains(ad, ".") && !strings.EqualFold(ad, "localhost") {
 		return Address{}, errf(CodeInvalidAddress, "", "%q has an invalid domain %q", clip(email), clip(domain))
@@ -107,6 +110,41 @@ func NormalizeAddress(a Address) (Address, error) {
 	}
 	a.Email = email
 	return a, nil
+}
+
+// checkLocalPart refuses local parts whose real destination is not the
+// domain after the last '@'. Mail servers still honour old routing
+// syntax: Postfix by default resolves a dequoted local part, so
+// "mallory@evil.test"@example.org, mallory%evil.test@example.org (the
+// percent hack) and evil.test!mallory@example.org (a UUCP bang path) can
+// all leave for evil.test while an allowlist that trusts example.org, or
+// a person reading the address, sees example.org. A recipient must be a
+// dot-atom (RFC 5322 section 3.4.1) without those operators; source routes
+// (RFC 5321 section 4.1.2 "@a,@b:user@c") never parse in net/mail at all.
+func checkLocalPart(email, local string) error {
+	if i := strings.IndexAny(local, "@%!"); i >= 0 {
+		what := map[byte]string{'@': "a second '@' (a quoted local part)", '%': "'%' (the \"percent hack\")", '!': "'!' (a UUCP bang path)"}[local[i]]
+		return errf(CodeInvalidAddress, "", "%q is refused: its local part holds %s, a routing operator some mail servers follow to another domain than %q; write the real address instead",
+			clip(email), what, email[len(local)+1:])
+	}
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return errf(CodeInvalidAddress, "", "%q is refused: a local part needing quotes (leading, trailing or double dots) is not accepted", clip(email))
+	}
+	for _, r := range local {
+		if r < utf8.RuneSelf && !isAtext(byte(r)) && r != '.' {
+			return errf(CodeInvalidAddress, "", "%q is refused: its local part holds %q, which only a quoted local part can carry; quoted local parts are not accepted", clip(email), r)
+		}
+	}
+	return nil
+}
+
+// isAtext reports an RFC 5322 atext character (section 3.2.3).
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // NeedsSMTPUTF8 reports whether the address has a non-ASCII local part.

@@ -26,6 +26,9 @@ type rigUser struct {
 // rigOptions tune rigHarness.
 type rigOptions struct {
 	SavesSent bool // the provider of every account files sent mail itself
+	// Policy, when set, is the send policy of every account (default:
+	// autonomous).
+	Policy *policy.Policy
 }
 
 // rigHarness makes one fresh stack user per id and a harness with an
@@ -55,6 +58,9 @@ func rigHarness(t *testing.T, opt rigOptions, ids ...string) (*testrig.Stack, *h
 		infos = append(infos, AccountInfo{ID: id, Email: u.Email, Name: strings.ToUpper(id[:1]) + id[1:], Provider: "generic",
 			DownloadDir: t.TempDir(), InlineAttachmentMax: 1 << 20, MaxRecipients: 50, MaxMessageBytes: 25 << 20,
 			SavesSent: opt.SavesSent, Policy: policy.Policy{Mode: policy.Autonomous}})
+		if opt.Policy != nil {
+			infos[i].Policy = *opt.Policy
+		}
 	}
 	h := newHarness(t, harnessOptions{Accounts: accts, Infos: infos, Sending: true, Outbox: func(c *outbox.Config) {
 		c.BaseDelay, c.MaxDelay, c.Poll = 200*time.Millisecond, time.Second, 200*time.Millisecond
