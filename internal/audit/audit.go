@@ -29,7 +29,10 @@ type Entry struct {
 	Recipients []string  `json:"recipients,omitempty"`
 	// Outcome is ok, error, refused, pending or queued.
 	Outcome string `json:"outcome"`
-	Detail  string `json:"detail,omitempty"`
+	// Kind is the fault kind of an error or refusal (not_found,
+	// forbidden, …), as the agent received it.
+	Kind   string `json:"kind,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Defaults for rotation.

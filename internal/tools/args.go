@@ -1,13 +1,14 @@
 package tools
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Args reads a call's arguments, collecting every problem so one error
@@ -33,12 +34,12 @@ func (a *Args) fail(format string, args ...any) {
 	a.errs = append(a.errs, fmt.Sprintf(format, args...))
 }
 
-// Err returns the collected problems, or nil.
+// Err returns the collected problems as one invalid-argument fault, or nil.
 func (a *Args) Err() error {
 	if len(a.errs) == 0 {
 		return nil
 	}
-	return errors.New("invalid arguments: " + strings.Join(a.errs, "; "))
+	return fault.New(fault.Invalid, "arguments", strings.Join(a.errs, "; "))
 }
 
 // Has reports whether name was given (and not null).

@@ -7,6 +7,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/internal/audit"
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // auditCall records one call of a write tool: who, what, on which ids and
@@ -37,8 +38,13 @@ func auditCall(d *Deps, t *Tool, a *Args, res *mcp.CallToolResult) {
 		e.Outcome = "error"
 	case res.IsError:
 		e.Outcome = "error"
-		e.Detail = firstLine(resultText(res))
-		if strings.HasPrefix(e.Detail, "forbidden:") || strings.HasPrefix(e.Detail, "limit_reached:") {
+		info, ok := resultError(res)
+		if !ok {
+			// Only errResult makes error results; anything else is a bug.
+			info = ErrorInfo{Kind: fault.Internal, Message: firstLine(resultText(res))}
+		}
+		e.Kind, e.Detail = string(info.Kind), info.Message
+		if info.Kind == fault.Forbidden || info.Kind == fault.LimitReached {
 			e.Outcome = "refused"
 		}
 	default:

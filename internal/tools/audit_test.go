@@ -31,6 +31,9 @@ func TestPolicyRefusalsAreAudited(t *testing.T) {
 			t.Fatal(err)
 		}
 		outcomes = append(outcomes, e.Outcome)
+		if e.Outcome == "refused" && e.Kind != "limit_reached" {
+			t.Errorf("a refusal by the caps is audited with kind %q, want limit_reached", e.Kind)
+		}
 		if len(e.Recipients) != 1 || e.Recipients[0] != friend {
 			t.Errorf("recipients not audited: %+v", e)
 		}

@@ -19,10 +19,10 @@ func TestToolListBudget(t *testing.T) {
 		sets   []Toolset
 		budget int
 	}{
-		{"all", nil, 67_000},
-		{"read", []Toolset{ToolsetRead}, 19_000},
-		{"organise", []Toolset{ToolsetOrganise}, 13_500},
-		{"send", []Toolset{ToolsetSend}, 35_000},
+		{"all", nil, 71_500},
+		{"read", []Toolset{ToolsetRead}, 20_000},
+		{"organise", []Toolset{ToolsetOrganise}, 15_000},
+		{"send", []Toolset{ToolsetSend}, 37_000},
 		{"watch", []Toolset{ToolsetWatch}, 6_500},
 	} {
 		s := server.NewMCPServer("mailmcp", "test", server.WithToolCapabilities(false))

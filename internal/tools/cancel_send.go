@@ -6,6 +6,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 )
 
@@ -35,7 +36,7 @@ func cancelSend(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	var se *outbox.StateError
 	switch {
 	case errors.Is(err, outbox.ErrNotFound):
-		return mcp.NewToolResultError("not_found: no outbox item " + id + ". Call outbox_status to see the ids")
+		return errResult(fault.New(fault.NotFound, "cancel_send", "no outbox item "+id).WithHint("Call outbox_status to see the ids"))
 	case errors.As(err, &se):
 		if se.State == outbox.StateCancelled {
 			it, _ = d.Outbox.Get(ctx, id)
@@ -43,7 +44,7 @@ func cancelSend(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 				return sendResult(it, false)
 			}
 		}
-		return mcp.NewToolResultError("invalid_argument: " + se.Error())
+		return errResult(fault.Errorf(fault.Invalid, "cancel_send", "%w", se))
 	case err != nil:
 		return errResult(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/policy"
 )
 
@@ -33,25 +34,25 @@ func handleConfirmSend(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResul
 		return errResult(err)
 	}
 	if d.Confirm == nil || d.Outbox == nil {
-		return mcp.NewToolResultError("unavailable: sending is not available because the state directory could not be opened; the server log says why")
+		return errResult(fault.New(fault.Unavailable, "confirm_send", "sending is not available because the state directory could not be opened; the server log says why"))
 	}
 	p, err := d.Confirm.Redeem(ctx, tok)
 	if errors.Is(err, policy.ErrTokenUnknown) || errors.Is(err, policy.ErrTokenExpired) {
-		return mcp.NewToolResultError("invalid_argument: " + err.Error())
+		return errResult(fault.Errorf(fault.Invalid, "confirm_send", "%w", err))
 	}
 	if err != nil {
-		return mcp.NewToolResultError("unavailable: " + err.Error())
+		return errResult(fault.Errorf(fault.Unavailable, "confirm_send", "%w", err))
 	}
 	var ps pendingSend
 	if err := json.Unmarshal(p.Payload, &ps); err != nil || policy.HashMessage(ps.Request.Raw) != p.Hash || ps.Request.Account != p.Account {
-		return mcp.NewToolResultError("internal: the stored message does not match its confirmation; nothing was sent. Send the message again")
+		return errResult(fault.New(fault.Internal, "confirm_send", "the stored message does not match its confirmation; nothing was sent").WithHint("Send the message again"))
 	}
 	info, ok := findAccount(d, p.Account)
 	if !ok {
-		return mcp.NewToolResultError("not_found: the account of this confirmation is no longer configured; nothing was sent")
+		return errResult(fault.New(fault.NotFound, "confirm_send", "the account of this confirmation is no longer configured; nothing was sent"))
 	}
 	if info.ReadOnly || !info.Policy.Mode.CanSend() {
-		return mcp.NewToolResultError("forbidden: sending is no longer allowed for account " + info.ID + " (send_policy = " + string(info.Policy.Mode) + "); nothing was sent")
+		return errResult(fault.Errorf(fault.Forbidden, "confirm_send", "sending is no longer allowed for account %s (send_policy = %s); nothing was sent", info.ID, info.Policy.Mode))
 	}
 	return submit(ctx, d, info, ps.Request)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/parse"
@@ -60,7 +61,7 @@ func outboxStatus(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if id != "" {
 		it, err := d.Outbox.Get(ctx, id)
 		if err != nil {
-			return mcp.NewToolResultError("not_found: no outbox item " + id + ". Call outbox_status without outbox_id to list them")
+			return errResult(fault.New(fault.NotFound, "outbox_status", "no outbox item "+id).WithHint("Call outbox_status without outbox_id to list them"))
 		}
 		items = []*outbox.Item{it}
 	} else {

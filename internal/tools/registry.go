@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/account"
 	"github.com/mailmcp/mailmcp/internal/audit"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/internal/policy"
@@ -83,7 +84,7 @@ func (t *Tool) MCP() mcp.Tool {
 	}
 	opts = append(opts, t.Params...)
 	if t.Output != nil {
-		opts = append(opts, t.Output)
+		opts = append(opts, mcp.WithRawOutputSchema(t.outputSchema()))
 	}
 	return mcp.NewTool(t.Name, opts...)
 }
@@ -143,7 +144,7 @@ func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
 		defer func() {
 			if r := recover(); r != nil {
 				d.Log.Error("tool panicked", "tool", t.Name, "panic", r)
-				res = mcp.NewToolResultError("internal error in " + t.Name + "; the server logged it. Try again or use another tool")
+				res = errResult(fault.New(fault.Internal, t.Name, "internal error in "+t.Name+"; the server logged it").WithHint("Try again or use another tool"))
 			}
 		}()
 		a := newArgs(req)

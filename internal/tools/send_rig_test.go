@@ -177,7 +177,7 @@ func TestRigPostfixDownQueuesThenDeliversOnce(t *testing.T) {
 		}
 	})
 	q := sendOK(h, "send_email", map[string]any{"account": "alice", "to": []any{u[1].Email}, "subject": "Sent while Postfix was down", "body": "x", "idempotency_key": "down"})
-	if q.Status != "queued" || q.Error == "" {
+	if q.Status != "queued" || q.LastError == "" {
 		t.Fatalf("send with Postfix stopped: %+v", q)
 	}
 	if err := s.StartPostfix(); err != nil {
@@ -234,13 +234,13 @@ func TestRigBounceLinkedInOutboxStatus(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	b := it.Bounces[0]
-	t.Logf("outbox_status after the bounce: status %s error %q bounce %+v", it.Status, it.Error, b)
+	t.Logf("outbox_status after the bounce: status %s error %q bounce %+v", it.Status, it.LastError, b)
 	if it.OutboxID != out.OutboxID || b.Address != outside || b.Action != "failed" || !strings.HasPrefix(b.Enhanced, "5.") ||
 		!strings.Contains(b.Diagnostic, "external delivery disabled") {
 		t.Errorf("bounce: %+v", b)
 	}
-	if it.Status != "failed" || !strings.Contains(it.Error, "external delivery disabled") {
-		t.Errorf("a message that bounced for every recipient reads %q (%q), want failed with the bounce's reason", it.Status, it.Error)
+	if it.Status != "failed" || !strings.Contains(it.LastError, "external delivery disabled") {
+		t.Errorf("a message that bounced for every recipient reads %q (%q), want failed with the bounce's reason", it.Status, it.LastError)
 	}
 	if items := outboxItems(h, map[string]any{"status": "failed"}); len(items) != 1 || items[0].OutboxID != out.OutboxID {
 		t.Errorf("outbox_status status=failed: %+v", items)

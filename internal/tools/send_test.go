@@ -586,7 +586,7 @@ func TestQueuedSendCancelAndOutboxStatus(t *testing.T) {
 	h := newHarness(t, harnessOptions{Sending: true, Info: autonomous,
 		Account: func(a *imapconn.Account) { a.SMTP.Port = port }})
 	q := sendOK(h, "send_email", map[string]any{"to": []any{friend}, "subject": "Stuck for now", "body": "x"})
-	if q.Status != "queued" || q.OutboxID == "" || q.Error == "" || q.NextAttempt == "" || q.Attempts != 1 {
+	if q.Status != "queued" || q.OutboxID == "" || q.LastError == "" || q.NextAttempt == "" || q.Attempts != 1 {
 		t.Fatalf("send to a closed SMTP port: %+v", q)
 	}
 	if items := outboxItems(h, map[string]any{"status": "queued"}); len(items) != 1 || items[0].OutboxID != q.OutboxID {

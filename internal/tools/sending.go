@@ -37,7 +37,7 @@ type sendOutput struct {
 	Refused        []recipientInfo `json:"refused,omitempty"`
 	Pending        []string        `json:"pending,omitempty"`
 	ServerResponse string          `json:"server_response,omitempty"`
-	Error          string          `json:"error,omitempty"`
+	LastError      string          `json:"last_error,omitempty"`
 	Attempts       int             `json:"attempts"`
 	NextAttempt    string          `json:"next_attempt,omitempty"`
 	SentCopy       string          `json:"sent_copy,omitempty"`
@@ -108,7 +108,7 @@ func fromMessage(d *Deps, a *Args) (id string, info AccountInfo, p *imapconn.Poo
 // sendingUnavailable is the error when no outbox could be opened.
 func sendingUnavailable(d *Deps) *mcp.CallToolResult {
 	if d.Outbox == nil {
-		return mcp.NewToolResultError("unavailable: sending is not available because the outbox (in the state directory) could not be opened; the server log says why")
+		return errResult(fault.New(fault.Unavailable, "send", "sending is not available because the outbox (in the state directory) could not be opened; the server log says why"))
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func composeError(err error) *mcp.CallToolResult {
 func invalidMessage(err error, outcome string) *mcp.CallToolResult {
 	var ce *compose.Error
 	if errors.As(err, &ce) {
-		return mcp.NewToolResultError(fmt.Sprintf("invalid_argument (%s): %s. %s", ce.Code, strings.TrimPrefix(ce.Error(), "compose: "), outcome))
+		return errResult(fault.Errorf(fault.Invalid, "compose", "%s (%s). %s", strings.TrimPrefix(ce.Error(), "compose: "), ce.Code, outcome))
 	}
 	return errResult(err)
 }
@@ -243,7 +243,7 @@ func submit(ctx context.Context, d *Deps, info AccountInfo, req outbox.Request) 
 	if err != nil {
 		release()
 		d.Log.Error("outbox", "err", err)
-		return mcp.NewToolResultError("unavailable: the message could not be journaled in the outbox, so nothing was sent: " + err.Error() + ". Try again in a moment")
+		return errResult(fault.Errorf(fault.Unavailable, "send", "the message could not be journaled in the outbox, so nothing was sent: %w", err).WithHint("Try again in a moment"))
 	}
 	if !created {
 		release()
@@ -274,7 +274,7 @@ func bouncedAny(it *outbox.Item) bool {
 func itemOutput(it *outbox.Item) sendOutput {
 	out := sendOutput{
 		Status: statusOf(it), OutboxID: it.ID, Account: it.Account, MessageID: it.MessageID, Subject: it.Subject,
-		ServerResponse: it.Response, Error: it.LastError, Attempts: it.Attempts,
+		ServerResponse: it.Response, LastError: it.LastError, Attempts: it.Attempts,
 		SentCopy: it.SentCopy.Status, SentCopyError: it.SentCopy.Error, Created: it.Created.Format(time.RFC3339),
 	}
 	if it.State == outbox.StateQueued && !it.NextAttempt.IsZero() {
@@ -317,7 +317,7 @@ func describeItem(o *sendOutput) string {
 	case "partially_sent":
 		fmt.Fprintf(&b, "Partially sent: accepted for %s; refused for %s.", strings.Join(o.Accepted, ", "), refusedList(o.Refused))
 	case "queued":
-		fmt.Fprintf(&b, "Queued, not sent yet: %s. mailmcp retries automatically", o.Error)
+		fmt.Fprintf(&b, "Queued, not sent yet: %s. mailmcp retries automatically", o.LastError)
 		if o.NextAttempt != "" {
 			fmt.Fprintf(&b, " (next attempt %s)", o.NextAttempt)
 		}
@@ -328,13 +328,13 @@ func describeItem(o *sendOutput) string {
 	case "submitting":
 		b.WriteString("Being submitted right now; call outbox_status in a moment for the outcome.")
 	case "failed":
-		fmt.Fprintf(&b, "Failed, not sent: %s", o.Error)
-		if len(o.Refused) > 0 && !strings.Contains(o.Error, o.Refused[0].Message) {
+		fmt.Fprintf(&b, "Failed, not sent: %s", o.LastError)
+		if len(o.Refused) > 0 && !strings.Contains(o.LastError, o.Refused[0].Message) {
 			fmt.Fprintf(&b, " (refused: %s)", refusedList(o.Refused))
 		}
 		b.WriteString(".")
 	case "in_doubt":
-		fmt.Fprintf(&b, "In doubt: %s.", o.Error)
+		fmt.Fprintf(&b, "In doubt: %s.", o.LastError)
 	case "cancelled":
 		b.WriteString("Cancelled; it was not sent.")
 	}

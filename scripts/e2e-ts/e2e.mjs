@@ -45,6 +45,9 @@ async function exercise(label, client) {
 
   const bad = await withTimeout(client.callTool({ name: "search", arguments: { account: "nope" } }), 15000, "search bad account");
   check(`${label} tool error is a result`, bad.isError === true && JSON.stringify(bad.content).includes("demo"));
+  // The SDK validated this structured error against search's output schema.
+  const err = bad.structuredContent?.error;
+  check(`${label} tool error is structured`, typeof err?.kind === "string" && err.kind !== "" && typeof err?.message === "string" && err.message !== "", JSON.stringify(err));
 }
 
 async function stdio() {
