@@ -2,9 +2,9 @@ package watch
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
@@ -35,7 +35,7 @@ func loadCheckpoint(tx store.Tx, account, folder string) (*Checkpoint, error) {
 	}
 	var cp Checkpoint
 	if err := json.Unmarshal(v, &cp); err != nil {
-		return nil, fmt.Errorf("watch: checkpoint of %s/%s: %w", account, folder, err)
+		return nil, fault.Errorf(fault.Local, "watch", "watch: checkpoint of %s/%s is unreadable: %w", account, folder, err)
 	}
 	return &cp, nil
 }

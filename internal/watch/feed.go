@@ -3,11 +3,13 @@ package watch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
@@ -101,7 +103,7 @@ func Cursor(id uint64) string { return strconv.FormatUint(id, 10) }
 func ParseCursor(s string) (uint64, error) {
 	id, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a cursor from watch_inbox", s)
+		return 0, fault.Errorf(fault.Invalid, "watch", "%q is not a cursor from watch_inbox", s)
 	}
 	return id, nil
 }
@@ -116,7 +118,7 @@ func (f *Feed) Head(ctx context.Context) (uint64, error) {
 		})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("watch: read feed head: %w", err)
+		return 0, storeErr("read feed head", err)
 	}
 	return head, nil
 }
@@ -164,7 +166,7 @@ func (f *Feed) Read(ctx context.Context, after uint64, limit int, flt *Filter) (
 		})
 	})
 	if err != nil {
-		return Page{Next: after}, fmt.Errorf("watch: read feed: %w", err)
+		return Page{Next: after}, storeErr("read feed", err)
 	}
 	return p, nil
 }
@@ -255,7 +257,7 @@ func (f *Feed) append(ctx context.Context, account, folder string, fn appendFn) 
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("watch: append events of %s/%s: %w", account, folder, err)
+		return nil, storeErr(fmt.Sprintf("append events of %s/%s", account, folder), err)
 	}
 	if len(out) > 0 {
 		f.notify(out)
@@ -320,7 +322,21 @@ func (f *Feed) Recent(ctx context.Context, n int, flt *Filter) ([]Event, error) 
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("watch: read recent events: %w", err)
+		return nil, storeErr("read recent events", err)
 	}
 	return out, nil
+}
+
+// storeErr classifies a failure of the feed's store: the caller's context
+// ending, a kind already given beneath, or else a local resource failing.
+func storeErr(what string, err error) error {
+	switch {
+	case fault.As(err) != nil:
+		return fmt.Errorf("watch: %s: %w", what, err)
+	case errors.Is(err, context.Canceled):
+		return fault.Errorf(fault.Cancelled, "watch", "watch: %s: %w", what, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fault.Errorf(fault.Timeout, "watch", "watch: %s: %w", what, err)
+	}
+	return fault.Errorf(fault.Local, "watch", "watch: %s: %w", what, err)
 }

@@ -1,11 +1,11 @@
 package watch
 
 import (
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -138,11 +138,11 @@ func (h *Hub) Acquire(account, folder string) (*Watcher, func(), error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, nil, fmt.Errorf("watch: shutting down")
+		return nil, nil, fault.New(fault.Unavailable, "watch", "watch: mailmcp is shutting down")
 	}
 	t, ok := h.targets[account]
 	if !ok {
-		return nil, nil, fmt.Errorf("watch: unknown account %q", account)
+		return nil, nil, fault.Errorf(fault.NotFound, "watch", "watch: unknown account %q", account).WithHint("Call list_accounts to see the account names")
 	}
 	e := h.entryLocked(t, folder)
 	e.refs++

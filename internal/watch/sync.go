@@ -3,13 +3,13 @@ package watch
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/internal/store"
@@ -95,7 +95,7 @@ func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.
 	}
 	_, err := w.feed.append(ctx, w.acct.ID, w.folder, func(cp *Checkpoint) (*Checkpoint, []Event, error) {
 		if cp == nil || cp.UIDValidity != w.uidValidity {
-			return nil, nil, fmt.Errorf("checkpoint changed under the watcher (UIDVALIDITY)")
+			return nil, nil, errCheckpointMoved()
 		}
 		next := *cp
 		var out []Event
@@ -109,6 +109,13 @@ func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.
 		return &next, out, nil
 	})
 	return err
+}
+
+// errCheckpointMoved: another process reset the folder's checkpoint (a new
+// UIDVALIDITY) while this watcher worked from the old one; the session ends
+// and the next one starts from the new state.
+func errCheckpointMoved() error {
+	return fault.New(fault.Conflict, "watch", "the folder's checkpoint changed under the watcher (new UIDVALIDITY)")
 }
 
 func (w *Watcher) event(k Kind, uid imap.UID, observed time.Time, flags []imap.Flag) Event {
@@ -161,7 +168,7 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			return err
 		}
 		if len(msgs) == 0 {
-			return fmt.Errorf("fetch new: the server returned none of messages %v", set)
+			return fault.Errorf(fault.Server, "fetch new", "fetch new: the server returned none of messages %v", set)
 		}
 		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
 		evs := make([]Event, 0, len(msgs))
@@ -171,7 +178,7 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 		top := msgs[len(msgs)-1].UID
 		_, err = w.feed.append(ctx, w.acct.ID, w.folder, func(cp *Checkpoint) (*Checkpoint, []Event, error) {
 			if cp == nil || cp.UIDValidity != w.uidValidity {
-				return nil, nil, fmt.Errorf("checkpoint changed under the watcher (UIDVALIDITY)")
+				return nil, nil, errCheckpointMoved()
 			}
 			next := *cp
 			var out []Event

@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/metrics"
 )
@@ -183,20 +183,18 @@ func (w *Watcher) takePending() pendingChanges {
 	return p
 }
 
-// cmd runs fn under the command timeout; when it expires or ctx ends the
-// connection is closed, which unblocks go-imap (it has no timeouts).
+// cmd runs fn under the command timeout and the engine's watchdog (see
+// imapconn.Guard): when the timeout expires or ctx ends the connection is
+// closed, and the error is a classified *fault.Error.
 func (w *Watcher) cmd(ctx context.Context, c *imapclient.Client, op string, fn func() error) error {
 	cctx, cancel := context.WithTimeout(ctx, w.opt.CommandTimeout)
 	defer cancel()
-	stop := context.AfterFunc(cctx, func() { c.Close() })
-	err := fn()
-	if !stop() {
-		return fmt.Errorf("%s: %w", op, context.Cause(cctx))
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return nil
+	return imapconn.Guard(cctx, c, op, fn)
+}
+
+// errClosed is the session's end when the server closed the connection.
+func errClosed() error {
+	return fault.New(fault.ConnLost, "watch", "the IMAP server closed the watcher's connection")
 }
 
 // session runs one connection: connect, select, catch up, then IDLE or poll
@@ -212,13 +210,13 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 
 	w.condstore = c.Caps().Has(imap.CapCondStore)
 	var sel *imap.SelectData
-	err = w.cmd(ctx, c, "select", func() error {
+	err = w.cmd(ctx, c, fmt.Sprintf("select %q", w.folder), func() error {
 		var err error
 		sel, err = c.Select(w.folder, &imap.SelectOptions{ReadOnly: true, CondStore: w.condstore}).Wait()
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("watch %q: %w", w.folder, err)
+		return err
 	}
 	if sel.HighestModSeq == 0 {
 		w.condstore = false // RFC 7162 3.1.2.2: NOMODSEQ
@@ -302,7 +300,7 @@ func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activi
 				_ = idle.Close()
 				return ctx.Err()
 			case <-c.Closed():
-				return errors.New("the server closed the connection")
+				return errClosed()
 			case <-w.wake:
 				break wait
 			case <-refresh.C:
@@ -325,7 +323,7 @@ func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activi
 		}
 		if quiet {
 			if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
-				return fmt.Errorf("server silent for %s: %w", w.opt.QuietAfter, err)
+				return fault.Errorf(fault.KindOf(err), "watch", "the IMAP server was silent for %s and did not answer NOOP: %w", w.opt.QuietAfter, err)
 			}
 		}
 		if err := w.sync(ctx, c, time.Time{}, false); err != nil {
@@ -342,7 +340,7 @@ func (w *Watcher) pollLoop(ctx context.Context, c *imapclient.Client) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.Closed():
-			return errors.New("the server closed the connection")
+			return errClosed()
 		case <-t.C:
 		}
 		observed := time.Now()
