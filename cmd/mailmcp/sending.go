@@ -31,7 +31,7 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 	for _, a := range cfg.Accounts {
 		saves[a.ID] = a.SavesSent()
 	}
-	ob, err := outbox.New(outbox.Config{
+	obCfg := outbox.Config{
 		Store: st, Dir: filepath.Join(cfg.StateDir, "outbox"), Log: log,
 		Transport: &outbox.MailTransport{Mail: eng.mail, ProviderSavesSent: func(id string) bool { return saves[id] }},
 		OnQueue: func(waiting map[string]int) {
@@ -39,7 +39,13 @@ func startSending(cfg *config.Config, eng *engine, log *slog.Logger) (stop func(
 				metrics.SetOutboxQueue(id, waiting[id])
 			}
 		},
-	})
+	}
+	if cfg.StateBackend == config.StatePostgres {
+		// Replicas on other machines take over this one's work: they need
+		// its liveness and its messages from the shared database.
+		obCfg.Owners, obCfg.Bodies = outbox.StoreOwners(st), outbox.StoreBodies(st)
+	}
+	ob, err := outbox.New(obCfg)
 	if err != nil {
 		log.Error("outbox unavailable: sending is disabled", "err", err)
 		return nop

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -68,7 +66,7 @@ func (o *Outbox) process(id string) {
 
 // claim moves a due queued item to submitting, owned by this process.
 func (o *Outbox) claim(id string) *Item {
-	return o.claimIf(id, "claim", func(it *Item) bool {
+	return o.claimIf(id, "claim", func(_ store.Tx, it *Item) bool {
 		if it.State != StateQueued {
 			return false
 		}
@@ -81,7 +79,7 @@ func (o *Outbox) claim(id string) *Item {
 // claimIf takes ownership of id in one transaction when it is due and take
 // (which may update it) agrees, and returns the claimed item, or nil when
 // it was not claimed; what names the claim in the log.
-func (o *Outbox) claimIf(id, what string, take func(it *Item) bool) *Item {
+func (o *Outbox) claimIf(id, what string, take func(tx store.Tx, it *Item) bool) *Item {
 	ctx, cancel := storeCtx()
 	defer cancel()
 	var claimed *Item
@@ -92,7 +90,7 @@ func (o *Outbox) claimIf(id, what string, take func(it *Item) bool) *Item {
 			return err
 		}
 		now := time.Now().UTC()
-		if it.NextAttempt.After(now) || !take(it) {
+		if it.NextAttempt.After(now) || !take(tx, it) {
 			return nil
 		}
 		it.Owner, it.Updated = o.token, now
@@ -108,7 +106,7 @@ func (o *Outbox) claimIf(id, what string, take func(it *Item) bool) *Item {
 
 // submit runs one attempt and records its outcome.
 func (o *Outbox) submit(it *Item) {
-	raw, err := readRaw(o.cfg.Dir, it.RawFile)
+	raw, err := o.cfg.Bodies.Read(it.RawFile)
 	if err != nil {
 		o.record(it.ID, nil, &missingRaw{err}, false)
 		return
@@ -306,7 +304,7 @@ func (o *Outbox) postSend(id string) {
 	copyDone := false
 	if it.SentCopy.Status == CopyPending {
 		var err error
-		if raw, err = readRaw(o.cfg.Dir, it.RawFile); err == nil {
+		if raw, err = o.cfg.Bodies.Read(it.RawFile); err == nil {
 			ctx, cancel := context.WithTimeout(o.ctx, 2*time.Minute)
 			err = o.cfg.Transport.SaveSent(ctx, it.Account, it.MessageID, raw)
 			cancel()
@@ -375,8 +373,8 @@ func (o *Outbox) postSend(id string) {
 
 // claimPost takes ownership of a sent item's remaining after-send work.
 func (o *Outbox) claimPost(id string) *Item {
-	return o.claimIf(id, "claiming after-send work", func(it *Item) bool {
-		return it.postWork() && (it.Owner == "" || it.Owner == o.token || !ownerAlive(o.cfg.Dir, it.Owner))
+	return o.claimIf(id, "claiming after-send work", func(tx store.Tx, it *Item) bool {
+		return it.postWork() && (it.Owner == "" || it.Owner == o.token || !o.cfg.Owners.Alive(tx, it.Owner))
 	})
 }
 
@@ -386,7 +384,7 @@ func (o *Outbox) dropRaw(it *Item) {
 	if it.State == StateQueued || it.State == StateSubmitting || it.State == StateInDoubt || it.postWork() {
 		return
 	}
-	os.Remove(filepath.Join(o.cfg.Dir, it.RawFile))
+	o.cfg.Bodies.Remove(it.RawFile)
 }
 
 // worker retries due items, resolves abandoned attempts and prunes old
@@ -434,7 +432,7 @@ func (o *Outbox) sweep() time.Time {
 			}
 			switch {
 			case it.State == StateSubmitting:
-				if o.abandoned(it) {
+				if o.abandoned(tx, it) {
 					abandoned = append(abandoned, it.ID)
 				}
 			case it.State == StateQueued || it.postWork():
@@ -479,11 +477,11 @@ func (o *Outbox) sweep() time.Time {
 
 // abandoned reports whether nobody works on a submitting item any more: it
 // is this process's but no attempt runs, or its owner process is gone.
-func (o *Outbox) abandoned(it *Item) bool {
+func (o *Outbox) abandoned(tx store.Tx, it *Item) bool {
 	if it.Owner == o.token {
 		return !o.isRunning(it.ID)
 	}
-	return !ownerAlive(o.cfg.Dir, it.Owner)
+	return !o.cfg.Owners.Alive(tx, it.Owner)
 }
 
 // resolveAbandoned settles an attempt whose process died: before the commit
@@ -496,7 +494,7 @@ func (o *Outbox) resolveAbandoned(id string) {
 		if err != nil || it.State != StateSubmitting {
 			return err
 		}
-		if !o.abandoned(it) {
+		if !o.abandoned(tx, it) {
 			return nil
 		}
 		now := time.Now().UTC()
@@ -543,6 +541,6 @@ func (o *Outbox) prune(ids []string) {
 		return
 	}
 	for _, f := range files {
-		os.Remove(filepath.Join(o.cfg.Dir, f))
+		o.cfg.Bodies.Remove(f)
 	}
 }

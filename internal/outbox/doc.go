@@ -52,6 +52,19 @@
 //     idempotency key). The window is the server's reply
 //     time to the final dot plus one fsync, normally milliseconds.
 //
+// # Replicas
+//
+// Replicas that share a PostgreSQL state store (state_backend = "postgres")
+// share nothing else, so Owners and Bodies move into the store as well
+// (StoreOwners, StoreBodies): each outbox writes a heartbeat every
+// OwnerBeat and is taken for dead OwnerTTL after its last one, and message
+// bytes are rows beside the items. A replica killed mid-send is resolved by
+// another within about 15 s by the same phase rules; a replica that drains
+// deletes its heartbeat, so its work moves at once. A replica whose
+// heartbeats fail (its database link is down) cannot commit either: the
+// commit callback and the outcome record check ownership in the store, so
+// a takeover never lets two replicas past the commit point.
+//
 // A reply lost to a timeout or a dropped connection after the commit point
 // is in doubt in the same way and is treated the same way, rather than
 // retried. Guarantee in one line: at most one submission reaches the

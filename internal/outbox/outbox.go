@@ -26,8 +26,13 @@ const (
 
 // Config for New.
 type Config struct {
-	Store     store.Store
-	Dir       string // message files and owner locks, e.g. <state>/outbox
+	Store store.Store
+	Dir   string // message files and owner locks, e.g. <state>/outbox
+	// Owners and Bodies default to flocked owner files and message files
+	// in Dir, for processes on one machine. Replicas sharing a database
+	// set StoreOwners and StoreBodies instead.
+	Owners    Owners
+	Bodies    Bodies
 	Transport Transport
 	Log       *slog.Logger
 
@@ -93,8 +98,14 @@ func New(cfg Config) (*Outbox, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("outbox: create %s: %w", cfg.Dir, err)
 	}
+	if cfg.Owners == nil {
+		cfg.Owners = fileOwners{cfg.Dir}
+	}
+	if cfg.Bodies == nil {
+		cfg.Bodies = fileBodies{cfg.Dir}
+	}
 	token := fmt.Sprintf("p%d-%s", os.Getpid(), randHex(6))
-	release, err := holdOwner(cfg.Dir, token)
+	release, err := cfg.Owners.Hold(token)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +164,7 @@ func (o *Outbox) Enqueue(ctx context.Context, req Request) (it *Item, created bo
 	now := time.Now().UTC()
 	id := newID(now)
 	name := id + ".eml"
-	if err := writeRaw(o.cfg.Dir, name, req.Raw); err != nil {
+	if err := o.cfg.Bodies.Write(name, req.Raw); err != nil {
 		return nil, false, err
 	}
 	it = &Item{
