@@ -24,7 +24,8 @@ import (
 //     search syntax; tests use plain words, which mean full-text search in
 //     both), and NO is answered for the query "fail-me";
 //   - UID SEARCH X-GM-THRID <n> is run as a HEADER search on the test
-//     messages' X-GM-THRID header;
+//     messages' X-GM-THRID header, after extraConts continuation
+//     requests that nothing asked for;
 //   - UID FETCH … (X-GM-THRID X-GM-MSGID X-GM-LABELS) is fetched from the
 //     real server as those header fields, and each response is rewritten
 //     into Gmail's form, "* n FETCH (UID u X-GM-THRID t X-GM-MSGID m
@@ -36,6 +37,9 @@ type gmailish struct {
 	*proxy
 
 	injectExists atomic.Bool
+	// extraConts is the number of continuation requests ("+") sent, unasked
+	// for, before an X-GM-THRID search is relayed.
+	extraConts atomic.Int32
 
 	mu   sync.Mutex
 	seen []string
@@ -181,6 +185,11 @@ func (s *gmSession) extension(cmd string) error {
 	}
 	if m := gmThridRe.FindStringSubmatch(cmd); m != nil {
 		record("X-GM-THRID " + m[2])
+		for range s.g.extraConts.Load() {
+			if err := s.toClient("+ unexpected\r\n"); err != nil {
+				return err
+			}
+		}
 		_, err := fmt.Fprintf(s.be, "%s UID SEARCH HEADER X-GM-THRID %q\r\n", m[1], m[2])
 		return err
 	}

@@ -76,8 +76,13 @@ func (r *rawConn) setBypass() {
 type rawCmd struct {
 	tag    string
 	accept []string // untagged response kinds to divert (FETCH, SEARCH, …)
-	cont   chan struct{}
-	done   chan struct{}
+	// cont receives one value per continuation request the command asked
+	// for; awaiting (under rawConn.mu) is set while it waits for one.
+	// The slot is never full when the reader sends, so the reader never
+	// blocks on it.
+	cont     chan struct{}
+	awaiting bool
+	done     chan struct{}
 
 	untagged [][]byte // diverted untagged responses, literals inline
 	status   []byte   // the tagged completion line
@@ -248,6 +253,18 @@ func (r *rawConn) divert(cmd *rawCmd, first []byte) error {
 	}
 	switch {
 	case resp[0] == '+':
+		r.mu.Lock()
+		asked := cmd.awaiting
+		cmd.awaiting = false
+		r.mu.Unlock()
+		if !asked {
+			// The server waits for data nobody will send, or answers
+			// out of step: the stream cannot be trusted any more. Failing
+			// the read ends go-imap's reader, which closes the connection.
+			err := fmt.Errorf("unexpected continuation request %q", truncate(strings.TrimSpace(string(resp)), 80))
+			cmd.finish(err)
+			return err
+		}
 		cmd.cont <- struct{}{}
 	case resp[0] == '*':
 		cmd.untagged = append(cmd.untagged, resp)
@@ -321,6 +338,9 @@ func (c *Conn) Raw(ctx context.Context, accept []string, args ...rawArg) ([][]by
 		default:
 			// Synchronizing literal (RFC 9051 4.3): wait for "+".
 			fmt.Fprintf(&line, "{%d}\r\n", len(*a.str))
+			r.mu.Lock()
+			cmd.awaiting = true
+			r.mu.Unlock()
 			if _, err := r.Conn.Write(line.Bytes()); err != nil {
 				return nil, abandon(err)
 			}

@@ -149,3 +149,66 @@ func TestGmailQueryRefusedElsewhere(t *testing.T) {
 		}
 	})
 }
+
+// Continuation requests a raw command did not ask for (here two, before the
+// reply to a command that has no literal) mean the stream is out of step:
+// the command fails at once, the connection is dropped rather than wedged
+// (go-imap's reader must never block on the raw path, or Close, which
+// waits for it, cannot free the connection), and the next call works on a
+// new connection.
+func TestRawUnexpectedContinuations(t *testing.T) {
+	leakCheck(t)
+	srv, err := demo.Start(demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	if err := srv.CreateFolder("Gmailbox"); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range gmMessages[:2] {
+		raw := fmt.Sprintf("From: a%d@example.org\r\nSubject: %s\r\nMessage-ID: <gm%d@example.org>\r\nX-GM-THRID: %s\r\nX-GM-MSGID: %s\r\n\r\nbody\r\n",
+			i, m.subject, i, m.thrid, m.msgid)
+		if err := srv.Deliver("Gmailbox", []byte(raw), nil, msgTime(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := newGmailish(t, srv.IMAPAddr)
+	b := &backend{acct: func(addr string) *imapconn.Account {
+		host, port := splitHostPort(t, addr)
+		return &imapconn.Account{ID: "gm", Email: demo.Email, IMAP: imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain},
+			Auth: &auth.PasswordLogin{Username: demo.Email, Source: auth.SecretSource{Command: "printf " + demo.Password}}}
+	}}
+	p := b.pool(t, g.addr(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	page, err := p.Search(ctx, "Gmailbox", imapconn.Criteria{}, 10, "")
+	if err != nil || len(page.Messages) != 2 {
+		t.Fatalf("search: %v", err)
+	}
+	first := page.Messages[0].ID
+
+	g.extraConts.Store(2)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Search(ctx, "Gmailbox", imapconn.Criteria{Thread: first}, 10, "")
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a thread search with unexpected continuations did not return: go-imap's reader is wedged on the raw path")
+	}
+	if err == nil || fault.KindOf(err) != fault.ConnLost {
+		t.Fatalf("thread search with unexpected continuations: kind %v, %v", fault.KindOf(err), err)
+	}
+	g.extraConts.Store(0)
+	page, err = p.Search(ctx, "Gmailbox", imapconn.Criteria{Thread: first}, 10, "")
+	if err != nil || len(page.Messages) != 1 {
+		t.Fatalf("thread search on a new connection: %v", err)
+	}
+	// One dial, one for the read's retry (also refused), one after.
+	if st := p.Stats(); st.Dials != 3 || st.Retries != 1 {
+		t.Errorf("dials = %d, retries = %d; want 3 and 1 (each out-of-step connection dropped)", st.Dials, st.Retries)
+	}
+}
