@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/sync/semaphore"
 )
 
 // FileName is the store's file in the state directory.
@@ -32,9 +33,17 @@ type File struct {
 	path string
 	opt  Options
 
-	mu     sync.Mutex // serialises this process's transactions
-	closed bool
+	// tx is this process's read-write lock over transactions: a View
+	// takes one unit, an Update (and Close) all of them. Unlike a
+	// sync.RWMutex its wait honours the context, and it is FIFO, so a
+	// waiting Update is not starved by a stream of Views.
+	tx     *semaphore.Weighted
+	closed atomic.Bool // set while Close holds tx entirely
 }
+
+// allTx is the weight of an exclusive hold of File.tx; it bounds this
+// process's concurrent Views.
+const allTx = 1 << 10
 
 var _ Store = (*File)(nil)
 
@@ -47,7 +56,7 @@ func Open(dir string, opt Options) (*File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create state directory: %w", err)
 	}
-	f := &File{path: filepath.Join(dir, FileName), opt: opt}
+	f := &File{path: filepath.Join(dir, FileName), opt: opt, tx: semaphore.NewWeighted(allTx)}
 	if err := f.Update(context.Background(), func(Tx) error { return nil }); err != nil {
 		return nil, err
 	}
@@ -68,20 +77,27 @@ func (f *File) View(ctx context.Context, fn func(Tx) error) error {
 }
 
 // Close implements Store; later transactions fail with ErrClosed.
+// It waits for the transactions in progress.
 func (f *File) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closed = true
+	_ = f.tx.Acquire(context.Background(), allTx) // cannot fail without a deadline
+	f.closed.Store(true)
+	f.tx.Release(allTx)
 	return nil
 }
 
 func (f *File) run(ctx context.Context, write bool, fn func(Tx) error) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
+	n := int64(1)
+	if write {
+		n = allTx
+	}
+	if err := f.tx.Acquire(ctx, n); err != nil {
+		return fmt.Errorf("store: waiting for another transaction: %w", err)
+	}
+	defer f.tx.Release(n)
+	if f.closed.Load() {
 		return ErrClosed
 	}
-	db, err := f.open(ctx)
+	db, err := f.open(ctx, write)
 	if err != nil {
 		return err
 	}
@@ -101,10 +117,16 @@ func (f *File) run(ctx context.Context, write bool, fn func(Tx) error) error {
 	return nil
 }
 
-// open takes the file lock, waiting at most the lock timeout or until ctx's
-// deadline. A writable handle is always used: bbolt's read-only mode shares
-// the lock but refuses to create the file, and transactions here are short.
-func (f *File) open(ctx context.Context) (*bolt.DB, error) {
+// lockPoll bounds the pause between two attempts at the file lock.
+const lockPoll = 50 * time.Millisecond
+
+// open opens the database and takes the file lock: exclusive for a write,
+// shared for a read (bbolt's read-only mode), so readers in different
+// processes overlap and a writer waits for them. It waits at most the lock
+// timeout or until ctx's deadline (then ErrBusy), and returns at once when
+// ctx is cancelled: bbolt's own wait sleeps without a context, so each
+// attempt here is a single non-blocking one.
+func (f *File) open(ctx context.Context, write bool) (*bolt.DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -114,12 +136,38 @@ func (f *File) open(ctx context.Context) (*bolt.DB, error) {
 			wait = max(d, time.Millisecond)
 		}
 	}
-	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: wait})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("store: %s is locked by another mailmcp process and was not released within %s: %w", f.path, wait.Round(time.Millisecond), ErrBusy)
+	busy := func() error {
+		return fmt.Errorf("store: %s is locked by another mailmcp process and was not released within %s: %w", f.path, wait.Round(time.Millisecond), ErrBusy)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", f.path, err)
+	giveUp := time.Now().Add(wait)
+	readOnly := !write
+	pause := time.Millisecond
+	for {
+		// A Timeout shorter than bbolt's retry interval means one try.
+		db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Nanosecond, ReadOnly: readOnly})
+		switch {
+		case err == nil:
+			return db, nil
+		case readOnly && errors.Is(err, os.ErrNotExist):
+			readOnly = false // the file went away: a writable handle creates it
+			continue
+		case !errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("store: open %s: %w", f.path, err)
+		}
+		left := time.Until(giveUp)
+		if left <= 0 {
+			return nil, busy()
+		}
+		t := time.NewTimer(min(pause, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, busy()
+			}
+			return nil, fmt.Errorf("store: waiting for the lock on %s: %w", f.path, ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, lockPoll)
 	}
-	return db, nil
 }

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -14,6 +17,7 @@ const (
 	childEnv    = "MAILMCP_STORE_TEST_CHILD"
 	childDirEnv = "MAILMCP_STORE_TEST_DIR"
 	childNEnv   = "MAILMCP_STORE_TEST_N"
+	childHold   = "MAILMCP_STORE_TEST_HOLD" // "view" or "update"
 )
 
 // TestMultiProcess runs several processes (the test binary re-executed) that
@@ -78,4 +82,115 @@ func childIncrement() {
 	}
 	fmt.Println("ok")
 	os.Exit(0)
+}
+
+// holdInChild starts a process that opens the store in dir, runs a View or
+// an Update (how) and holds it until the test ends.
+func holdInChild(t *testing.T, dir, how string) {
+	t.Helper()
+	c := exec.Command(os.Args[0], "-test.run=^TestMultiProcessLocks$", "-test.count=1")
+	c.Env = append(os.Environ(), childHold+"="+how, childDirEnv+"="+dir)
+	c.Stderr = os.Stderr
+	in, err := c.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); _ = c.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "holding\n" {
+		t.Fatalf("child: %q, %v", line, err)
+	}
+}
+
+// childHoldTx runs the child's transaction until its stdin closes.
+func childHoldTx(how string) {
+	f, err := Open(os.Getenv(childDirEnv), Options{LockTimeout: 30 * time.Second})
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(0)
+	}
+	tx := f.View
+	if how == "update" {
+		tx = f.Update
+	}
+	err = tx(context.Background(), func(Tx) error {
+		fmt.Println("holding")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return nil
+	})
+	if err != nil {
+		fmt.Println("tx:", err)
+	}
+	os.Exit(0)
+}
+
+// TestMultiProcessLocks: readers in different processes share the file
+// (View takes a shared lock) while a writer waits for them (Update takes
+// an exclusive one), and a transaction waiting for another process's lock
+// returns promptly when its context is cancelled.
+func TestMultiProcessLocks(t *testing.T) {
+	if how := os.Getenv(childHold); how != "" {
+		childHoldTx(how)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	t.Run("views overlap", func(t *testing.T) {
+		dir := t.TempDir()
+		f, err := Open(dir, Options{LockTimeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		holdInChild(t, dir, "view")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := f.View(ctx, func(Tx) error { return nil }); err != nil {
+			t.Fatalf("view while another process views: %v", err)
+		}
+		// A writer must wait for the reader.
+		wctx, wcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer wcancel()
+		if err := f.Update(wctx, func(Tx) error { return nil }); !errors.Is(err, ErrBusy) {
+			t.Fatalf("update while another process views: %v, want ErrBusy", err)
+		}
+	})
+	t.Run("cancel while locked", func(t *testing.T) {
+		dir := t.TempDir()
+		f, err := Open(dir, Options{LockTimeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		holdInChild(t, dir, "update")
+		for _, write := range []bool{true, false} {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				tx := f.View
+				if write {
+					tx = f.Update
+				}
+				done <- tx(ctx, func(Tx) error { return nil })
+			}()
+			time.AfterFunc(100*time.Millisecond, cancel)
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("write=%v: %v, want context.Canceled", write, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("write=%v: a cancelled transaction kept waiting for another process's lock", write)
+			}
+			cancel()
+		}
+	})
 }

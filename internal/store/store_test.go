@@ -138,3 +138,38 @@ func reversed(s []string) []string {
 	slices.Reverse(r)
 	return r
 }
+
+// TestInProcessWaitHonoursContext: a transaction waiting for another of
+// this process returns as soon as its context is cancelled, not when the
+// holder finishes.
+func TestInProcessWaitHonoursContext(t *testing.T) {
+	f := openTemp(t, Options{})
+	held, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- f.Update(context.Background(), func(Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	defer func() { close(release); <-holder }()
+	for _, write := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			tx := f.View
+			if write {
+				tx = f.Update
+			}
+			done <- tx(ctx, func(Tx) error { return nil })
+		}()
+		time.AfterFunc(50*time.Millisecond, cancel)
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("write=%v: %v, want context.Canceled", write, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("write=%v: a cancelled transaction kept waiting for the holder", write)
+		}
+		cancel()
+	}
+}
