@@ -31,7 +31,7 @@ func TestAccountsAddWizardOnDemo(t *testing.T) {
 		demo.Password,
 	}, "\n") + "\n"
 	var out, errb bytes.Buffer
-	if err := cmdAccounts(t.Context(), []string{"add", "--config", path}, strings.NewReader(answers), &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"accounts", "add", "--config", path}, strings.NewReader(answers), &out, &errb); err != nil {
 		t.Fatalf("wizard: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"that is not an email address", "that id is already used", "ok    account demo2 imap login", "ok    account demo2 smtp login", "backed up"} {
@@ -70,7 +70,7 @@ func TestAccountsAddWrongPasswordNotSaved(t *testing.T) {
 	sh, sp := splitAddr(srv.SMTPAddr)
 	answers := strings.Join([]string{demo.Email, "", "", ih, "plain", strconv.Itoa(ip), sh, "plain", strconv.Itoa(sp), "", "file", "wrong", "no"}, "\n") + "\n"
 	var out, errb bytes.Buffer
-	err := cmdAccounts(t.Context(), []string{"add", "--config", path}, strings.NewReader(answers), &out, &errb)
+	err := execute(t.Context(), []string{"accounts", "add", "--config", path}, strings.NewReader(answers), &out, &errb)
 	if err == nil || !strings.Contains(out.String(), "FAIL  account demo imap login") {
 		t.Fatalf("want a failed test and no save: %v\n%s", err, out.String())
 	}
@@ -87,7 +87,7 @@ func TestAccountsAddProviders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
 	answers := "me@outlook.com\n\nMe\n\nclient-123\n\n\n" // id, client id, no secret, tenant
 	var out, errb bytes.Buffer
-	if err := cmdAccounts(t.Context(), []string{"add", "--config", path}, strings.NewReader(answers), &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"accounts", "add", "--config", path}, strings.NewReader(answers), &out, &errb); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	cfg, err := config.Load(config.Options{Path: path, Env: func(string) (string, bool) { return "", false }})
@@ -98,7 +98,7 @@ func TestAccountsAddProviders(t *testing.T) {
 	if a == nil || a.Auth != config.AuthOAuth2 || a.OAuth.ClientID != "client-123" || a.OAuth.Tenant != "common" || !strings.Contains(out.String(), "mailmcp auth login outlook") {
 		t.Errorf("outlook account %+v\n%s", a, out.String())
 	}
-	if err := cmdAccounts(t.Context(), []string{"add", "--config", path}, strings.NewReader("x@y.org\n"), &out, &errb); err == nil {
+	if err := execute(t.Context(), []string{"accounts", "add", "--config", path}, strings.NewReader("x@y.org\n"), &out, &errb); err == nil {
 		t.Error("input that ends early must be an error")
 	}
 }

@@ -2,29 +2,37 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mailmcp/mailmcp/internal/config"
 )
 
-// cmdConfig: mailmcp config check | settings.
-func cmdConfig(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "check" && args[0] != "settings") {
-		return usageError{fmt.Errorf("want 'check' or 'settings'")}
-	}
-	if args[0] == "settings" {
-		fmt.Fprint(stdout, config.SettingsMarkdown())
-		return nil
-	}
-	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newConfigCmd() *cobra.Command {
 	var c common
-	c.register(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err}
+	check := &cobra.Command{
+		Use:   "check",
+		Short: "validate the configuration and summarise the accounts",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmdConfigCheck(c, cmd.OutOrStdout()) },
 	}
+	c.register(check.Flags())
+	settings := &cobra.Command{
+		Use:   "settings",
+		Short: "print every setting with its environment variable, as a Markdown table",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprint(cmd.OutOrStdout(), config.SettingsMarkdown())
+			return nil
+		},
+	}
+	return group(&cobra.Command{Use: "config", Short: "validate the configuration or list every setting"}, check, settings)
+}
+
+// cmdConfigCheck: mailmcp config check.
+func cmdConfigCheck(c common, stdout io.Writer) error {
 	cfg, err := config.Load(config.Options{Path: c.configPath})
 	var ce *config.Error
 	if errors.As(err, &ce) {

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/demo"
@@ -59,31 +60,50 @@ smtp = { host = %q, port = %d, tls = "plain" }
 `, demo.Email, demo.Name, demoPasswordCommand, ih, ip, sh, sp)
 }
 
-func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// demoFlags are demo's flags beyond serve's.
+type demoFlags struct {
+	printConfig        bool
+	imapAddr, smtpAddr string
+}
+
+func newDemoCmd() *cobra.Command {
 	var f serveFlags
-	f.register(fs)
-	printCfg := fs.Bool("print-config", false, "start only the demo mail servers, print a config for them to stdout, and run until interrupted")
-	imapAddr := fs.String("imap-addr", "", "demo IMAP listen address (default: a free loopback port; 127.0.0.1:1143 with --print-config)")
-	smtpAddr := fs.String("smtp-addr", "", "demo SMTP listen address (default: a free loopback port; 127.0.0.1:1587 with --print-config)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	var d demoFlags
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "serve MCP on an embedded demo mailbox (no account needed)",
+		Long: `Serve MCP, like 'serve', on an embedded demo mailbox with sample mail
+(in-process IMAP and SMTP servers on loopback; nothing leaves the machine).
+With --print-config it starts only the demo mail servers and prints a config
+file for them, to try 'serve', 'doctor' or a client against them.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return cmdDemo(c.Context(), f, d, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())
+		},
 	}
+	fs := c.Flags()
+	f.register(fs)
+	fs.BoolVar(&d.printConfig, "print-config", false, "start only the demo mail servers, print a config for them to stdout, and run until interrupted")
+	fs.StringVar(&d.imapAddr, "imap-addr", "", "demo IMAP listen `ADDR` (default: a free loopback port; 127.0.0.1:1143 with --print-config)")
+	fs.StringVar(&d.smtpAddr, "smtp-addr", "", "demo SMTP listen `ADDR` (default: a free loopback port; 127.0.0.1:1587 with --print-config)")
+	return c
+}
+
+func cmdDemo(ctx context.Context, f serveFlags, d demoFlags, stdin io.Reader, stdout, stderr io.Writer) error {
 	log, closeLog, err := f.logger(stderr, "info")
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	if *printCfg {
-		if *imapAddr == "" {
-			*imapAddr = "127.0.0.1:1143"
+	if d.printConfig {
+		if d.imapAddr == "" {
+			d.imapAddr = "127.0.0.1:1143"
 		}
-		if *smtpAddr == "" {
-			*smtpAddr = "127.0.0.1:1587"
+		if d.smtpAddr == "" {
+			d.smtpAddr = "127.0.0.1:1587"
 		}
 	}
-	srv, err := demo.Start(demo.Options{IMAPAddr: *imapAddr, SMTPAddr: *smtpAddr, Logger: log})
+	srv, err := demo.Start(demo.Options{IMAPAddr: d.imapAddr, SMTPAddr: d.smtpAddr, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -92,7 +112,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer cancel()
 		_ = srv.Close(cctx)
 	}()
-	if *printCfg {
+	if d.printConfig {
 		fmt.Fprint(stdout, demoTOML(srv))
 		log.Info("demo mail servers running; press Ctrl-C to stop")
 		<-ctx.Done()

@@ -42,7 +42,7 @@ func writeConfig(t *testing.T, text string) string {
 func TestDoctorOnDemo(t *testing.T) {
 	_, text := startDemo(t)
 	var out, errb bytes.Buffer
-	err := cmdDoctor(t.Context(), []string{"--config", writeConfig(t, text)}, &out, &errb)
+	err := execute(t.Context(), []string{"doctor", "--config", writeConfig(t, text)}, nil, &out, &errb)
 	if err != nil {
 		t.Fatalf("doctor on a healthy demo: %v\n%s%s", err, out.String(), errb.String())
 	}
@@ -80,7 +80,7 @@ func TestDoctorReportsFailuresWithFixes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			err := cmdDoctor(t.Context(), []string{"--config", writeConfig(t, c.text), "--timeout", "5s"}, &out, &errb)
+			err := execute(t.Context(), []string{"doctor", "--config", writeConfig(t, c.text), "--timeout", "5s"}, nil, &out, &errb)
 			if err == nil || !strings.Contains(err.Error(), "failed") {
 				t.Errorf("doctor must fail: %v", err)
 			}

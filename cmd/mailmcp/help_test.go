@@ -11,7 +11,7 @@ import (
 
 // TestHelpExitsZero: -h and --help are a request, not a mistake.
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "-h"}, {"doctor", "--help"}, {"tools", "-h"}, {"setup", "openclaw", "-h"}} {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "-h"}, {"doctor", "--help"}, {"tools", "-h"}, {"setup", "openclaw", "-h"}, {"auth", "-h"}, {"setup", "-h"}, {"auth", "status", "--help"}} {
 		cmd := binary(t, args...)
 		out, err := cmd.CombinedOutput()
 		if err != nil || strings.Contains(string(out), "help requested") {
@@ -52,7 +52,7 @@ func TestServiceUnitVerifies(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("MAILMCP_CONFIG", "")
 	bin, _ := exec.LookPath("true")
-	if err := cmdSetup([]string{"service", "--os", "linux", "--command", bin}, new(strings.Builder), new(strings.Builder)); err != nil {
+	if err := execute(t.Context(), []string{"setup", "service", "--os", "linux", "--command", bin}, nil, new(strings.Builder), new(strings.Builder)); err != nil {
 		t.Fatal(err)
 	}
 	unit := filepath.Join(home, ".config", "systemd", "user", "mailmcp.service")

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"flag"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/spf13/pflag"
 
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/httpfront"
@@ -15,10 +15,10 @@ import (
 // httpFlags are serve --http's flags: the front end's options.
 type httpFlags struct{ httpfront.Options }
 
-func (h *httpFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&h.TokenFile, "token-file", "", "HTTP: file of accepted bearer tokens, one per line (default $"+httpfront.EnvTokenFile+"; or one token in $"+httpfront.EnvToken+")")
-	fs.StringVar(&h.TLSCert, "tls-cert", "", "HTTP: serve HTTPS with this PEM certificate (chain) file")
-	fs.StringVar(&h.TLSKey, "tls-key", "", "HTTP: the PEM private key of --tls-cert")
+func (h *httpFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&h.TokenFile, "token-file", "", "HTTP: `FILE` of accepted bearer tokens, one per line (default $"+httpfront.EnvTokenFile+"; or one token in $"+httpfront.EnvToken+")")
+	fs.StringVar(&h.TLSCert, "tls-cert", "", "HTTP: serve HTTPS with this PEM certificate (chain) `FILE`")
+	fs.StringVar(&h.TLSKey, "tls-key", "", "HTTP: the PEM private key `FILE` of --tls-cert")
 	fs.Var((*stringList)(&h.AllowOrigins), "allow-origin", "HTTP: also accept browser requests from this origin, e.g. https://app.example.com (repeatable; loopback origins are always accepted)")
 	fs.BoolVar(&h.BehindProxy, "behind-proxy", false, "HTTP: a reverse proxy terminates TLS: accept plain HTTP on a non-loopback address (a token is still required)")
 	fs.BoolVar(&h.Insecure, "insecure", false, "HTTP: accept a non-loopback address without TLS and without a token (dangerous: anyone who can reach it can read and send this mail)")
@@ -28,10 +28,8 @@ func (h *httpFlags) register(fs *flag.FlagSet) {
 }
 
 // fromConfig fills the settings not given as flags from the config file.
-func (h *httpFlags) fromConfig(c config.HTTP, fs *flag.FlagSet) {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	h.FromConfig(c, func(name string) bool { return given[name] }, os.Getenv)
+func (h *httpFlags) fromConfig(c config.HTTP, fs *pflag.FlagSet) {
+	h.FromConfig(c, fs.Changed, os.Getenv)
 }
 
 // newHTTPFrontend builds the HTTP front end of serve --http for s.
@@ -45,6 +43,7 @@ func newHTTPFrontend(s *server.MCPServer, f serveFlags, eng *engine, log *slog.L
 type stringList []string
 
 func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Type() string   { return "origin" }
 func (l *stringList) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {

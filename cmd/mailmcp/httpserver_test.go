@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/spf13/pflag"
 
 	"github.com/mailmcp/mailmcp/internal/demo"
 	"github.com/mailmcp/mailmcp/internal/httpfront"
@@ -300,8 +300,8 @@ func TestHTTPLimits(t *testing.T) {
 	}
 }
 
-func newFlagSetForTest(f *serveFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func newFlagSetForTest(f *serveFlags) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	f.register(fs)
 	return fs
 }

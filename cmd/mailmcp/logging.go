@@ -1,11 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+
+	"github.com/spf13/pflag"
 )
 
 // common are the flags every command that touches accounts takes.
@@ -15,10 +16,10 @@ type common struct {
 	logLevel   string
 }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.configPath, "config", "", "config file (default $MAILMCP_CONFIG or $XDG_CONFIG_HOME/mailmcp/config.toml)")
-	fs.StringVar(&c.logFile, "log-file", "", "write logs to this file instead of stderr")
-	fs.StringVar(&c.logLevel, "log-level", "", "debug, info, warn or error (default: config log_level, info)")
+func (c *common) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.configPath, "config", "", "config `FILE` (default $MAILMCP_CONFIG or $XDG_CONFIG_HOME/mailmcp/config.toml)")
+	fs.StringVar(&c.logFile, "log-file", "", "write logs to this `FILE` instead of stderr")
+	fs.StringVar(&c.logLevel, "log-level", "", "`LEVEL`: debug, info, warn or error (default: config log_level, info)")
 }
 
 // logger builds the slog logger: stderr or --log-file, never stdout.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/tools"
@@ -38,23 +39,40 @@ type serveFlags struct {
 	http     httpFlags
 }
 
-func (f *serveFlags) register(fs *flag.FlagSet) {
+// register adds serve's flags: the common ones, the tool choice, --http
+// and its settings.
+func (f *serveFlags) register(fs *pflag.FlagSet) {
 	f.common.register(fs)
-	fs.StringVar(&f.httpAddr, "http", "", "serve streamable HTTP (at /mcp, legacy SSE at /sse) on this address, e.g. 127.0.0.1:8025, instead of stdio")
-	fs.BoolVar(&f.readOnly, "read-only", false, "register no tool that changes a mailbox or sends mail")
-	fs.StringVar(&f.toolsets, "toolsets", "", "offer only these groups of tools, e.g. read,send (read, organise, send, watch; default all; also "+envToolsets+")")
+	fs.StringVar(&f.httpAddr, "http", "", "serve streamable HTTP (at /mcp, legacy SSE at /sse) on this `ADDR`, e.g. 127.0.0.1:8025, instead of stdio")
+	f.registerTools(fs)
 	fs.BoolVar(&f.watch, "watch", false, "over stdio too, watch accounts with watch = true and deliver webhooks (serve --http always does)")
 	f.http.register(fs)
 }
 
-func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// registerTools adds the flags that choose which tools are offered.
+func (f *serveFlags) registerTools(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.readOnly, "read-only", false, "register no tool that changes a mailbox or sends mail")
+	fs.StringVar(&f.toolsets, "toolsets", "", "offer only these groups of tools, e.g. read,send (read, organise, send, watch; default all; also "+envToolsets+")")
+}
+
+func newServeCmd() *cobra.Command {
 	var f serveFlags
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "serve MCP over stdio (the default command) or streamable HTTP with --http",
+		Long: `Serve MCP over stdin/stdout, as MCP clients start it, or with --http as a
+daemon on streamable HTTP (/mcp), legacy SSE (/sse) and /metrics. A daemon
+also watches accounts with watch = true and delivers webhooks.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return cmdServe(c.Context(), f, c.Flags(), c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())
+		},
 	}
+	f.register(c.Flags())
+	return c
+}
+
+func cmdServe(ctx context.Context, f serveFlags, fs *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(config.Options{Path: f.configPath})
 	if err != nil {
 		return fmt.Errorf("%w\nRun 'mailmcp config check' for details, or 'mailmcp demo' to try mailmcp without an account", err)

@@ -67,7 +67,7 @@ func TestSetupOpenClawPreservesOtherSettings(t *testing.T) {
 	before := plainJSON(t, []byte(existingOpenClaw))
 
 	var out, errb bytes.Buffer
-	if err := cmdSetup([]string{"openclaw", "--command", "/usr/local/bin/mailmcp", "--config", "/etc/mailmcp.toml"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "openclaw", "--command", "/usr/local/bin/mailmcp", "--config", "/etc/mailmcp.toml"}, nil, &out, &errb); err != nil {
 		t.Fatalf("setup openclaw: %v\n%s", err, errb.String())
 	}
 	data, _ := os.ReadFile(cfgPath)
@@ -114,7 +114,7 @@ func TestSetupOpenClawPreservesOtherSettings(t *testing.T) {
 	}
 	// Running again changes nothing and makes no new backup.
 	out.Reset()
-	if err := cmdSetup([]string{"openclaw", "--command", "/usr/local/bin/mailmcp", "--config", "/etc/mailmcp.toml"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "openclaw", "--command", "/usr/local/bin/mailmcp", "--config", "/etc/mailmcp.toml"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if backups, _ := filepath.Glob(cfgPath + ".bak-*"); len(backups) != 1 || !strings.Contains(out.String(), "unchanged") {
@@ -128,7 +128,7 @@ func TestSetupOpenClawHTTPAndDryRun(t *testing.T) {
 	cfgPath := filepath.Join(home, ".openclaw", "openclaw.json")
 	var out, errb bytes.Buffer
 	args := []string{"openclaw", "--dry-run", "--url", "http://127.0.0.1:8025/mcp"}
-	if err := cmdSetup(args, &out, &errb); err != nil {
+	if err := execute(t.Context(), append([]string{"setup"}, args...), nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(home); len(entries) != 0 {
@@ -139,10 +139,10 @@ func TestSetupOpenClawHTTPAndDryRun(t *testing.T) {
 		t.Errorf("dry run output:\n%s", out.String())
 	}
 	out.Reset()
-	if err := cmdSetup([]string{"openclaw", "--command", "/bin/mailmcp"}, &out, &errb); err != nil { // stdio into a fresh file
+	if err := execute(t.Context(), []string{"setup", "openclaw", "--command", "/bin/mailmcp"}, nil, &out, &errb); err != nil { // stdio into a fresh file
 		t.Fatal(err)
 	}
-	if err := cmdSetup([]string{"openclaw", "--url", "http://127.0.0.1:8025/mcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "openclaw", "--url", "http://127.0.0.1:8025/mcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(cfgPath)
@@ -160,7 +160,7 @@ func TestSetupRefusesBrokenConfig(t *testing.T) {
 	broken := `{ mcp: { servers: [1, 2 }`
 	os.WriteFile(cfgPath, []byte(broken), 0o600)
 	var out, errb bytes.Buffer
-	err := cmdSetup([]string{"openclaw", "--command", "/bin/mailmcp"}, &out, &errb)
+	err := execute(t.Context(), []string{"setup", "openclaw", "--command", "/bin/mailmcp"}, nil, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("want a refusal: %v", err)
 	}
@@ -168,7 +168,7 @@ func TestSetupRefusesBrokenConfig(t *testing.T) {
 		t.Error("broken file was modified")
 	}
 	os.WriteFile(cfgPath, []byte(`{"mcp": {"servers": ["not", "an", "object"]}}`), 0o600)
-	if err := cmdSetup([]string{"openclaw", "--command", "/bin/mailmcp"}, &out, &errb); err == nil {
+	if err := execute(t.Context(), []string{"setup", "openclaw", "--command", "/bin/mailmcp"}, nil, &out, &errb); err == nil {
 		t.Error("servers that is not an object must not be overwritten")
 	}
 }
@@ -180,7 +180,7 @@ func TestSetupClaudeDesktopAndPrint(t *testing.T) {
 	file := filepath.Join(home, "claude.json")
 	os.WriteFile(file, []byte(`{"mcpServers": {"other": {"command": "x"}}, "globalShortcut": "Ctrl+Space"}`), 0o644)
 	var out, errb bytes.Buffer
-	if err := cmdSetup([]string{"claude-desktop", "--file", file, "--command", "/bin/mailmcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "claude-desktop", "--file", file, "--command", "/bin/mailmcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(file)
@@ -190,7 +190,7 @@ func TestSetupClaudeDesktopAndPrint(t *testing.T) {
 		t.Errorf("merged config: %s", data)
 	}
 	out.Reset()
-	if err := cmdSetup([]string{"claude-desktop", "--print", "--command", "/opt/mail mcp/mailmcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "claude-desktop", "--print", "--command", "/opt/mail mcp/mailmcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"# Claude Code:\nclaude mcp add email -- '/opt/mail mcp/mailmcp' serve", `"servers": {`, `"type": "stdio"`, "# Cursor", `"mcpServers": {`} {
@@ -206,13 +206,13 @@ func TestSetupService(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("MAILMCP_CONFIG", "")
 	var out, errb bytes.Buffer
-	if err := cmdSetup([]string{"service", "--os", "linux", "--dry-run", "--command", "/bin/mailmcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "service", "--os", "linux", "--dry-run", "--command", "/bin/mailmcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(home); len(entries) != 0 {
 		t.Errorf("dry run wrote files: %v", entries)
 	}
-	if err := cmdSetup([]string{"service", "--os", "linux", "--command", "/bin/mailmcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "service", "--os", "linux", "--command", "/bin/mailmcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	unit, err := os.ReadFile(filepath.Join(home, ".config", "systemd", "user", "mailmcp.service"))
@@ -233,13 +233,13 @@ func TestSetupService(t *testing.T) {
 		t.Errorf("the generated token must be 32 random bytes in hex: %q", tk)
 	}
 	// A second run keeps the token.
-	if err := cmdSetup([]string{"service", "--os", "linux", "--command", "/bin/mailmcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "service", "--os", "linux", "--command", "/bin/mailmcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := os.ReadFile(tokPath); !bytes.Equal(again, tok) {
 		t.Error("an existing token file must be kept")
 	}
-	if err := cmdSetup([]string{"service", "--os", "darwin", "--command", "/bin/mail & mcp"}, &out, &errb); err != nil {
+	if err := execute(t.Context(), []string{"setup", "service", "--os", "darwin", "--command", "/bin/mail & mcp"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	plist, _ := os.ReadFile(filepath.Join(home, "Library", "LaunchAgents", "dev.mailmcp.mailmcp"+".plist"))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,32 +11,47 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/spf13/cobra"
 
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/demo"
 	"github.com/mailmcp/mailmcp/internal/tools"
 )
 
-// cmdTools prints every tool with its description and input schema.
-func cmdTools(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tools", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the tools as JSON, as tools/list returns them")
-	readOnly := fs.Bool("read-only", false, "only the tools registered in read-only mode")
-	toolsets := fs.String("toolsets", "", "only the tools of these toolsets, e.g. read,send (default all)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+func newToolsCmd() *cobra.Command {
+	var t toolsFlags
+	c := &cobra.Command{
+		Use:   "tools",
+		Short: "print every tool with its description and input schema",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return cmdTools(t, c.OutOrStdout())
+		},
 	}
-	sets, err := tools.ParseToolsets(*toolsets)
+	fs := c.Flags()
+	fs.BoolVar(&t.json, "json", false, "print {\"tools\": [...]} as tools/list returns it")
+	fs.BoolVar(&t.readOnly, "read-only", false, "only the tools registered in read-only mode")
+	fs.StringVar(&t.toolsets, "toolsets", "", "only the tools of these toolsets, e.g. read,send (default all)")
+	return c
+}
+
+type toolsFlags struct {
+	json, readOnly bool
+	toolsets       string
+}
+
+// cmdTools prints every tool with its description and input schema.
+func cmdTools(tf toolsFlags, stdout io.Writer) error {
+	sets, err := tools.ParseToolsets(tf.toolsets)
 	if err != nil {
 		return usageError{err}
 	}
-	avail := tools.Available(tools.Options{ReadOnly: *readOnly, Toolsets: sets})
+	avail := tools.Available(tools.Options{ReadOnly: tf.readOnly, Toolsets: sets})
 	var list []mcp.Tool
 	for _, t := range avail {
 		list = append(list, t.MCP())
 	}
-	if *asJSON {
+	if tf.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
@@ -59,22 +73,43 @@ func cmdTools(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+func newCallCmd() *cobra.Command {
+	var f serveFlags
+	var k callFlags
+	c := &cobra.Command{
+		Use:   "call TOOL ['{\"json\":\"arguments\"}']",
+		Short: "run one tool through an in-process MCP client and print its result",
+		Long: `Run one tool through a real in-process MCP client and print the result as
+JSON (or only its text with --text): how a person tries or scripts a tool
+without an MCP host. Example: mailmcp call --demo search '{"limit":3}'`,
+		Args: rangeArgs(1, 2, `TOOL ['{"json":"arguments"}']`),
+		RunE: func(c *cobra.Command, args []string) error {
+			return cmdCall(c.Context(), f, k, args, c.OutOrStdout(), c.ErrOrStderr())
+		},
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, t := range tools.All() {
+				names = append(names, t.Name+"\t"+t.Title)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+	}
+	fs := c.Flags()
+	f.common.register(fs)
+	f.registerTools(fs)
+	fs.BoolVar(&k.demo, "demo", false, "run against the embedded demo mailbox")
+	fs.BoolVar(&k.text, "text", false, "print only the text content instead of the whole JSON result")
+	return c
+}
+
+type callFlags struct{ demo, text bool }
+
 // cmdCall runs one tool through a real in-process MCP client and prints the
 // result as JSON: how a person tries or scripts a tool without an MCP host.
-func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f serveFlags
-	f.register(fs)
-	useDemo := fs.Bool("demo", false, "run against the embedded demo mailbox")
-	textOnly := fs.Bool("text", false, "print only the text content instead of the whole JSON result")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError{err}
-	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageError{fmt.Errorf("want TOOL ['{\"json\":\"arguments\"}']")}
-	}
+func cmdCall(ctx context.Context, f serveFlags, k callFlags, pos []string, stdout, stderr io.Writer) error {
 	name := pos[0]
 	var callArgs map[string]any
 	if len(pos) == 2 {
@@ -88,7 +123,7 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer closeLog()
 	var cfg *config.Config
-	if *useDemo {
+	if k.demo {
 		srv, err := demo.Start(demo.Options{Logger: log})
 		if err != nil {
 			return err
@@ -103,7 +138,7 @@ func cmdCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if *textOnly {
+	if k.text {
 		for _, c := range res.Content {
 			if tc, ok := c.(mcp.TextContent); ok {
 				fmt.Fprintln(stdout, tc.Text)
