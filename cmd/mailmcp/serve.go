@@ -141,8 +141,6 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 func newMCPServer(eng *engine, gate *callGate) *server.MCPServer {
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
-		server.WithInputSchemaValidation(),
-		server.WithStrictInputSchemaDefault(),
 		server.WithOutputSchemaValidation(),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),

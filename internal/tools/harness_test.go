@@ -117,8 +117,6 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 
 	s := server.NewMCPServer("mailmcp-test", "test",
 		server.WithToolCapabilities(false),
-		server.WithInputSchemaValidation(),
-		server.WithStrictInputSchemaDefault(),
 		server.WithOutputSchemaValidation(),
 	)
 	Register(s, h.Deps, Options{ReadOnly: opt.ReadOnly})

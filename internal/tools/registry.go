@@ -83,6 +83,9 @@ func (t *Tool) MCP() mcp.Tool {
 		}),
 	}
 	opts = append(opts, t.Params...)
+	// Unknown parameters are refused (by checkArgs, and by schema-aware
+	// clients before the call).
+	opts = append(opts, mcp.WithSchemaAdditionalProperties(false))
 	if t.Output != nil {
 		opts = append(opts, mcp.WithRawOutputSchema(t.outputSchema()))
 	}
@@ -133,13 +136,15 @@ func Available(opt Options) []*Tool {
 // Register adds the available tools to s.
 func Register(s *server.MCPServer, d *Deps, opt Options) {
 	for _, t := range Available(opt) {
-		s.AddTool(t.MCP(), handler(t, d))
+		m := t.MCP()
+		s.AddTool(m, handler(t, d, inputSchema(m)))
 	}
 }
 
-// handler adapts a Tool to mcp-go, turning panics into tool errors so one
-// bad message can never take the server down.
-func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
+// handler adapts a Tool to mcp-go: it checks the arguments against the
+// tool's input schema (see checkArgs) and turns panics into tool errors so
+// one bad message can never take the server down.
+func handler(t *Tool, d *Deps, schema schemaNode) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -149,6 +154,9 @@ func handler(t *Tool, d *Deps) server.ToolHandlerFunc {
 		}()
 		a := newArgs(req)
 		defer func() { auditCall(d, t, a, res) }()
+		if err := checkArgs(schema, a.m); err != nil {
+			return errResult(err), nil
+		}
 		res = t.Handle(context.WithValue(ctx, toolNameKey{}, t.Name), d, a)
 		return res, nil
 	}
