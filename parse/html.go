@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
 	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
@@ -49,7 +50,10 @@ func HTMLToMarkdown(src string) string {
 		return SanitizeText(collapseBlankLines(src))
 	}
 	budget := maxHTMLNodes
-	cleanNode(doc, &budget)
+	var sheet stylesheet
+	collectStyles(doc, &sheet, &budget)
+	budget = maxHTMLNodes
+	cleanNode(doc, &budget, &sheet, defaultStyle)
 	out, err := mdConverter().ConvertNode(doc)
 	if err != nil {
 		// Fall back to the visible text of the cleaned DOM.
@@ -71,8 +75,8 @@ var dropElements = map[atom.Atom]bool{
 }
 
 // cleanNode removes what a reader of the rendered mail would not see, and
-// what only exists to track them.
-func cleanNode(n *html.Node, budget *int) {
+// what only exists to track them. in is the style n's children inherit.
+func cleanNode(n *html.Node, budget *int, sheet *stylesheet, in textStyle) {
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling
 		*budget--
@@ -84,8 +88,17 @@ func cleanNode(n *html.Node, budget *int) {
 		switch c.Type {
 		case html.CommentNode, html.DoctypeNode:
 			n.RemoveChild(c)
+		case html.TextNode:
+			if in.invisible() && strings.TrimSpace(c.Data) != "" {
+				n.RemoveChild(c)
+			}
 		case html.ElementNode:
-			if dropElements[c.DataAtom] || isHidden(c) {
+			if dropElements[c.DataAtom] || hiddenAttr(c) {
+				n.RemoveChild(c)
+				break
+			}
+			st, hidden := elementStyle(c, sheet.declsFor(c), in)
+			if hidden {
 				n.RemoveChild(c)
 				break
 			}
@@ -101,7 +114,7 @@ func cleanNode(n *html.Node, budget *int) {
 			if c.DataAtom == atom.Table && isLayoutTable(c) {
 				setAttr(c, "role", "presentation")
 			}
-			cleanNode(c, budget)
+			cleanNode(c, budget, sheet, st)
 		}
 		c = next
 	}
@@ -109,11 +122,9 @@ func cleanNode(n *html.Node, budget *int) {
 
 var cssSize = regexp.MustCompile(`(?i)(?:^|[;\s])(width|height)\s*:\s*([0-9.]+)\s*(px)?`)
 
-// isHidden reports elements hidden from the human reader: the hidden
-// attribute, aria-hidden, and inline styles that hide or shrink to nothing
-// (display:none, visibility:hidden, font-size:0, max-height:0 — the usual
-// "preheader" tricks).
-func isHidden(n *html.Node) bool {
+// hiddenAttr reports elements hidden by attribute: hidden, aria-hidden.
+// What CSS hides (inline or in <style> rules) is elementStyle's.
+func hiddenAttr(n *html.Node) bool {
 	for _, a := range n.Attr {
 		switch strings.ToLower(a.Key) {
 		case "hidden":
@@ -122,43 +133,7 @@ func isHidden(n *html.Node) bool {
 			if strings.EqualFold(strings.TrimSpace(a.Val), "true") {
 				return true
 			}
-		case "style":
-			if hiddenStyle(a.Val) {
-				return true
-			}
 		}
-	}
-	return false
-}
-
-// hiddenStyle inspects inline CSS declarations for ways of hiding text.
-func hiddenStyle(style string) bool {
-	props := map[string]string{}
-	for _, decl := range strings.Split(style, ";") {
-		k, v, ok := strings.Cut(decl, ":")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.ToLower(v)), "!important"))
-		props[strings.TrimSpace(strings.ToLower(k))] = v
-	}
-	zero := func(v string) bool {
-		v = strings.TrimRight(v, "abcdefghijklmnopqrstuvwxyz%")
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		return err == nil && f == 0
-	}
-	clipped := props["overflow"] == "hidden"
-	switch {
-	case props["display"] == "none", props["visibility"] == "hidden", props["mso-hide"] == "all":
-		return true
-	case props["opacity"] != "" && zero(props["opacity"]):
-		return true
-	case props["font-size"] != "" && zero(props["font-size"]):
-		return true
-	case props["max-height"] != "" && zero(props["max-height"]):
-		return true
-	case clipped && (props["height"] != "" && zero(props["height"]) || props["width"] != "" && zero(props["width"])):
-		return true
 	}
 	return false
 }
@@ -186,9 +161,31 @@ func replaceImage(parent, img *html.Node) {
 		parent.RemoveChild(img)
 		return
 	}
-	txt := &html.Node{Type: html.TextNode, Data: "[image: " + alt + "]"}
+	txt := &html.Node{Type: html.TextNode, Data: imageLabel(alt)}
 	parent.InsertBefore(txt, img)
 	parent.RemoveChild(img)
+}
+
+// maxAltChars bounds the alt text kept for an image: a label, not a place
+// for a sender to put paragraphs the reader never sees.
+const maxAltChars = 60
+
+// imageLabel is what an image becomes: "[image: alt]" with a short alt
+// (brackets removed, so it cannot close the label and pose as body text),
+// or "[image]" when the alt is longer than a label.
+func imageLabel(alt string) string {
+	alt = strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch r {
+		case '[', ']', '<', '>', '\n', '\r':
+			return ' '
+		}
+		return r
+	}, alt))
+	alt = collapseSpace(alt)
+	if alt == "" || utf8.RuneCountInString(alt) > maxAltChars {
+		return "[image]"
+	}
+	return "[image: " + alt + "]"
 }
 
 // imgDim returns a declared pixel size (attribute or inline style), or -1.
