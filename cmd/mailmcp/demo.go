@@ -29,6 +29,7 @@ func demoConfig(srv *demo.Server, stateDir string) *config.Config {
 		Accounts: []config.Account{{
 			ID: "demo", Email: demo.Email, Name: demo.Name, Provider: "generic", Auth: config.AuthPassword,
 			PasswordCommand: demoPasswordCommand, MaxConnections: 3, SentSavedByServer: &no,
+			Index: true, IndexMaxBytes: config.DefaultIndexMaxBytes,
 			AuthServIDs: []string{"mx." + demo.Domain},
 			IMAP:        config.Server{Host: ih, Port: ip, TLS: config.TLSPlain},
 			SMTP:        config.Server{Host: sh, Port: sp, TLS: config.TLSPlain},
@@ -55,6 +56,7 @@ name = %q
 provider = "generic"
 password_command = %q
 sent_saved_by_server = false
+index = true
 imap = { host = %q, port = %d, tls = "plain" }
 smtp = { host = %q, port = %d, tls = "plain" }
 `, demo.Email, demo.Name, demoPasswordCommand, ih, ip, sh, sp)

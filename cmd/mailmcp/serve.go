@@ -122,9 +122,11 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 	stopSending := startSending(cfg, eng, log)
 	s := newMCPServer(eng, gate)
 	stopWatching := startWatching(cfg, eng, s, continuous, log)
+	stopIndexing := startIndexing(eng, log)
 	stop := func() {
 		runStages(log,
 			stage{"watchers", 0, func(context.Context) { stopWatching() }},
+			stage{"indexes", 0, func(context.Context) { stopIndexing() }},
 			stage{"outbox", outboxStopBudget, stopSending},
 			stage{"state store", 0, func(context.Context) { eng.closeState() }},
 			stage{"mail connections", poolCloseBudget, func(ctx context.Context) {

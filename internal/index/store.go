@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
 // ErrFull means indexing stopped: the disk is full or the index reached
@@ -245,4 +248,61 @@ func deleteWhere(ctx context.Context, tx *sql.Tx, cond string, args ...any) erro
 		return fmt.Errorf("index: delete: %w", err)
 	}
 	return nil
+}
+
+// ChangeFlags adds and removes flags of the given messages.
+func (ix *Index) ChangeFlags(ctx context.Context, refs []imapconn.MessageRef, add, remove []string) error {
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range refs {
+			var flags string
+			err := tx.QueryRowContext(ctx, `SELECT flags FROM msgs WHERE folder = ? AND uidvalidity = ? AND uid = ?`, r.Folder, r.UIDValidity, uint32(r.UID)).Scan(&flags)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			fl := strings.Fields(flags)
+			for _, f := range add {
+				if f = normFlag(f); !slices.Contains(fl, f) {
+					fl = append(fl, f)
+				}
+			}
+			for _, f := range remove {
+				f = normFlag(f)
+				fl = slices.DeleteFunc(fl, func(x string) bool { return x == f })
+			}
+			slices.Sort(fl)
+			if _, err := tx.ExecContext(ctx, `UPDATE msgs SET flags = ?, flagbits = ? WHERE folder = ? AND uidvalidity = ? AND uid = ?`,
+				strings.Join(fl, " "), flagBits(fl), r.Folder, r.UIDValidity, uint32(r.UID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// normFlag writes a flag as search shows it: system flags lower case
+// without the backslash, keywords as given (lower-cased like the server's
+// listing renders them).
+func normFlag(f string) string { return strings.ToLower(strings.TrimPrefix(f, "\\")) }
+
+// folder returns the state of one folder (nil when not indexed).
+func (ix *Index) folder(ctx context.Context, name string) (*FolderState, error) {
+	fs, err := ix.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range fs {
+		if fs[i].Name == name {
+			return &fs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (ix *Index) maxUID(ctx context.Context, folder string, uidValidity uint32) (uint32, error) {
+	var n sql.NullInt64
+	err := ix.db.QueryRowContext(ctx, `SELECT max(uid) FROM msgs WHERE folder = ? AND uidvalidity = ?`, folder, uidValidity).Scan(&n)
+	return uint32(n.Int64), classify(err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/audit"
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/index"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/internal/policy"
 	"github.com/mailmcp/mailmcp/internal/watch"
@@ -34,6 +35,9 @@ type Deps struct {
 	// Watch follows folders for watch_inbox and mail:// resources (nil:
 	// watching unavailable).
 	Watch *watch.Hub
+	// Indexes are the local indexes by account id (accounts with
+	// index = true; see internal/index).
+	Indexes map[string]*index.Service
 }
 
 // AccountInfo is the static description of an account, the tools' view of

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/index"
+	"github.com/mailmcp/mailmcp/internal/watch"
+)
+
+// startIndexing opens the local index of every account with index = true
+// (see internal/index): the process that takes an index's write lock keeps
+// it in sync in the background, every other process reads it. Changes the
+// watcher reports reach the index at once. stop closes the indexes; it runs
+// before the mail connections close.
+func startIndexing(eng *engine, log *slog.Logger) (stop func()) {
+	var svcs []*index.Service
+	for _, a := range eng.accounts {
+		c := a.Config()
+		if !c.Index {
+			continue
+		}
+		pool, err := eng.mail.Pool(c.ID)
+		if err != nil {
+			log.Error("index disabled", "account", c.ID, "err", err)
+			continue
+		}
+		svc := index.Start(c.IndexPath(eng.cfg.StateDir), pool, index.SyncOptions{Folders: c.IndexFolders, MaxBytes: c.IndexMaxBytes, Log: log})
+		svcs = append(svcs, svc)
+		if eng.deps.Indexes == nil {
+			eng.deps.Indexes = map[string]*index.Service{}
+		}
+		eng.deps.Indexes[c.ID] = svc
+	}
+	if hub := eng.deps.Watch; hub != nil && len(svcs) > 0 {
+		hub.Feed().Listen(func(evs []watch.Event) { indexEvents(eng.deps.Indexes, evs) })
+	}
+	return func() {
+		for _, s := range svcs {
+			if err := s.Close(); err != nil {
+				log.Warn("closing the index", "account", s.Account(), "err", err)
+			}
+		}
+	}
+}
+
+// indexEvents applies watcher events to the indexes. It runs inside the
+// feed's append (it must not block): database writes happen on their own.
+func indexEvents(svcs map[string]*index.Service, evs []watch.Event) {
+	for _, ev := range evs {
+		svc := svcs[ev.Account]
+		if svc == nil {
+			continue
+		}
+		ref := imapconn.MessageRef{Account: ev.Account, Folder: ev.Folder, UIDValidity: ev.UIDValidity, UID: imap.UID(ev.UID)}
+		switch ev.Kind {
+		case watch.KindMessage:
+			svc.NewMail(ev.Folder)
+		case watch.KindFlags:
+			flags := ev.Flags
+			go svc.SetFlags(context.Background(), ref, flags)
+		case watch.KindExpunged:
+			go svc.Removed(context.Background(), []imapconn.MessageRef{ref})
+		case watch.KindReset:
+			svc.Kick()
+		}
+	}
+}
