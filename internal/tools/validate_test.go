@@ -87,4 +87,3 @@ func TestSchemaKeywordsAreValidated(t *testing.T) {
 		walk(tool.Name, "", inputSchema(tool.MCP()))
 	}
 }
-
