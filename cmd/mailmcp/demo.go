@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -86,8 +89,8 @@ file for them, to try 'serve', 'doctor' or a client against them.`,
 	fs := c.Flags()
 	f.register(fs)
 	fs.BoolVar(&d.printConfig, "print-config", false, "start only the demo mail servers, print a config for them to stdout, and run until interrupted")
-	fs.StringVar(&d.imapAddr, "imap-addr", "", "demo IMAP listen `ADDR` (default: a free loopback port; 127.0.0.1:1143 with --print-config)")
-	fs.StringVar(&d.smtpAddr, "smtp-addr", "", "demo SMTP listen `ADDR` (default: a free loopback port; 127.0.0.1:1587 with --print-config)")
+	fs.StringVar(&d.imapAddr, "imap-addr", "", "demo IMAP listen `ADDR` (default: a free loopback port; with --print-config 127.0.0.1:1143 unless taken)")
+	fs.StringVar(&d.smtpAddr, "smtp-addr", "", "demo SMTP listen `ADDR` (default: a free loopback port; with --print-config 127.0.0.1:1587 unless taken)")
 	return c
 }
 
@@ -98,14 +101,19 @@ func cmdDemo(ctx context.Context, f serveFlags, d demoFlags, stdin io.Reader, st
 	}
 	defer closeLog()
 	if d.printConfig {
+		// Fixed ports keep a printed config valid across runs; when one is
+		// taken (another demo, a real server) a free one will do.
 		if d.imapAddr == "" {
-			d.imapAddr = "127.0.0.1:1143"
+			d.imapAddr = demoPort(demoIMAPAddr, "IMAP", "--imap-addr", log)
 		}
 		if d.smtpAddr == "" {
-			d.smtpAddr = "127.0.0.1:1587"
+			d.smtpAddr = demoPort(demoSMTPAddr, "SMTP", "--smtp-addr", log)
 		}
 	}
 	srv, err := demo.Start(demo.Options{IMAPAddr: d.imapAddr, SMTPAddr: d.smtpAddr, Logger: log})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: choose free loopback addresses with --imap-addr and --smtp-addr, or leave them out", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -120,7 +128,26 @@ func cmdDemo(ctx context.Context, f serveFlags, d demoFlags, stdin io.Reader, st
 		<-ctx.Done()
 		return nil
 	}
+	noticeTerminal("demo", f, stdin, stderr)
 	return serveConfig(ctx, demoConfig(srv, demoStateDir()), f, log, stdin, stdout)
+}
+
+// The demo's listen addresses with --print-config, unless taken.
+const (
+	demoIMAPAddr = "127.0.0.1:1143"
+	demoSMTPAddr = "127.0.0.1:1587"
+)
+
+// demoPort returns addr when it can be bound, or "" (a free port) after
+// saying which flag picks one.
+func demoPort(addr, proto, flag string, log *slog.Logger) string {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Warn(fmt.Sprintf("%s is taken: the demo %s server listens on a free port instead (the printed config has it; %s chooses one)", addr, proto, flag), "err", err)
+		return ""
+	}
+	ln.Close()
+	return addr
 }
 
 // demoStateDir keeps demo state apart from real accounts' state.

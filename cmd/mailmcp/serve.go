@@ -83,6 +83,7 @@ func cmdServe(ctx context.Context, f serveFlags, fs *pflag.FlagSet, stdin io.Rea
 		return err
 	}
 	defer closeLog()
+	noticeTerminal("serve", f, stdin, stderr)
 	if len(cfg.Accounts) == 0 {
 		log.Warn("no mail account configured: tools will say so; see 'mailmcp config check' or run 'mailmcp demo'")
 	}
