@@ -8,7 +8,8 @@
 // the folder, catches up from the folder's durable checkpoint, then IDLEs
 // (RFC 2177), re-issuing IDLE before the 29-minute limit. Untagged EXISTS,
 // EXPUNGE and FETCH responses wake it; it ends IDLE, fetches what changed,
-// commits the events, and IDLEs again. A watchdog ends IDLE and sends NOOP
+// commits the events, and IDLEs again. Every command runs under the
+// engine's watchdog (imapconn.Guard). A quiet timer ends IDLE and sends NOOP
 // when the server has been silent for a while (Dovecot says "Still here"
 // every two minutes); a failed NOOP, a dropped connection or any protocol
 // error closes the connection and the watcher reconnects with exponential
@@ -21,7 +22,13 @@
 // kept in the store. Events are appended in the same transaction that
 // re-reads and advances the checkpoint, so a message is emitted once even
 // when several processes watch the same folder, and a restart or reconnect
-// resumes with UID FETCH <last+1>:*. A first start records the folder's
+// resumes from the checkpoint. A reconnect costs one small command whatever
+// the folder's size: UID SEARCH UID <n+1>:* for the messages above the
+// highest UID this process knew (nothing when UIDNEXT says none), then a
+// UID FETCH of exactly those; the folder is listed (compactly with ESEARCH)
+// only on a process's first connection or when EXISTS shows that messages
+// vanished meanwhile. With CONDSTORE, flag changes are asked for only when
+// HIGHESTMODSEQ moved past the checkpoint's. A first start records the folder's
 // current state and emits nothing; a changed UIDVALIDITY emits a reset event
 // and starts over from the folder's current state.
 //

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -59,7 +60,9 @@ func (w *Watcher) baseline(ctx context.Context, sel *imap.SelectData) error {
 
 // sync emits what changed since the checkpoint: new messages, flag
 // changes and expunges the handlers recorded.
-func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.Time, initial bool) error {
+// With probe, new mail is searched for even when no EXISTS announced it;
+// unannounced says such a search found some.
+func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.Time, initial, probe bool) (unannounced bool, err error) {
 	p := w.takePending()
 	if !p.observed.IsZero() && (observed.IsZero() || p.observed.Before(observed)) {
 		observed = p.observed
@@ -67,16 +70,15 @@ func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.
 	if observed.IsZero() {
 		observed = time.Now()
 	}
-	if err := w.syncNew(ctx, c, observed); err != nil {
-		return err
+	if unannounced, err = w.syncNew(ctx, c, observed, probe); err != nil {
+		return unannounced, err
 	}
 	var evs []Event
 	modseq := uint64(0)
 	if w.condstore && (initial || p.fetched) {
-		var err error
-		evs, modseq, err = w.changedSince(ctx, c, observed)
+		evs, modseq, err = w.changedSince(ctx, c, observed, initial)
 		if err != nil {
-			return err
+			return unannounced, err
 		}
 	} else {
 		for _, f := range p.flags {
@@ -91,9 +93,9 @@ func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.
 		}
 	}
 	if len(evs) == 0 && modseq == 0 {
-		return nil
+		return unannounced, nil
 	}
-	_, err := w.feed.append(ctx, w.acct.ID, w.folder, func(cp *Checkpoint) (*Checkpoint, []Event, error) {
+	_, err = w.feed.append(ctx, w.acct.ID, w.folder, func(cp *Checkpoint) (*Checkpoint, []Event, error) {
 		if cp == nil || cp.UIDValidity != w.uidValidity {
 			return nil, nil, errCheckpointMoved()
 		}
@@ -108,7 +110,7 @@ func (w *Watcher) sync(ctx context.Context, c *imapclient.Client, observed time.
 		next.ModSeq = max(next.ModSeq, modseq)
 		return &next, out, nil
 	})
-	return err
+	return unannounced, err
 }
 
 // errCheckpointMoved: another process reset the folder's checkpoint (a new
@@ -135,9 +137,44 @@ var (
 	snippetBytes = int64(8 << 10)
 )
 
-// syncNew fetches messages above the checkpoint and appends one event
+// syncNew fetches the messages above the checkpoint and appends one event
 // each, chunk by chunk; the transaction skips any another process emitted.
-func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed time.Time) error {
+// The new UIDs come from UID SEARCH UID <tail+1>:* (tail: the highest UID in
+// the sequence map), asked when EXISTS announced more messages than the map
+// holds or, with probe, always: a server that accepts IDLE but never pushes
+// (Cyrus) is found out by a probe that finds mail nothing announced, which
+// syncNew reports as unannounced. Messages are fetched by explicit UID sets,
+// never "n:*" ("*" is the last message even below n, and go-imap hands FETCH
+// data for UIDs outside a UID FETCH's set to the unilateral handler).
+func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed time.Time, probe bool) (unannounced bool, err error) {
+	w.mu.Lock()
+	n := len(w.uids)
+	var tail imap.UID
+	if n > 0 {
+		tail = w.uids[n-1]
+	}
+	w.mu.Unlock()
+	announced := false
+	if mb := c.Mailbox(); mb != nil && int(mb.NumMessages) > n {
+		announced = true
+	}
+	if announced || probe {
+		fresh, err := w.uidsAbove(ctx, c, tail, 0)
+		if err != nil {
+			return false, err
+		}
+		unannounced = !announced && len(fresh) > 0
+		w.mu.Lock()
+		if m := len(w.uids); m == 0 || len(fresh) == 0 || w.uids[m-1] < fresh[0] {
+			w.uids = append(w.uids, fresh...)
+		}
+		w.mu.Unlock()
+	}
+	w.mu.Lock()
+	i, _ := slices.BinarySearch(w.uids, w.lastUID+1)
+	todo := slices.Clone(w.uids[i:])
+	w.mu.Unlock()
+
 	textBytes := snippetBytes
 	if w.opt.BodyChars > 0 {
 		textBytes = max(textBytes, int64(w.opt.BodyChars)*4)
@@ -145,11 +182,11 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 	text := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true, Partial: &imap.SectionPartial{Size: textBytes}}
 	opts := imapconn.EnvelopeFetchOptions()
 	opts.BodySection = []*imap.FetchItemBodySection{mimeHeader, text}
-	for {
-		set := w.newSet(c)
-		if set == nil {
-			return nil
-		}
+	for len(todo) > 0 {
+		part := todo[:min(len(todo), chunk)]
+		todo = todo[len(part):]
+		var set imap.UIDSet
+		set.AddNum(part...)
 		var msgs []*imapclient.FetchMessageBuffer
 		err := w.cmd(ctx, c, "fetch new", func() error {
 			cmd := c.Fetch(set, opts)
@@ -165,12 +202,12 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			return cmd.Close()
 		})
 		if err != nil {
-			return err
+			return unannounced, err
 		}
 		if len(msgs) == 0 {
-			return fault.Errorf(fault.Server, "fetch new", "fetch new: the server returned none of messages %v", set)
+			continue // expunged meanwhile: their EXPUNGE updates the map
 		}
-		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
+		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return cmp.Compare(a.UID, b.UID) })
 		evs := make([]Event, 0, len(msgs))
 		for _, m := range msgs {
 			evs = append(evs, w.messageEvent(m, text, observed))
@@ -191,35 +228,11 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 			return &next, out, nil
 		})
 		if err != nil {
-			return err
+			return unannounced, err
 		}
-		w.lastUID = top
-		w.mu.Lock()
-		for _, m := range msgs {
-			if n := len(w.uids); n == 0 || w.uids[n-1] < m.UID {
-				w.uids = append(w.uids, m.UID)
-			}
-		}
-		w.mu.Unlock()
+		w.lastUID = max(w.lastUID, top)
 	}
-}
-
-// newSet is the sequence range of the next messages above the checkpoint:
-// with the folder's UIDs known up to lastUID, the new messages are those
-// after them (RFC 9051 2.3.1.2: sequence order is UID order). An explicit
-// range, never "n:*": "*" would return the last message even below n, and
-// go-imap hands FETCH data for UIDs outside a UID FETCH's set to the
-// unilateral handler. No EXPUNGE can arrive during a FETCH (RFC 9051 7.5.1),
-// so the numbers stay valid while it runs.
-func (w *Watcher) newSet(c *imapclient.Client) imap.SeqSet {
-	w.mu.Lock()
-	known, _ := slices.BinarySearch(w.uids, w.lastUID+1) // messages up to lastUID
-	w.mu.Unlock()
-	mb := c.Mailbox()
-	if mb == nil || int(mb.NumMessages) <= known {
-		return nil
-	}
-	return imap.SeqSet{imap.SeqRange{Start: uint32(known) + 1, Stop: uint32(min(int(mb.NumMessages), known+chunk))}}
+	return unannounced, nil
 }
 
 func (w *Watcher) messageEvent(m *imapclient.FetchMessageBuffer, text *imap.FetchItemBodySection, observed time.Time) Event {
@@ -238,8 +251,9 @@ func (w *Watcher) messageEvent(m *imapclient.FetchMessageBuffer, text *imap.Fetc
 }
 
 // changedSince asks for flag changes since the checkpoint's MODSEQ
-// (RFC 7162 3.1.4) among the messages already emitted.
-func (w *Watcher) changedSince(ctx context.Context, c *imapclient.Client, observed time.Time) ([]Event, uint64, error) {
+// (RFC 7162 3.1.4) among the messages already emitted. Right after SELECT
+// (initial) nothing is asked when HIGHESTMODSEQ has not moved past it.
+func (w *Watcher) changedSince(ctx context.Context, c *imapclient.Client, observed time.Time, initial bool) ([]Event, uint64, error) {
 	var since uint64
 	err := w.feed.st.View(ctx, func(tx store.Tx) error {
 		cp, err := loadCheckpoint(tx, w.acct.ID, w.folder)
@@ -248,7 +262,7 @@ func (w *Watcher) changedSince(ctx context.Context, c *imapclient.Client, observ
 		}
 		return err
 	})
-	if err != nil || since == 0 || w.lastUID == 0 {
+	if err != nil || since == 0 || w.lastUID == 0 || (initial && w.highestModSeq != 0 && w.highestModSeq <= since) {
 		return nil, 0, err
 	}
 	var evs []Event

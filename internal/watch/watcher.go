@@ -42,6 +42,8 @@ type Watcher struct {
 	uidValidity uint32
 	lastUID     imap.UID
 	condstore   bool
+	// highestModSeq is the folder's HIGHESTMODSEQ at SELECT (0: none).
+	highestModSeq uint64
 }
 
 // pendingChanges are what the unilateral-data handlers saw since the last sync.
@@ -221,20 +223,12 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	if sel.HighestModSeq == 0 {
 		w.condstore = false // RFC 7162 3.1.2.2: NOMODSEQ
 	}
-	var all []imap.UID
-	err = w.cmd(ctx, c, "uid search", func() error {
-		d, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
-		if err == nil {
-			all = d.AllUIDs()
-		}
-		return err
-	})
+	w.highestModSeq = sel.HighestModSeq
+	observed := time.Now()
+	gone, err := w.catchUp(ctx, c, sel)
 	if err != nil {
 		return err
 	}
-	slices.Sort(all)
-	observed := time.Now()
-	gone := w.resetUIDs(sel.UIDValidity, all)
 	if err := w.baseline(ctx, sel); err != nil {
 		return err
 	}
@@ -243,37 +237,19 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 		w.pending.expunged = append(w.pending.expunged, gone...)
 		w.mu.Unlock()
 	}
-	if err := w.sync(ctx, c, observed, true); err != nil {
+	if _, err := w.sync(ctx, c, observed, true, false); err != nil {
 		return err
 	}
 	bo.reset()
 	w.setErr(nil)
 	w.readyOnce.Do(func() { close(w.ready) })
-	w.log.Debug("watching", "idle", c.Caps().Has(imap.CapIdle) && !w.opt.Poll, "condstore", w.condstore, "messages", len(all))
+	w.log.Debug("watching", "idle", c.Caps().Has(imap.CapIdle) && !w.opt.Poll, "condstore", w.condstore, "messages", sel.NumMessages)
 	if c.Caps().Has(imap.CapIdle) && !w.opt.Poll {
 		metrics.SetWatcherState(w.acct.ID, w.folder, "idle")
 		return w.idleLoop(ctx, c, ac)
 	}
 	metrics.SetWatcherState(w.acct.ID, w.folder, "polling")
 	return w.pollLoop(ctx, c)
-}
-
-// resetUIDs installs the folder's UID list after (re)connecting and returns
-// the UIDs that vanished since the last connection of this process.
-func (w *Watcher) resetUIDs(uv uint32, all []imap.UID) []imap.UID {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var gone []imap.UID
-	if w.uidValidity == uv && w.uids != nil {
-		for _, u := range w.uids {
-			if _, ok := slices.BinarySearch(all, u); !ok {
-				gone = append(gone, u)
-			}
-		}
-	}
-	w.uids = all
-	w.pending = pendingChanges{}
-	return gone
 }
 
 func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activityConn) error {
@@ -326,7 +302,7 @@ func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activi
 				return fault.Errorf(fault.KindOf(err), "watch", "the IMAP server was silent for %s and did not answer NOOP: %w", w.opt.QuietAfter, err)
 			}
 		}
-		if err := w.sync(ctx, c, time.Time{}, false); err != nil {
+		if _, err := w.sync(ctx, c, time.Time{}, false, false); err != nil {
 			return err
 		}
 	}
@@ -351,7 +327,7 @@ func (w *Watcher) pollLoop(ctx context.Context, c *imapclient.Client) error {
 		case <-w.wake:
 		default:
 		}
-		if err := w.sync(ctx, c, observed, false); err != nil {
+		if _, err := w.sync(ctx, c, observed, false, true); err != nil {
 			return err
 		}
 	}
