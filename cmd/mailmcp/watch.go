@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mailmcp/mailmcp/internal/config"
+	"github.com/mailmcp/mailmcp/internal/lease"
+	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/internal/tools"
 	"github.com/mailmcp/mailmcp/internal/watch"
 	"github.com/mailmcp/mailmcp/internal/webhook"
@@ -61,7 +67,15 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 
 	var wg sync.WaitGroup
 	if continuous {
-		hub.Start()
+		if cfg.StateBackend == config.StatePostgres {
+			// Replicas share the always-watched folders through leases,
+			// so each is watched by one replica (the others' watch_inbox
+			// calls read the shared feed).
+			wg.Add(1)
+			go func() { defer wg.Done(); watchLeased(ctx, st, hub, targets, log) }()
+		} else {
+			hub.Start()
+		}
 		for _, h := range hooks {
 			wg.Add(1)
 			go func() { defer wg.Done(); h.Run(ctx, st) }()
@@ -79,4 +93,50 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 		wg.Wait()
 		hub.Close()
 	}
+}
+
+// watchLeased runs the always-watched folders of targets that this replica
+// holds leases for, until ctx ends; then it drains, so the other replicas
+// take the folders over at once.
+func watchLeased(ctx context.Context, st store.Store, hub *watch.Hub, targets []watch.Target, log *slog.Logger) {
+	host, _ := os.Hostname()
+	var want []string
+	for _, t := range targets {
+		if t.Always {
+			for _, f := range t.Folders {
+				want = append(want, t.Account.ID+"\x00"+f)
+			}
+		}
+	}
+	var mu sync.Mutex
+	releases := map[string]func(){}
+	m, err := lease.New(st, lease.Options{
+		Holder: fmt.Sprintf("%s-%d-%x", host, os.Getpid(), rand.Uint64()), Log: log,
+		OnGain: func(name string) {
+			account, folder, _ := strings.Cut(name, "\x00")
+			_, release, err := hub.Acquire(account, folder)
+			if err != nil {
+				log.Warn("watching a leased folder", "account", account, "folder", folder, "err", err)
+				return
+			}
+			mu.Lock()
+			releases[name] = release
+			mu.Unlock()
+		},
+		OnLose: func(name string) {
+			mu.Lock()
+			release := releases[name]
+			delete(releases, name)
+			mu.Unlock()
+			if release != nil {
+				release()
+			}
+		},
+	})
+	if err != nil {
+		log.Error("folder leases unavailable: not watching", "err", err)
+		return
+	}
+	m.Want(want)
+	m.Run(ctx)
 }
