@@ -63,22 +63,9 @@ func TestServersServe(t *testing.T) {
 
 func dialIMAP(t *testing.T, s *servers.Server, u servers.User) *imapclient.Client {
 	t.Helper()
-	addr := net.JoinHostPort(s.IMAP.Host, strconv.Itoa(s.IMAP.Port))
-	var c *imapclient.Client
-	var err error
-	switch s.IMAP.TLS {
-	case servers.TLSImplicit:
-		c, err = imapclient.DialTLS(addr, &imapclient.Options{TLSConfig: s.TLS})
-	case servers.TLSStartTLS:
-		c, err = imapclient.DialStartTLS(addr, &imapclient.Options{TLSConfig: s.TLS})
-	default:
-		c, err = imapclient.DialInsecure(addr, nil)
-	}
+	c, err := s.DialIMAP(u)
 	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	if err := c.Login(u.Username, u.Password).Wait(); err != nil {
-		t.Fatalf("login %s: %v", u.Username, err)
+		t.Fatal(err)
 	}
 	return c
 }
