@@ -62,8 +62,9 @@ func (c Criteria) imap() *imap.SearchCriteria {
 	}
 	if c.HasAttachment != nil && *c.HasAttachment {
 		// Prefilter only (RFC 9051 has no attachment key); pages confirm
-		// with BODYSTRUCTURE.
-		hdr("Content-Type", "multipart/mixed")
+		// with BODYSTRUCTURE. Any multipart: an inline image that counts as
+		// an attachment sits in multipart/related, not multipart/mixed.
+		hdr("Content-Type", "multipart/")
 	}
 	if c.Text != "" {
 		sc.Text = []string{c.Text}
@@ -198,6 +199,13 @@ func (p *Pool) Search(ctx context.Context, folder string, crit Criteria, limit i
 		var before imap.UID
 		if cur != nil {
 			before = imap.UID(cur.Before)
+		}
+		// A pooled connection that kept the folder selected may not have
+		// synced mail delivered since: Dovecot answers a UID SEARCH from its
+		// view before the command and announces new mail only after it
+		// (seen in the conformance suite). One NOOP first, as for latest.
+		if err := c.Refresh(ctx); err != nil {
+			return err
 		}
 		uids, err := p.matchFolder(ctx, c, folder, crit, th, before)
 		if err != nil {
