@@ -76,9 +76,15 @@ func addrs(in []imap.Address) []Address {
 }
 
 // flagNames renders flags without backslashes: seen, answered, flagged, …
+// \Recent is left out: it is session state, not a flag anyone set (RFC
+// 3501 2.3.2, gone in RFC 9051), and servers that still report it (Cyrus)
+// would show every new message as "recent" to one session only.
 func flagNames(flags []imap.Flag) []string {
 	out := make([]string, 0, len(flags))
 	for _, f := range flags {
+		if strings.EqualFold(string(f), `\Recent`) {
+			continue
+		}
 		out = append(out, strings.ToLower(strings.TrimPrefix(string(f), "\\")))
 	}
 	return out
