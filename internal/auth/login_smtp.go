@@ -41,7 +41,7 @@ func (l *PasswordLogin) AuthenticateSMTP(ctx context.Context, c *smtp.Client, of
 		return err
 	}
 	if err := VerifySASL(sc); err != nil {
-		return &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("smtp login: %w", err)}
+		return err // auth_failed, with the hint that the server may be fake
 	}
 	l.used.Store(mech)
 	return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // SASL mechanism names.
@@ -85,7 +87,7 @@ func (c *XOAuth2Client) Start() (string, []byte, error) {
 // available from Failure. A second challenge is a protocol error.
 func (c *XOAuth2Client) Next(challenge []byte) ([]byte, error) {
 	if c.failure != nil {
-		return nil, fmt.Errorf("%w after XOAUTH2 error: %w", ErrSASLProtocol, c.failure)
+		return nil, fault.Errorf(fault.Server, "login", "%w after XOAUTH2 error: %w", ErrSASLProtocol, c.failure)
 	}
 	c.failure = parseSASLError(MechXOAuth2, challenge)
 	return []byte{}, nil
@@ -138,7 +140,7 @@ func (c *OAuthBearerClient) Start() (string, []byte, error) {
 // the server finishes with a failure reply; see XOAuth2Client.Next.
 func (c *OAuthBearerClient) Next(challenge []byte) ([]byte, error) {
 	if c.failure != nil {
-		return nil, fmt.Errorf("%w after OAUTHBEARER error: %w", ErrSASLProtocol, c.failure)
+		return nil, fault.Errorf(fault.Server, "login", "%w after OAUTHBEARER error: %w", ErrSASLProtocol, c.failure)
 	}
 	c.failure = parseSASLError(MechOAuthBearer, challenge)
 	return []byte{0x01}, nil
@@ -188,10 +190,10 @@ func Choose(advertised []string, ch Choice) (string, error) {
 	}
 	if o := strings.ToUpper(strings.TrimSpace(ch.Override)); o != "" {
 		if !has[o] {
-			return "", fmt.Errorf("%w: auth_mechanism %s is not offered by the server (it offers %s)", ErrNoMechanism, o, offered)
+			return "", fault.Errorf(fault.Unsupported, "login", "%w: auth_mechanism %s is not offered by the server (it offers %s)", ErrNoMechanism, o, offered)
 		}
 		if strings.HasSuffix(o, "-PLUS") && !ch.TLS {
-			return "", fmt.Errorf("%w: auth_mechanism %s needs TLS to bind to", ErrNoMechanism, o)
+			return "", fault.Errorf(fault.Unsupported, "login", "%w: auth_mechanism %s needs TLS to bind to", ErrNoMechanism, o)
 		}
 		return o, nil
 	}
@@ -214,7 +216,7 @@ func Choose(advertised []string, ch Choice) (string, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("%w (want one of %s, server offers %s)", ErrNoMechanism, strings.Join(prefs, " "), offered)
+	return "", fault.Errorf(fault.Unsupported, "login", "%w (want one of %s, server offers %s)", ErrNoMechanism, strings.Join(prefs, " "), offered)
 }
 
 // ChooseMechanism is Choose without an override or channel binding.
@@ -241,15 +243,20 @@ func NewSASLClient(mech, username string, secret Secret, host string, port int, 
 	case MechSCRAMSHA1, MechSCRAMSHA1Plus, MechSCRAMSHA256, MechSCRAMSHA256Plus:
 		return newSCRAMClient(m, username, secret, cs)
 	}
-	return nil, fmt.Errorf("auth: unsupported SASL mechanism %q", mech)
+	return nil, fault.Errorf(fault.Unsupported, "login", "auth: unsupported SASL mechanism %q", mech).
+		WithHint("Set auth_mechanism to one of " + strings.Join(PasswordMechanisms, ", ") + ", or remove it")
 }
 
 // VerifySASL checks, after the server accepted an exchange, what the
 // mechanism requires of the server: a SCRAM server must have proved it
-// knows the password. Other mechanisms need nothing.
+// knows the password (else an auth_failed error wrapping
+// ErrServerNotVerified). Other mechanisms need nothing.
 func VerifySASL(c sasl.Client) error {
 	if sc, ok := c.(*SCRAMClient); ok {
-		return sc.VerifyServer()
+		if err := sc.VerifyServer(); err != nil {
+			return &fault.Error{Kind: fault.Auth, Op: "login", Err: err,
+				Hint: "The server accepted the login without proving it knows the password: it may not be the real server; nothing was sent"}
+		}
 	}
 	return nil
 }

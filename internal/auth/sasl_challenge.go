@@ -6,9 +6,10 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
-	"fmt"
 
 	"github.com/xdg-go/scram"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // Challenge-response SASL mechanisms: the password never crosses the wire.
@@ -60,7 +61,7 @@ func (c *CRAMMD5Client) Start() (string, []byte, error) { return MechCRAMMD5, ni
 // Next answers the one challenge.
 func (c *CRAMMD5Client) Next(challenge []byte) ([]byte, error) {
 	if c.answered {
-		return nil, fmt.Errorf("%w: second CRAM-MD5 challenge", ErrSASLProtocol)
+		return nil, fault.Errorf(fault.Server, "login", "%w: second CRAM-MD5 challenge", ErrSASLProtocol)
 	}
 	c.answered = true
 	m := hmac.New(md5.New, []byte(c.Password.Reveal()))
@@ -87,14 +88,16 @@ func newSCRAMClient(mech, username string, password Secret, cs *tls.ConnectionSt
 	}
 	cl, err := hash.NewClient(username, password.Reveal(), "")
 	if err != nil {
-		return nil, fmt.Errorf("auth: %s: the user name or password cannot be prepared (SASLprep): %w", mech, err)
+		return nil, fault.Errorf(fault.Auth, "login", "auth: %s: the user name or password cannot be prepared (SASLprep): %w", mech, err).
+			WithHint("Set auth_mechanism = \"PLAIN\" for this account, or use a password without control or unassigned characters")
 	}
 	cb, haveCB := channelBinding(cs)
 	var conv *scram.ClientConversation
 	switch {
 	case mech == MechSCRAMSHA1Plus || mech == MechSCRAMSHA256Plus:
 		if !haveCB {
-			return nil, fmt.Errorf("auth: %s needs a TLS connection to bind to", mech)
+			return nil, fault.Errorf(fault.Unsupported, "login", "auth: %s needs a TLS connection to bind to", mech).
+				WithHint("Use TLS for this server, or remove auth_mechanism")
 		}
 		conv = cl.NewConversationWithChannelBinding(cb)
 	case haveCB:
@@ -109,7 +112,7 @@ func newSCRAMClient(mech, username string, password Secret, cs *tls.ConnectionSt
 func (c *SCRAMClient) Start() (string, []byte, error) {
 	first, err := c.conv.Step("")
 	if err != nil {
-		return "", nil, fmt.Errorf("auth: %s: %w", c.mech, err)
+		return "", nil, fault.Errorf(fault.Auth, "login", "auth: %s: %w", c.mech, err)
 	}
 	return c.mech, []byte(first), nil
 }
@@ -118,11 +121,12 @@ func (c *SCRAMClient) Start() (string, []byte, error) {
 // (the server's signature) and answers it with an empty, non-nil response.
 func (c *SCRAMClient) Next(challenge []byte) ([]byte, error) {
 	if c.conv.Done() {
-		return nil, fmt.Errorf("%w: challenge after the SCRAM exchange ended", ErrSASLProtocol)
+		return nil, fault.Errorf(fault.Server, "login", "%w: challenge after the SCRAM exchange ended", ErrSASLProtocol)
 	}
 	resp, err := c.conv.Step(string(challenge))
 	if err != nil {
-		return nil, fmt.Errorf("auth: %s: %w", c.mech, err)
+		// A malformed server message or a wrong server signature.
+		return nil, fault.Errorf(fault.Auth, "login", "auth: %s: %w", c.mech, err)
 	}
 	return []byte(resp), nil
 }

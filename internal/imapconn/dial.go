@@ -146,8 +146,14 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 	return c, caps, nil
 }
 
-// classifyAuth turns a login failure into an actionable error.
+// classifyAuth turns a login failure into an actionable error. One the
+// login already classified (a password source that cannot be read, a token
+// that cannot be refreshed, a server that failed to prove itself) keeps its
+// kind and hint: the innermost classification wins, as in fault.Wrap.
 func classifyAuth(err error, a *Account) error {
+	if fault.As(err) != nil {
+		return err
+	}
 	var ie *imap.Error
 	msg := err.Error()
 	if errors.As(err, &ie) {

@@ -275,6 +275,15 @@ func testTypedErrors(t *testing.T, b *backend) {
 	if fault.KindOf(err) != fault.Auth || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("refused login: %v (and the password must not appear)", err)
 	}
+	// A password source that fails is the login's own error with its
+	// hint, not "the server refused the login".
+	nopw := b.pool(t, b.addr, func(a *imapconn.Account) {
+		a.Auth = &auth.PasswordLogin{Username: a.Email, Source: auth.SecretSource{Command: "exit 3"}}
+	})
+	_, err = nopw.Search(ctx, "INBOX", imapconn.Criteria{}, 1, "")
+	if fe := fault.As(err); fe == nil || fe.Kind != fault.Auth || fe.Hint == "" || strings.Contains(err.Error(), "refused") {
+		t.Errorf("unreadable password: %v, want auth_failed with the password-source hint", err)
+	}
 }
 
 func TestFetchDoesNotMarkReadUnlessAsked(t *testing.T) { eachBackend(t, testFetchPeek) }

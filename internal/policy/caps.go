@@ -2,9 +2,11 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
@@ -17,6 +19,7 @@ type Caps struct {
 }
 
 // CapError says which cap a send would exceed and when to try again.
+// Reserve returns it inside a limit_reached *fault.Error.
 type CapError struct {
 	Cap        string
 	Limit      int
@@ -133,8 +136,12 @@ func (l *Ledger) Reserve(ctx context.Context, account string, caps Caps, recipie
 		}
 		return nil
 	})
+	var ce *CapError
+	if errors.As(err, &ce) {
+		return nil, &fault.Error{Kind: fault.LimitReached, Op: "send", Err: ce}
+	}
 	if err != nil {
-		return nil, err
+		return nil, storeErr("check the sending caps", err)
 	}
 	return res, nil
 }
@@ -213,7 +220,7 @@ func (l *Ledger) Known(ctx context.Context, account, addr string) (bool, error) 
 		ok = tx.Bucket(knownBucket(account)).Get(addr) != nil
 		return nil
 	})
-	return ok, err
+	return ok, storeErr("look up a correspondent", err)
 }
 
 // KnownSet returns every known correspondent of the account and their
@@ -229,7 +236,7 @@ func (l *Ledger) KnownSet(ctx context.Context, account string, max int) (map[str
 			return nil
 		})
 	})
-	return out, err
+	return out, storeErr("read the known correspondents", err)
 }
 
 // AddKnown records correspondents learned elsewhere (e.g. from the Sent
@@ -239,7 +246,7 @@ func (l *Ledger) AddKnown(ctx context.Context, account string, addrs []string) e
 		return nil
 	}
 	now := knownSince(l.now())
-	return l.st.Update(ctx, func(tx store.Tx) error {
+	return storeErr("record correspondents", l.st.Update(ctx, func(tx store.Tx) error {
 		b := tx.Bucket(knownBucket(account))
 		for _, a := range addrs {
 			if b.Get(a) == nil {
@@ -249,7 +256,7 @@ func (l *Ledger) AddKnown(ctx context.Context, account string, addrs []string) e
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 // seededKey records when the known correspondents were last learned from
@@ -265,13 +272,13 @@ func (l *Ledger) SeededAt(ctx context.Context, account string) (time.Time, error
 		}
 		return nil
 	})
-	return t, err
+	return t, storeErr("read when correspondents were learned", err)
 }
 
 // MarkSeeded records that the known correspondents were just learned.
 func (l *Ledger) MarkSeeded(ctx context.Context, account string) error {
 	b, _ := l.now().UTC().MarshalText()
-	return l.st.Update(ctx, func(tx store.Tx) error {
+	return storeErr("record when correspondents were learned", l.st.Update(ctx, func(tx store.Tx) error {
 		return tx.Bucket("policy.meta."+account).Put(seededKey, b)
-	})
+	}))
 }

@@ -7,11 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
@@ -70,10 +70,11 @@ type Pending struct {
 	Expires time.Time       `json:"expires"`
 }
 
-// Errors of Redeem.
+// Errors of Redeem, both invalid_argument: the agent sent a token that
+// cannot be used (errors.Is matches them).
 var (
-	ErrTokenUnknown = errors.New("this confirmation token is unknown or was already used: ask the user again and send anew to get a new one")
-	ErrTokenExpired = errors.New("this confirmation token has expired: send the message again to get a new preview and token")
+	ErrTokenUnknown = fault.New(fault.Invalid, "confirm", "this confirmation token is unknown or was already used: ask the user again and send anew to get a new one")
+	ErrTokenExpired = fault.New(fault.Invalid, "confirm", "this confirmation token has expired: send the message again to get a new preview and token")
 )
 
 // Confirmations holds pending messages in the shared store. A token is 32
@@ -111,14 +112,14 @@ func tokenKey(token string) string {
 func (c *Confirmations) Issue(ctx context.Context, p Pending) (string, time.Time, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", time.Time{}, fmt.Errorf("confirmation token: %w", err)
+		return "", time.Time{}, fault.Errorf(fault.Local, "confirm", "confirmation token: %w", err)
 	}
 	token := "cfm_" + base64.RawURLEncoding.EncodeToString(b[:])
 	now := c.now()
 	p.Expires = now.Add(c.ttl)
 	val, err := json.Marshal(p)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("confirmation: %w", err)
+		return "", time.Time{}, fault.Errorf(fault.Internal, "confirm", "confirmation: %w", err)
 	}
 	err = c.st.Update(ctx, func(tx store.Tx) error {
 		bk := tx.Bucket(confirmBucket)
@@ -128,7 +129,7 @@ func (c *Confirmations) Issue(ctx context.Context, p Pending) (string, time.Time
 		return bk.Put(tokenKey(token), val)
 	})
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("store confirmation: %w", err)
+		return "", time.Time{}, storeErr("store confirmation", err)
 	}
 	return token, p.Expires, nil
 }
@@ -151,12 +152,12 @@ func (c *Confirmations) Redeem(ctx context.Context, token string) (*Pending, err
 		}
 		found = true
 		if err := json.Unmarshal(v, &p); err != nil {
-			return fmt.Errorf("decode confirmation: %w", err)
+			return fault.Errorf(fault.Internal, "confirm", "decode confirmation: %w", err)
 		}
 		return bk.Delete(k)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("redeem confirmation: %w", err)
+		return nil, storeErr("redeem confirmation", err)
 	}
 	if !found {
 		return nil, ErrTokenUnknown

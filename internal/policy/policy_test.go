@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/parse"
 )
@@ -238,8 +239,8 @@ func TestNewRecipientCapAndRelease(t *testing.T) {
 	}
 	_, err = l.Reserve(ctx, "a", caps, []string{"c@x.example", "d@x.example"})
 	var ce *CapError
-	if !errors.As(err, &ce) || ce.Cap != "first-time recipients per day" {
-		t.Fatalf("want the new-recipient cap, got %v", err)
+	if !errors.As(err, &ce) || ce.Cap != "first-time recipients per day" || fault.KindOf(err) != fault.LimitReached {
+		t.Fatalf("want the new-recipient cap (limit_reached), got %v (%s)", err, fault.KindOf(err))
 	}
 	if known, _ := l.Known(ctx, "a", "a@x.example"); !known {
 		t.Error("a recipient of a reserved send must be known")
@@ -271,8 +272,8 @@ func TestConfirmationTokens(t *testing.T) {
 	if err != nil || p.Hash != HashMessage(raw) || string(p.Payload) != `{"x":1}` {
 		t.Fatalf("redeem: %+v %v", p, err)
 	}
-	if _, err := c.Redeem(ctx, tok); !errors.Is(err, ErrTokenUnknown) {
-		t.Errorf("replay: %v", err)
+	if _, err := c.Redeem(ctx, tok); !errors.Is(err, ErrTokenUnknown) || fault.KindOf(err) != fault.Invalid {
+		t.Errorf("replay: %v (%s), want ErrTokenUnknown, invalid_argument", err, fault.KindOf(err))
 	}
 	// Forged tokens: wrong shape, right shape but random, a valid token
 	// with one character changed (always to a different one).
@@ -293,5 +294,26 @@ func TestConfirmationTokens(t *testing.T) {
 	}
 	if _, err := c.Redeem(ctx, tok2); !errors.Is(err, ErrTokenUnknown) {
 		t.Errorf("an expired token is consumed: %v", err)
+	}
+}
+
+// Store failures reach the tools with a kind: a closed or broken store is a
+// local fault, one that another process holds too long is unavailable (try
+// again), an ended context is cancelled; none is reported as a bug.
+func TestStoreErrorsHaveKinds(t *testing.T) {
+	st := openStore(t)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := NewLedger(st).Known(ctx, "a", "x@example.org"); fault.KindOf(err) != fault.Local {
+		t.Errorf("known on a closed store: %v (%s), want local_error", err, fault.KindOf(err))
+	}
+	busy := storeErr("op", store.ErrBusy)
+	if fault.KindOf(busy) != fault.Unavailable || !errors.Is(busy, store.ErrBusy) || !fault.IsRetryable(busy) {
+		t.Errorf("busy: %v (%s)", busy, fault.KindOf(busy))
+	}
+	if k := fault.KindOf(storeErr("op", context.Canceled)); k != fault.Cancelled {
+		t.Errorf("cancelled: %s", k)
 	}
 }
