@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/httpfront"
+	"github.com/mailmcp/mailmcp/internal/store"
 )
 
 // httpFlags are serve --http's flags: the front end's options.
@@ -36,6 +39,24 @@ func (h *httpFlags) fromConfig(c config.HTTP, fs *pflag.FlagSet) {
 func newHTTPFrontend(s *server.MCPServer, f serveFlags, eng *engine, log *slog.Logger, getenv func(string) string) (*httpfront.Frontend, error) {
 	o := f.http.Options
 	o.Addr = f.httpAddr
+	if eng.cfg.StateBackend == config.StatePostgres {
+		o.Ready = append(o.Ready, httpfront.ReadyCheck{Name: "state_db", Check: func(ctx context.Context) error {
+			st := eng.stateStore(log)
+			if st == nil {
+				return errors.New("the PostgreSQL state database could not be opened at start (see the log)")
+			}
+			return st.View(ctx, func(store.Tx) error { return nil })
+		}})
+		o.ReadyInfo = func() map[string]any {
+			held := []string{}
+			if eng.leases != nil {
+				for _, n := range eng.leases.Held() {
+					held = append(held, strings.ReplaceAll(n, "\x00", "/"))
+				}
+			}
+			return map[string]any{"leases": held}
+		}
+	}
 	return httpfront.New(s, o, eng.mail, eng.cfg.StateDir, log, getenv)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +109,19 @@ func TestReplicasWatchOnce(t *testing.T) {
 	if got := rs.waitConnections(t, 1); got != 1 {
 		t.Fatalf("%d IMAP connections for one watched folder on three replicas, want 1", got)
 	}
+	// /readyz: every replica ready, one of them holding the lease.
+	held := 0
+	for i := range rs.addrs {
+		ok, body := rs.ready(t, i)
+		if !ok {
+			t.Fatalf("replica %d not ready: %v", i, body)
+		}
+		leases, _ := body["leases"].([]any)
+		held += len(leases)
+	}
+	if held != 1 {
+		t.Errorf("%d leases held across replicas, want 1", held)
+	}
 
 	c, err := client.NewStreamableHttpClient("http://" + rs.addrs[2] + "/mcp")
 	if err != nil {
@@ -171,29 +185,10 @@ func TestReplicasWatchOnce(t *testing.T) {
 	}
 
 	// Webhooks: every message, one event id each.
-	deadline = time.Now().Add(60 * time.Second)
-	ids := map[string]map[uint64]bool{}
-	for time.Now().Before(deadline) {
-		r.mu.Lock()
-		ids = map[string]map[uint64]bool{}
-		for _, d := range r.received {
-			s := d.Event.Subject()
-			if !strings.HasPrefix(s, "Replica mail ") {
-				continue
-			}
-			if ids[s] == nil {
-				ids[s] = map[uint64]bool{}
-			}
-			ids[s][d.Event.ID] = true
-		}
-		total := len(r.received)
-		r.mu.Unlock()
-		if len(ids) == n {
-			t.Logf("%d webhook deliveries for %d messages", total, n)
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	ids := rs.webhookEvents("Replica mail ", n, 60*time.Second)
+	r.mu.Lock()
+	t.Logf("%d webhook deliveries for %d messages", len(r.received), n)
+	r.mu.Unlock()
 	if len(ids) != n {
 		t.Errorf("webhooks for %d of %d messages", len(ids), n)
 	}
@@ -201,6 +196,113 @@ func TestReplicasWatchOnce(t *testing.T) {
 		if len(set) != 1 {
 			t.Errorf("%q has %d events, want 1", s, len(set))
 		}
+	}
+	if t.Failed() {
+		for i, l := range rs.logs {
+			t.Logf("replica %d log tail:\n%s", i, tail(l.String(), 3000))
+		}
+	}
+}
+
+// ready reads replica i's /readyz.
+func (rs *replicaSet) ready(t *testing.T, i int) (bool, map[string]any) {
+	t.Helper()
+	resp, err := http.Get("http://" + rs.addrs[i] + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode == http.StatusOK, body
+}
+
+// webhookEvents waits up to d for webhooks of n messages whose subjects
+// start with prefix and returns the event ids seen per subject.
+func (rs *replicaSet) webhookEvents(prefix string, n int, d time.Duration) map[string]map[uint64]bool {
+	r := rs.rig
+	deadline := time.Now().Add(d)
+	for {
+		ids := map[string]map[uint64]bool{}
+		r.mu.Lock()
+		for _, doc := range r.received {
+			s := doc.Event.Subject()
+			if !strings.HasPrefix(s, prefix) {
+				continue
+			}
+			if ids[s] == nil {
+				ids[s] = map[uint64]bool{}
+			}
+			ids[s][doc.Event.ID] = true
+		}
+		r.mu.Unlock()
+		if len(ids) >= n || time.Now().After(deadline) {
+			return ids
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestReplicasPostgresRestart: the database stops while mail arrives; the
+// replicas report it on /readyz, and when it is back every message reaches
+// the webhook with one event, nothing lost.
+func TestReplicasPostgresRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two daemons")
+	}
+	rs := newReplicaSet(t, 2)
+	pg, _ := testrig.RequirePostgresServer(t)
+	if got := rs.waitConnections(t, 1); got != 1 {
+		t.Fatalf("%d IMAP connections, want 1", got)
+	}
+	for i := range 10 {
+		rs.rig.deliver(t, fmt.Sprintf("Restart mail %02d", i))
+	}
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			pg.Start()
+		}
+	}()
+	for i := 10; i < 30; i++ {
+		rs.rig.deliver(t, fmt.Sprintf("Restart mail %02d", i))
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	var body map[string]any
+	for ok := true; ok && time.Now().Before(deadline); {
+		ok, body = rs.ready(t, 0)
+		if ok {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if probs, _ := body["problems"].(map[string]any); probs["state_db"] == nil {
+		t.Errorf("/readyz with the database down: %v", body)
+	}
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	for i := 30; i < 40; i++ {
+		rs.rig.deliver(t, fmt.Sprintf("Restart mail %02d", i))
+	}
+	ids := rs.webhookEvents("Restart mail ", 40, 90*time.Second)
+	if len(ids) != 40 {
+		t.Errorf("webhooks for %d of 40 messages", len(ids))
+	}
+	for s, set := range ids {
+		if len(set) != 1 {
+			t.Errorf("%q has %d events, want 1", s, len(set))
+		}
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for ok := false; !ok; {
+		if ok, body = rs.ready(t, 0); !ok && time.Now().After(deadline) {
+			t.Fatalf("not ready after the database returned: %v", body)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if t.Failed() {
 		for i, l := range rs.logs {

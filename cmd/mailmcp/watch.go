@@ -71,8 +71,11 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 			// Replicas share the always-watched folders through leases,
 			// so each is watched by one replica (the others' watch_inbox
 			// calls read the shared feed).
-			wg.Add(1)
-			go func() { defer wg.Done(); watchLeased(ctx, st, hub, targets, log) }()
+			if m := leaseFolders(st, hub, targets, log); m != nil {
+				eng.leases = m
+				wg.Add(1)
+				go func() { defer wg.Done(); m.Run(ctx) }()
+			}
 		} else {
 			hub.Start()
 		}
@@ -95,10 +98,10 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 	}
 }
 
-// watchLeased runs the always-watched folders of targets that this replica
-// holds leases for, until ctx ends; then it drains, so the other replicas
-// take the folders over at once.
-func watchLeased(ctx context.Context, st store.Store, hub *watch.Hub, targets []watch.Target, log *slog.Logger) {
+// leaseFolders returns the lease manager that runs the always-watched
+// folders of targets this replica holds leases for; its Run drains when
+// its context ends, so the other replicas take the folders over at once.
+func leaseFolders(st store.Store, hub *watch.Hub, targets []watch.Target, log *slog.Logger) *lease.Manager {
 	host, _ := os.Hostname()
 	var want []string
 	for _, t := range targets {
@@ -135,8 +138,8 @@ func watchLeased(ctx context.Context, st store.Store, hub *watch.Hub, targets []
 	})
 	if err != nil {
 		log.Error("folder leases unavailable: not watching", "err", err)
-		return
+		return nil
 	}
 	m.Want(want)
-	m.Run(ctx)
+	return m
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/lease"
 	"github.com/mailmcp/mailmcp/internal/policy"
 	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/internal/tools"
@@ -31,6 +32,9 @@ type engine struct {
 
 	stateOnce sync.Once
 	state     store.Store
+	// leases are the watched folders this replica holds (postgres
+	// backend, continuous serve only; nil otherwise).
+	leases *lease.Manager
 }
 
 // buildEngine turns the configuration into pools. It opens no connection.

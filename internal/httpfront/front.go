@@ -34,6 +34,18 @@ type Options struct {
 	MaxBody     int64
 	MaxSessions int
 	SessionIdle time.Duration
+	// Ready adds checks to /readyz beside the accounts and the state
+	// directory (the shared state database of replicas, say).
+	Ready []ReadyCheck
+	// ReadyInfo, when set, adds what it returns to /readyz's body for
+	// callers allowed the detail (for example the folder leases held).
+	ReadyInfo func() map[string]any
+}
+
+// ReadyCheck is one named /readyz check; a nil error means it passes.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
 }
 
 // Defaults for Options' limits.
@@ -118,6 +130,7 @@ func New(s *server.MCPServer, o Options, mail *imapconn.Manager, stateDir string
 	fe.sse = server.NewSSEServer(s, server.WithSSEEndpoint("/sse"), server.WithMessageEndpoint("/message"))
 	publishPoolStats(mail)
 	ready := newReadiness(mail, stateDir, hl)
+	ready.extra, ready.info = o.Ready, o.ReadyInfo
 
 	mux := http.NewServeMux()
 	route := func(path string, h http.Handler) { mux.Handle(path, accessLog(hl, path, h)) }

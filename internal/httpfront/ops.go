@@ -209,6 +209,8 @@ type readiness struct {
 	ttl      time.Duration
 	timeout  time.Duration
 	log      *slog.Logger
+	extra    []ReadyCheck
+	info     func() map[string]any
 
 	mu      sync.Mutex // serialises checks: concurrent probes share one
 	at      time.Time
@@ -252,6 +254,17 @@ func (rd *readiness) check(ctx context.Context) map[string]string {
 			}
 		}()
 	}
+	for _, c := range rd.extra {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Check(ctx); err != nil {
+				mu.Lock()
+				problems[c.Name] = err.Error()
+				mu.Unlock()
+			}
+		}()
+	}
 	stateErr := store.CheckWritable(rd.stateDir)
 	wg.Wait()
 	if stateErr != nil {
@@ -272,6 +285,11 @@ func (rd *readiness) handler(tokens *tokenSet) http.Handler {
 		problems := rd.check(r.Context())
 		detail := !tokens.enabled() || tokens.valid(r.Header.Get("Authorization"))
 		body := map[string]any{"ready": len(problems) == 0}
+		if detail && rd.info != nil {
+			for k, v := range rd.info() {
+				body[k] = v
+			}
+		}
 		if len(problems) > 0 {
 			shown := map[string]string{}
 			for k, v := range problems {

@@ -31,6 +31,8 @@ const pgDirPrefix = "mailmcp-pg-"
 type Postgres struct {
 	Dir  string // temp dir holding data/ and the socket
 	Port int
+	bin  string
+	cred *syscall.Credential
 	cmd  *exec.Cmd
 	done chan struct{}
 	dbs  atomic.Int64
@@ -74,6 +76,14 @@ func RequirePostgres(tb testing.TB) string {
 		tb.Fatalf("testrig: %v", err)
 	}
 	return url
+}
+
+// RequirePostgresServer is RequirePostgres that also returns the server,
+// for tests that stop and start it under load.
+func RequirePostgresServer(tb testing.TB) (*Postgres, string) {
+	tb.Helper()
+	url := RequirePostgres(tb)
+	return pgGlobal.pg, url
 }
 
 var errPGMissing = errors.New("postgresql server binaries not found under /usr/lib/postgresql")
@@ -128,33 +138,43 @@ func StartPostgres() (*Postgres, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	p := &Postgres{Dir: dir, Port: ports[0], done: make(chan struct{})}
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
+	p := &Postgres{Dir: dir, Port: ports[0], bin: bin, cred: cred}
+	if err := p.Start(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("postgres log: %w", err)
+		return nil, err
+	}
+	return p, nil
+}
+
+// Start runs the server on its data directory and port and waits until
+// it accepts connections (after StartPostgres, only following a Stop).
+func (p *Postgres) Start() error {
+	logf, err := os.OpenFile(filepath.Join(p.Dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("postgres log: %w", err)
 	}
 	defer logf.Close()
-	p.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(p.Port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
+	p.done = make(chan struct{})
+	p.cmd = exec.Command(filepath.Join(p.bin, "postgres"), "-D", filepath.Join(p.Dir, "data"), "-p", strconv.Itoa(p.Port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+p.Dir,
 		"-c", "max_connections=200", "-c", "shared_buffers=32MB",
 		// No fsync: a killed server still recovers every commit from the
 		// WAL in the page cache; only a machine crash would lose them,
 		// which no test makes. CREATE DATABASE per test gets ~10x faster.
 		"-c", "fsync=off")
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setsid: true}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Setsid: true}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
-	go func() { p.cmd.Wait(); close(p.done) }()
+	cmd, done := p.cmd, p.done
+	go func() { cmd.Wait(); close(done) }()
 	if err := p.waitReady(20 * time.Second); err != nil {
 		tail := p.LogTail()
-		p.Close()
-		return nil, fmt.Errorf("postgres not ready: %w; log: %s", err, tail)
+		p.Stop()
+		return fmt.Errorf("postgres not ready: %w; log: %s", err, tail)
 	}
-	return p, nil
+	return nil
 }
 
 // pgCredential gives dir to the postgres user when running as root and
@@ -225,8 +245,13 @@ func (p *Postgres) NewDatabase(ctx context.Context) (string, error) {
 // committed data stays) and waits for it; Start runs it again on the same
 // data directory and port, for tests that restart the database under load.
 func (p *Postgres) Stop() error {
-	if p.cmd.Process == nil {
+	if p.cmd == nil || p.cmd.Process == nil {
 		return nil
+	}
+	select {
+	case <-p.done:
+		return nil // not running
+	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	select {
