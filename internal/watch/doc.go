@@ -15,6 +15,13 @@
 // error closes the connection and the watcher reconnects with exponential
 // backoff and jitter. Servers without IDLE are polled with NOOP.
 //
+// Some servers accept IDLE and never announce anything (Cyrus). So an
+// idling watcher also ends IDLE every poll interval, sends NOOP and looks
+// for mail above the highest UID it knows (UID SEARCH UID <n+1>:*). A check
+// that finds mail no EXISTS announced marks the server as not pushing and
+// checks stay at the poll interval; each push seen during IDLE doubles the
+// interval, up to the IDLE refresh.
+//
 // # Checkpoints and exactly-once emission
 //
 // Each folder's checkpoint (UIDVALIDITY, the last UID emitted and, with

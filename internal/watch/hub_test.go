@@ -159,3 +159,9 @@ func TestHubConcurrentAcquireClose(t *testing.T) {
 		t.Fatalf("%d watchers left after Close", n)
 	}
 }
+
+func (w *Watcher) silentServer() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sched.silent
+}

@@ -10,7 +10,9 @@ import (
 type Options struct {
 	// Poll forces NOOP polling even when the server has IDLE.
 	Poll bool
-	// PollInterval is the NOOP period without IDLE (60 s).
+	// PollInterval is the NOOP period without IDLE, and the longest an
+	// idling watcher waits before checking for mail the server did not
+	// announce, until the server is seen to push (60 s).
 	PollInterval time.Duration
 	// IdleRefresh re-issues IDLE this often (25 min; servers drop IDLE
 	// after 29 min, RFC 2177).

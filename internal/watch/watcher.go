@@ -44,6 +44,9 @@ type Watcher struct {
 	condstore   bool
 	// highestModSeq is the folder's HIGHESTMODSEQ at SELECT (0: none).
 	highestModSeq uint64
+	// sched says how often to look for mail while idling; it survives
+	// reconnects (a server that does not push keeps not pushing).
+	sched checkSchedule
 }
 
 // pendingChanges are what the unilateral-data handlers saw since the last sync.
@@ -68,6 +71,7 @@ func Start(acct *imapconn.Account, folder string, feed *Feed, opt Options) *Watc
 		acct: acct, folder: folder, feed: feed, opt: opt,
 		log:  opt.Log.With("component", "watch", "account", acct.ID, "folder", folder),
 		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}),
+		sched: newCheckSchedule(opt.PollInterval, opt.IdleRefresh),
 	}
 	metrics.SetWatcherState(acct.ID, folder, "starting")
 	go w.run(ctx)
@@ -250,85 +254,4 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	}
 	metrics.SetWatcherState(w.acct.ID, w.folder, "polling")
 	return w.pollLoop(ctx, c)
-}
-
-func (w *Watcher) idleLoop(ctx context.Context, c *imapclient.Client, ac *activityConn) error {
-	refresh := time.NewTimer(w.opt.IdleRefresh)
-	defer refresh.Stop()
-	tick := time.NewTicker(max(w.opt.QuietAfter/4, 10*time.Millisecond))
-	defer tick.Stop()
-	for {
-		var idle *imapclient.IdleCommand
-		err := w.cmd(ctx, c, "idle", func() error {
-			var err error
-			idle, err = c.Idle()
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		refresh.Reset(w.opt.IdleRefresh)
-		quiet := false
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				_ = idle.Close()
-				return ctx.Err()
-			case <-c.Closed():
-				return errClosed()
-			case <-w.wake:
-				break wait
-			case <-refresh.C:
-				break wait
-			case <-tick.C:
-				if ac.quiet() >= w.opt.QuietAfter {
-					quiet = true
-					break wait
-				}
-			}
-		}
-		err = w.cmd(ctx, c, "end idle", func() error {
-			if err := idle.Close(); err != nil {
-				return err
-			}
-			return idle.Wait()
-		})
-		if err != nil {
-			return err
-		}
-		if quiet {
-			if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
-				return fault.Errorf(fault.KindOf(err), "watch", "the IMAP server was silent for %s and did not answer NOOP: %w", w.opt.QuietAfter, err)
-			}
-		}
-		if _, err := w.sync(ctx, c, time.Time{}, false, false); err != nil {
-			return err
-		}
-	}
-}
-
-func (w *Watcher) pollLoop(ctx context.Context, c *imapclient.Client) error {
-	t := time.NewTicker(w.opt.PollInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.Closed():
-			return errClosed()
-		case <-t.C:
-		}
-		observed := time.Now()
-		if err := w.cmd(ctx, c, "noop", func() error { return c.Noop().Wait() }); err != nil {
-			return err
-		}
-		select {
-		case <-w.wake:
-		default:
-		}
-		if _, err := w.sync(ctx, c, observed, false, true); err != nil {
-			return err
-		}
-	}
 }
