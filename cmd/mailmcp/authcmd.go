@@ -117,7 +117,9 @@ func openAuth(c common, stderr io.Writer) (*authEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	log, closeLog, err := c.logger(stderr, cfg.LogLevel)
+	// These commands talk to a person, who reads their errors once; the
+	// config's log_level is for the server. --log-level still applies.
+	log, closeLog, err := c.logger(stderr, "warn")
 	if err != nil {
 		return nil, err
 	}
@@ -199,5 +201,7 @@ func cmdAuthLogin(ctx context.Context, c common, lf loginFlags, id string, stdin
 		}
 		opts.Flow = auth.FlowDevice
 	}
-	return auth.Login(ctx, oc, a.ID, e.store, stdin, stderr, opts)
+	in := &eofNotice{r: stdin, out: stderr}
+	err = auth.Login(ctx, oc, a.ID, e.store, in, stderr, opts)
+	return explainLogin(err, a.ID, oc.Provider, in.closed())
 }

@@ -56,6 +56,7 @@ func TestDoctorOnDemo(t *testing.T) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out.String())
 		}
 	}
+	checkSaysOnce(t, out.String())
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		if strings.Contains(line, demo.Password+"\n") {
 			t.Errorf("the password leaked: %q", line)
@@ -72,11 +73,17 @@ func TestDoctorReportsFailuresWithFixes(t *testing.T) {
 		{"wrong password", strings.Replace(text, "printf %s demo", "printf %s wrong", 1),
 			[]string{"FAIL  account demo imap login:", "fix: check the user name", "FAIL  account demo smtp login:"}},
 		{"no password", strings.Replace(text, `password_command = "printf %s demo"`, `password_env = "MAILMCP_TEST_UNSET_PW"`, 1),
-			[]string{"FAIL  account demo password: env MAILMCP_TEST_UNSET_PW", "fix: export MAILMCP_TEST_UNSET_PW=<the password>"}},
+			[]string{"FAIL  account demo password: password_env names the variable MAILMCP_TEST_UNSET_PW, which is not set", "fix: export MAILMCP_TEST_UNSET_PW=<the password>"}},
+		{"empty password", strings.Replace(text, `password_command = "printf %s demo"`, `password_env = "MAILMCP_TEST_EMPTY_PW"`, 1),
+			[]string{"FAIL  account demo password: password_env is set but the variable MAILMCP_TEST_EMPTY_PW is empty", "fix: export MAILMCP_TEST_EMPTY_PW=<the password>"}},
 		{"server down", strings.Replace(text, srv.IMAPAddr[strings.LastIndex(srv.IMAPAddr, ":")+1:], "1", 1),
 			[]string{"FAIL  account demo imap connect:", "fix: check the host and port"}},
+		{"not logged in", strings.Replace(text, `password_command = "printf %s demo"`,
+			`auth = "oauth2"`+"\n"+`oauth = { client_id = "x", auth_url = "http://127.0.0.1:1/a", token_url = "http://127.0.0.1:1/t" }`, 1),
+			[]string{"FAIL  account demo oauth token: not logged in", "auth login demo"}},
 		{"bad config", text + "\nbogus_key = 1\n", []string{"FAIL  config:", "bogus_key", "fix: edit the file"}},
 	}
+	t.Setenv("MAILMCP_TEST_EMPTY_PW", "")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -89,7 +96,25 @@ func TestDoctorReportsFailuresWithFixes(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", w, out.String())
 				}
 			}
+			checkSaysOnce(t, out.String())
 		})
+	}
+}
+
+// checkSaysOnce fails when a fix line repeats what its problem line
+// already says, or a time reads as zero.
+func checkSaysOnce(t *testing.T, out string) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, " in 0s") || strings.Contains(l, " in 0 ms") || strings.Contains(l, " in 0.0 ms") {
+			t.Errorf("a zero duration: %q", l)
+		}
+		fix, ok := strings.CutPrefix(strings.TrimSpace(l), "fix: ")
+		unquote := strings.NewReplacer("`", "", "'", "").Replace
+		if ok && i > 0 && strings.Contains(unquote(lines[i-1]), unquote(strings.SplitN(fix, " (", 2)[0])) {
+			t.Errorf("the fix repeats its problem:\n%s\n%s", lines[i-1], l)
+		}
 	}
 }
 

@@ -216,7 +216,7 @@ func (r *report) credentials(ctx context.Context, cfg *config.Config, a *config.
 	defer cancel()
 	_, problems, err := src.Resolve(cctx)
 	if err != nil {
-		r.fail(p+"password", fmt.Sprintf("%s: %v", src.Describe(), err), passwordFix(src))
+		r.fail(p+"password", passwordProblem(src, err), passwordFix(src))
 		return false
 	}
 	for _, pr := range problems {
@@ -226,12 +226,26 @@ func (r *report) credentials(ctx context.Context, cfg *config.Config, a *config.
 	return true
 }
 
+// passwordProblem says why the password source did not resolve. For
+// password_env it tells a variable that is set but empty from one that is
+// not set at all, which are different mistakes.
+func passwordProblem(src auth.SecretSource, err error) string {
+	if src.Env != "" && src.File == "" && src.Command == "" {
+		if v, set := os.LookupEnv(src.Env); !set {
+			return "password_env names the variable " + src.Env + ", which is not set in this environment"
+		} else if v == "" {
+			return "password_env is set but the variable " + src.Env + " is empty"
+		}
+	}
+	return fmt.Sprintf("%s: %v", src.Describe(), err)
+}
+
 // passwordFix says how to make the account's password source resolve,
 // for the source that is configured.
 func passwordFix(src auth.SecretSource) string {
 	switch {
 	case src.Env != "":
-		return "export " + src.Env + "=<the password> in the environment mailmcp runs in (password_env names the variable; it is empty or unset here)"
+		return "export " + src.Env + "=<the password> in the environment mailmcp runs in (for a client or service, in its env settings)"
 	case src.File != "":
 		return "put the password on the first line of " + src.File + " (chmod 600), or point password_file at the right file"
 	case src.Command != "":
@@ -440,8 +454,13 @@ func (r *report) smtpLogin(ctx context.Context, a *config.Account, ma *imapconn.
 
 // millis renders a duration in milliseconds with one decimal, so a fast
 // loopback connect reads "0.3 ms" rather than "0s".
+// millis formats a connect time in whole milliseconds; on loopback that
+// is often under one, which it says rather than "0 ms".
 func millis(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+	if d < time.Millisecond {
+		return "under 1 ms"
+	}
+	return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + " ms"
 }
 
 func endpoint(s config.Server) imapconn.Endpoint {
