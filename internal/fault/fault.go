@@ -38,6 +38,23 @@ const (
 	Internal  Kind = "internal"    // a bug in mailmcp
 )
 
+// Kinds lists every kind, in the order of the constants above.
+func Kinds() []Kind {
+	return []Kind{Invalid, NotFound, Stale, ReadOnly, Forbidden, LimitReached, Conflict,
+		Auth, Quota, Server, Unavailable, Timeout, ConnLost, TooMany, Unsupported,
+		Cancelled, Local, Internal}
+}
+
+// Known reports whether k is one of the kinds above.
+func (k Kind) Known() bool {
+	for _, x := range Kinds() {
+		if k == x {
+			return true
+		}
+	}
+	return false
+}
+
 // String returns the kind's wire name.
 func (k Kind) String() string {
 	if k == "" {

@@ -203,6 +203,11 @@ func (p *Pool) runBulk(ctx context.Context, refs []MessageRef, op bulkOp, opt Bu
 			switch {
 			case err != nil && errors.As(err, &me) && me.Kind == fault.Unsupported && settled == 0:
 				return nil, err
+			case err != nil && settled == 0 && !b.sent && (fault.IsRetryable(err) || fault.KindOf(err) == fault.Auth):
+				// Nothing was sent and nothing settled: the account cannot
+				// be reached or logged in to, the same cause for every id.
+				// The call fails with it instead of a list of per-id copies.
+				return nil, err
 			case err != nil && fault.KindOf(err) == fault.Stale:
 				stale = true
 				for _, uid := range g.uids[start:] {

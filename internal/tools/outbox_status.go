@@ -53,6 +53,12 @@ func outboxStatus(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err := a.Err(); err != nil {
 		return errResult(err)
 	}
+	if account != "" {
+		// An unknown account is an error, not an empty outbox.
+		if _, err := d.Mail.Pool(account); err != nil {
+			return errResult(err)
+		}
+	}
 	var out outboxStatusOutput
 	if check {
 		out.BounceCheck = checkBounces(ctx, d, account)

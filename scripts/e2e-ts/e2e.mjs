@@ -48,6 +48,19 @@ async function exercise(label, client) {
   // The SDK validated this structured error against search's output schema.
   const err = bad.structuredContent?.error;
   check(`${label} tool error is structured`, typeof err?.kind === "string" && err.kind !== "" && typeof err?.message === "string" && err.message !== "", JSON.stringify(err));
+
+  // Every tool's error result passes the SDK's output-schema validation
+  // (which it applies even when isError is set) and carries the error.
+  const unstructured = [];
+  for (const t of tools) {
+    try {
+      const r = await withTimeout(client.callTool({ name: t.name, arguments: { no_such_parameter: true } }), 15000, t.name);
+      if (r.isError !== true || r.structuredContent?.error?.kind !== "invalid_argument") unstructured.push(t.name);
+    } catch (e) {
+      unstructured.push(`${t.name} (${e.message})`);
+    }
+  }
+  check(`${label} every tool's error is structured`, unstructured.length === 0, unstructured.join(", "));
 }
 
 async function stdio() {
