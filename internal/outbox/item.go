@@ -95,8 +95,11 @@ type Item struct {
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	MessageID      string `json:"message_id"`
 	Subject        string `json:"subject,omitempty"`
-	From           string `json:"from"`
-	SMTPUTF8       bool   `json:"smtputf8,omitempty"`
+	// Digest is the request's content digest ("" for items journaled
+	// before digests were kept).
+	Digest   string `json:"digest,omitempty"`
+	From     string `json:"from"`
+	SMTPUTF8 bool   `json:"smtputf8,omitempty"`
 	// RawFile is the message file's name in the outbox directory; Size its length.
 	RawFile string `json:"raw_file"`
 	Size    int64  `json:"size"`

@@ -128,6 +128,10 @@ type Request struct {
 	SMTPUTF8       bool
 	Raw            []byte
 	FollowUps      []FollowUp
+	// Digest identifies the message's content apart from its Date and
+	// Message-ID (policy.ContentDigest), so a reused idempotency key can be
+	// told a different message.
+	Digest string
 }
 
 // ErrNotFound is returned for an unknown item id.
@@ -169,7 +173,7 @@ func (o *Outbox) Enqueue(ctx context.Context, req Request) (it *Item, created bo
 	}
 	it = &Item{
 		ID: id, Account: req.Account, IdempotencyKey: req.IdempotencyKey, MessageID: req.MessageID,
-		Subject: req.Subject, From: req.From, SMTPUTF8: req.SMTPUTF8, RawFile: name, Size: int64(len(req.Raw)),
+		Subject: req.Subject, From: req.From, SMTPUTF8: req.SMTPUTF8, RawFile: name, Size: int64(len(req.Raw)), Digest: req.Digest,
 		State: StateQueued, FollowUps: req.FollowUps, Created: now, Updated: now, NextAttempt: now,
 	}
 	for _, r := range req.Recipients {

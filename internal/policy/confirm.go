@@ -20,12 +20,16 @@ const DefaultConfirmTTL = 10 * time.Minute
 
 // Preview is what the human sees before confirming.
 type Preview struct {
-	Account     string   `json:"account"`
-	From        string   `json:"from"`
-	To          []string `json:"to,omitempty"`
-	Cc          []string `json:"cc,omitempty"`
-	Bcc         []string `json:"bcc,omitempty"`
-	Subject     string   `json:"subject"`
+	Account string `json:"account"`
+	// From is the From field as sent, with the Sender field when there is
+	// one; ReplyTo the Reply-To field.
+	From    string   `json:"from"`
+	ReplyTo string   `json:"reply_to,omitempty"`
+	To      []string `json:"to,omitempty"`
+	Cc      []string `json:"cc,omitempty"`
+	Bcc     []string `json:"bcc,omitempty"`
+	Subject string   `json:"subject"`
+	// Attachments are "name (media type, decoded size)".
 	Attachments []string `json:"attachments,omitempty"`
 	// FirstLines are the opening lines of the body.
 	FirstLines string   `json:"first_lines,omitempty"`
@@ -36,6 +40,9 @@ type Preview struct {
 func (p Preview) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\n", p.From)
+	if p.ReplyTo != "" {
+		fmt.Fprintf(&b, "Reply-To: %s\n", p.ReplyTo)
+	}
 	if len(p.To) > 0 {
 		fmt.Fprintf(&b, "To: %s\n", strings.Join(p.To, ", "))
 	}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -29,6 +30,22 @@ type Outgoing struct {
 	Forward bool
 	// Texts are the body and the text of text-like attachments.
 	Texts []Text
+	// Senders are the addresses in the message's From, Sender and Reply-To
+	// fields; Own are the account's addresses (normalised). A sender that
+	// is not the account's own always needs the user: replies or the
+	// recipient's trust would go to someone else.
+	Senders []Sender
+	Own     []string
+	// Untrusted, when set, says why the message's content is not the
+	// agent's or mailmcp's own (a draft mailmcp did not save): it always
+	// needs the user's confirmation, whatever the mode.
+	Untrusted string
+}
+
+// Sender is one address of a sender field (From, Sender or Reply-To).
+type Sender struct {
+	Field   string
+	Address string // normalised
 }
 
 // Decision is what must happen before a message may be sent.
@@ -56,6 +73,20 @@ func (p Policy) Decide(o Outgoing, known func(string) bool) Decision {
 	case DraftsOnly:
 		d.DraftOnly = true
 		return d
+	}
+	if o.Untrusted != "" {
+		d.Confirm = true
+		d.Reasons = append(d.Reasons, o.Untrusted)
+	}
+	var foreign []string
+	for _, sd := range o.Senders {
+		if !slices.Contains(o.Own, sd.Address) {
+			foreign = append(foreign, sd.Field+": "+sd.Address)
+		}
+	}
+	if len(foreign) > 0 {
+		d.Confirm = true
+		d.Reasons = append(d.Reasons, "the message names a sender that is not this account's address ("+strings.Join(foreign, "; ")+")")
 	}
 	for _, t := range o.Texts {
 		d.Findings = append(d.Findings, ScanText(t.Where, t.Text)...)

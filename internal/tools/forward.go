@@ -59,5 +59,5 @@ func forward(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, m.Subject, key, nil, true)
+	return handOff(ctx, d, info, built, m.Subject, key, nil, true, "")
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // TestRigIdempotencyKeyReuse (issue 14, item 9): a key already used for one
-// message, reused for a different one, is a conflict that names the
+// message, reused for a different one (recipients, subject, or only the
+// body, through send_email or send_draft), is a conflict that names the
 // difference, and the different message never reaches Postfix. Reusing it
 // for the same message is still the earlier send, reported as a duplicate.
 func TestRigIdempotencyKeyReuse(t *testing.T) {
@@ -25,15 +26,17 @@ func TestRigIdempotencyKeyReuse(t *testing.T) {
 		name    string
 		to      string
 		subject string
+		body    string
 		want    []string
 	}{
-		{"other recipient", carol.Email, "Invoice 7", []string{"recipients were " + strings.ToLower(bob.Email), "now " + strings.ToLower(carol.Email)}},
-		{"other subject", bob.Email, "Invoice 8", []string{`subject was "Invoice 7", now "Invoice 8"`}},
+		{"other recipient", carol.Email, "Invoice 7", "Attached.", []string{"recipients were " + strings.ToLower(bob.Email), "now " + strings.ToLower(carol.Email)}},
+		{"other subject", bob.Email, "Invoice 8", "Attached.", []string{`subject was "Invoice 7", now "Invoice 8"`}},
+		{"other body", bob.Email, "Invoice 7", "Attached. Pay to IBAN XX00 instead.", []string{"the body, an attachment or another header differs"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			msg := h.Fail("send_email", map[string]any{"account": "alice", "to": []any{c.to},
-				"subject": c.subject, "body": "Attached.", "idempotency_key": "inv-7"})
+				"subject": c.subject, "body": c.body, "idempotency_key": "inv-7"})
 			for _, w := range append([]string{"conflict", "different message", "nothing was sent"}, c.want...) {
 				if !strings.Contains(msg, w) {
 					t.Errorf("agent was told %q; want it to contain %q", msg, w)
@@ -45,6 +48,20 @@ func TestRigIdempotencyKeyReuse(t *testing.T) {
 		"subject": "Invoice 7", "body": "Attached.", "idempotency_key": "inv-7"})
 	if !again.Duplicate || again.OutboxID != first.OutboxID {
 		t.Errorf("same message, same key: %+v, want the earlier send as a duplicate", again)
+	}
+
+	// send_draft with the key of the earlier send, for a draft that says
+	// something else: the same conflict, and the draft stays.
+	var saved saveDraftOutput
+	h.Decode("save_draft", map[string]any{"account": "alice", "to": []any{bob.Email}, "subject": "Invoice 7", "body": "Attached. New bank details."}, &saved)
+	msg := h.Fail("send_draft", map[string]any{"id": saved.DraftID, "idempotency_key": "inv-7"})
+	for _, w := range []string{"conflict", "different message", "the body, an attachment or another header differs", "nothing was sent"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("send_draft with a reused key: agent was told %q; want %q", msg, w)
+		}
+	}
+	if n := len(copies(t, h.Mail, "alice", "Drafts", saved.MessageID)); n != 1 {
+		t.Errorf("the draft after a refused send_draft: %d copies, want 1", n)
 	}
 
 	// Nothing reached Postfix for carol, and bob got exactly one copy.

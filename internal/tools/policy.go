@@ -45,11 +45,14 @@ type pendingSend struct {
 	Request outbox.Request `json:"request"`
 }
 
-// outgoingFor describes a message for the policy: recipients, and the
-// text of its body and text attachments (parsed back from the exact bytes
-// that would be sent, so nothing escapes the scan).
-func outgoingFor(req outbox.Request, forward bool) (policy.Outgoing, policy.Preview) {
-	o := policy.Outgoing{Forward: forward, Recipients: normRecipients(req.Recipients)}
+// outgoingFor describes a message for the policy and the person who
+// confirms it, both parsed back from the exact bytes that would be sent
+// (req.Raw), so nothing escapes the scan or the preview: recipients, the
+// sender fields, the text of its body and text attachments, and every
+// attachment's name and decoded size. own are the account's addresses;
+// untrusted says why the content is not the agent's own ("" when it is).
+func outgoingFor(req outbox.Request, forward bool, own []string, untrusted string) (policy.Outgoing, policy.Preview) {
+	o := policy.Outgoing{Forward: forward, Recipients: normRecipients(req.Recipients), Own: normRecipients(own), Untrusted: untrusted}
 	pv := policy.Preview{Account: req.Account, From: req.From, Subject: req.Subject}
 	m, err := parse.Parse(bytes.NewReader(req.Raw), parse.ParseOptions{})
 	if err != nil {
@@ -57,6 +60,23 @@ func outgoingFor(req outbox.Request, forward bool) (policy.Outgoing, policy.Prev
 		o.Texts = append(o.Texts, policy.Text{Where: "message", Text: string(req.Raw)})
 		pv.To = req.Recipients
 		return o, pv
+	}
+	pv.Subject = m.Subject
+	pv.From = addrList(m.From)
+	if env := strings.ToLower(req.From); len(m.From) != 1 || strings.ToLower(m.From[0].Email) != env {
+		pv.From += " (envelope sender " + req.From + ")"
+	}
+	if len(m.Sender) > 0 {
+		pv.From += " (Sender: " + addrList(m.Sender) + ")"
+	}
+	pv.ReplyTo = strings.Join(addrStrings(m.ReplyTo), ", ")
+	for _, f := range []struct {
+		name string
+		l    []parse.Address
+	}{{"From", m.From}, {"Sender", m.Sender}, {"Reply-To", m.ReplyTo}} {
+		for _, a := range f.l {
+			o.Senders = append(o.Senders, policy.Sender{Field: f.name, Address: normRecipients([]string{a.Email})[0]})
+		}
 	}
 	o.Texts = append(o.Texts, policy.Text{Where: "body", Text: m.Text})
 	for _, n := range m.Nested {
@@ -68,7 +88,7 @@ func outgoingFor(req outbox.Request, forward bool) (policy.Outgoing, policy.Prev
 		if name == "" {
 			name = at.MediaType
 		}
-		pv.Attachments = append(pv.Attachments, name)
+		pv.Attachments = append(pv.Attachments, fmt.Sprintf("%s (%s, %s)", name, at.MediaType, byteSize(at.Size)))
 		if strings.HasPrefix(at.MediaType, "text/") || strings.HasSuffix(at.MediaType, "json") || strings.HasSuffix(at.MediaType, "xml") {
 			var buf bytes.Buffer
 			if _, err := parse.ExtractPart(bytes.NewReader(req.Raw), at.PartID, &buf, 1<<20); err == nil {
@@ -82,6 +102,27 @@ func outgoingFor(req outbox.Request, forward bool) (policy.Outgoing, policy.Prev
 	}
 	pv.FirstLines = firstLines(m.Text, 8, 600)
 	return o, pv
+}
+
+// addrList formats addresses as a header would show them ("" for none).
+func addrList(l []parse.Address) string {
+	parts := make([]string, len(l))
+	for i, a := range l {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// byteSize says a size in bytes the way a person reads it.
+func byteSize(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1000)
+	default:
+		return fmt.Sprintf("%.1f MB", float64(n)/1000/1000)
+	}
 }
 
 // normRecipients normalises envelope recipients as the policy and the
@@ -155,8 +196,8 @@ func firstLines(s string, lines, chars int) string {
 // handed to the outbox. It returns the result to give the agent when the
 // message must not go out now — refused, saved as a draft, declined by the
 // user, or waiting for confirmation — or nil when it may be sent.
-func policyGate(ctx context.Context, d *Deps, info AccountInfo, tool string, req outbox.Request, forward bool) *mcp.CallToolResult {
-	o, pv := outgoingFor(req, forward)
+func policyGate(ctx context.Context, d *Deps, info AccountInfo, tool string, req outbox.Request, forward bool, untrusted string) *mcp.CallToolResult {
+	o, pv := outgoingFor(req, forward, []string{info.Email}, untrusted)
 	known := func(addr string) bool {
 		if d.Ledger == nil {
 			return false
@@ -177,6 +218,7 @@ func policyGate(ctx context.Context, d *Deps, info AccountInfo, tool string, req
 		if err != nil {
 			return errResult(err)
 		}
+		recordSaved(ctx, d, info.ID, req.MessageID, req.Raw)
 		ref, err := p.AppendDraft(ctx, req.Raw)
 		if err != nil {
 			return errResult(err)

@@ -54,5 +54,5 @@ func reply(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, m.Subject, key, []outbox.FollowUp{{Kind: outbox.FollowAnswered, Ref: id}}, false)
+	return handOff(ctx, d, info, built, m.Subject, key, []outbox.FollowUp{{Kind: outbox.FollowAnswered, Ref: id}}, false, "")
 }

@@ -108,6 +108,8 @@ func saveDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return draftError(err)
 	}
+	// Recorded before the append: a draft that exists is always known.
+	recordSaved(ctx, d, info.ID, built.MessageID, built.Raw)
 	ref, err := p.Append(ctx, folder, draftFlags, built.Date, built.Raw)
 	if err != nil {
 		return errResult(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/compose"
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 )
 
@@ -20,7 +21,8 @@ func sendDraftTool() *Tool {
 	return &Tool{
 		Name:  "send_draft",
 		Title: "Send a saved draft",
-		Description: "Send a draft email by id (from save_draft or list_drafts) exactly as saved, then remove it from Drafts. " +
+		Description: "Send a draft email by id (from save_draft or list_drafts), then remove it from Drafts. A draft mailmcp saved goes as saved; " +
+			"any other is rebuilt as plain text from this account and always needs the user's confirmation. " +
 			"Calling it again for the same draft never sends a second copy: it returns the first call's outcome (sent, partially_sent, queued or failed)." + policyNote,
 		Writes: true, Sends: true, Destructive: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
@@ -48,25 +50,39 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		// draft was removed.
 		key = "draft:" + id
 	}
-	if r := earlierSendByKey(ctx, d, info.ID, key); r != nil {
-		return r
-	}
 	ref, err := ownMessage(p, id)
 	if err != nil {
 		return errResult(err)
 	}
 	raw, err := readRaw(ctx, p, ref, limits(info).MaxBytes+1<<20)
+	if fault.KindOf(err) == fault.NotFound {
+		// Sent and removed by an earlier call with this key? Its content
+		// is gone, so only the key can match.
+		if r := earlierSendByKey(ctx, d, info.ID, key); r != nil {
+			return r
+		}
+	}
 	if err != nil {
 		return errResult(err)
 	}
-	built, subject, err := draftMessage(raw, info)
+	untrusted, err := draftOrigin(ctx, d, info, raw)
+	if err != nil {
+		return errResult(err)
+	}
+	var built *compose.Built
+	var subject string
+	if untrusted == "" {
+		built, subject, err = draftMessage(raw, info)
+	} else {
+		built, subject, err = rebuildDraft(raw, info)
+	}
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, subject, key, []outbox.FollowUp{{Kind: outbox.FollowDeleteDraft, Ref: id}}, false)
+	return handOff(ctx, d, info, built, subject, key, []outbox.FollowUp{{Kind: outbox.FollowDeleteDraft, Ref: id}}, false, untrusted)
 }
 
-// draftMessage turns a stored draft into the message to submit: the
+// draftMessage turns a draft mailmcp saved into the message to submit: the
 // recipients come from To, Cc and Bcc, the Bcc field is removed, the Date
 // is set to now, and the body is sent byte for byte.
 func draftMessage(raw []byte, info AccountInfo) (*compose.Built, string, error) {

@@ -58,5 +58,5 @@ func sendEmail(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return composeError(err)
 	}
-	return handOff(ctx, d, info, built, subject, key, nil, attachesMessageParts(a))
+	return handOff(ctx, d, info, built, subject, key, nil, attachesMessageParts(a), "")
 }

@@ -455,9 +455,12 @@ const draftMessageRaw = "From: Dana Demo <dana@demo.mailmcp.test>\r\n" +
 
 func TestSendDraftTwiceSendsOnce(t *testing.T) {
 	h := sendHarness(t, nil)
+	// Stored as mailmcp's save_draft stores it: a draft mailmcp saved is
+	// sent as it stands.
 	if err := h.Demo.Deliver("Drafts", []byte(draftMessageRaw), []imap.Flag{imap.FlagDraft, imap.FlagSeen}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	recordSaved(context.Background(), h.Deps, "demo", "draft-1@demo.mailmcp.test", []byte(draftMessageRaw))
 	id, _, _ := demoMessage(t, h, "Drafts", "Draft ready to go")
 	first := sendOK(h, "send_draft", map[string]any{"id": id})
 	slices.Sort(first.Accepted)
@@ -494,11 +497,16 @@ func TestIdempotencyKeySendsOnce(t *testing.T) {
 	if first.Status != "sent" || first.Duplicate {
 		t.Fatalf("first: %+v", first)
 	}
-	// A retry, even with a changed body, reports the first send.
-	args["body"] = "changed"
+	// A retry reports the first send.
 	again := sendOK(h, "send_email", args)
 	if !again.Duplicate || again.OutboxID != first.OutboxID || again.MessageID != first.MessageID || again.Status != "sent" {
 		t.Fatalf("retry: %+v", again)
+	}
+	// The same key with a changed body is another message: a conflict, not
+	// a silent "already sent" (issue 14, item 9).
+	args["body"] = "changed"
+	if msg := h.Fail("send_email", args); !strings.Contains(msg, "conflict") || !strings.Contains(msg, "nothing was sent") {
+		t.Fatalf("changed body, same key: %s", msg)
 	}
 
 	// Concurrent calls with one key: one submission.

@@ -16,6 +16,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
+	"github.com/mailmcp/mailmcp/internal/policy"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -143,8 +144,8 @@ func invalidMessage(err error, outcome string) *mcp.CallToolResult {
 
 // earlierSend returns the result of an earlier send with the same
 // idempotency key (or the error looking it up), or nil when there is none.
-// A key reused for a different message (other recipients or subject) is a
-// conflict naming the difference, and nothing is sent: a silent "already
+// A key reused for a different message (other recipients, subject or
+// content) is a conflict naming the difference, and nothing is sent: a silent "already
 // sent" would hide that the new message never went out.
 func earlierSend(ctx context.Context, d *Deps, req outbox.Request) *mcp.CallToolResult {
 	if req.IdempotencyKey == "" {
@@ -202,6 +203,9 @@ func keyReuseDiff(it *outbox.Item, req outbox.Request) string {
 	if it.Subject != req.Subject {
 		diffs = append(diffs, fmt.Sprintf("subject was %q, now %q", it.Subject, req.Subject))
 	}
+	if len(diffs) == 0 && it.Digest != "" && req.Digest != "" && it.Digest != req.Digest {
+		diffs = append(diffs, "the body, an attachment or another header differs")
+	}
 	return strings.Join(diffs, "; ")
 }
 
@@ -210,15 +214,23 @@ func keyReuseDiff(it *outbox.Item, req outbox.Request) string {
 // ask the user, or go), then the caps are counted and the outbox journals
 // and submits it. forward marks messages that carry existing mail out of
 // the mailbox (forwards, attachments taken from messages).
-func handOff(ctx context.Context, d *Deps, info AccountInfo, b *compose.Built, subject, key string, follow []outbox.FollowUp, forward bool) *mcp.CallToolResult {
+//
+// untrusted, when set, says why the content is not the agent's own (a
+// draft mailmcp did not save): the user must confirm it in every mode.
+func handOff(ctx context.Context, d *Deps, info AccountInfo, b *compose.Built, subject, key string, follow []outbox.FollowUp, forward bool, untrusted string) *mcp.CallToolResult {
 	req := outbox.Request{
 		Account: info.ID, IdempotencyKey: key, MessageID: b.MessageID, Subject: subject,
 		From: b.From, Recipients: b.Recipients, SMTPUTF8: b.NeedsSMTPUTF8, Raw: b.Raw, FollowUps: follow,
 	}
+	digest, err := policy.ContentDigest(b.Raw)
+	if err != nil {
+		return errResult(err)
+	}
+	req.Digest = digest
 	if earlier := earlierSend(ctx, d, req); earlier != nil {
 		return earlier
 	}
-	if res := policyGate(ctx, d, info, currentTool(ctx), req, forward); res != nil {
+	if res := policyGate(ctx, d, info, currentTool(ctx), req, forward, untrusted); res != nil {
 		return res
 	}
 	return submit(ctx, d, info, req)
