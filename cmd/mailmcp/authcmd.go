@@ -123,7 +123,7 @@ func openAuth(c common, stderr io.Writer) (*authEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := auth.OpenTokenStore(cfg.StateDir, log)
+	store, err := openTokens(cfg, log)
 	if err != nil {
 		closeLog()
 		return nil, err

@@ -50,5 +50,5 @@ func cmdDoctor(ctx context.Context, c common, d doctorFlags, stdout, stderr io.W
 
 // doctorWiring hands doctor the account wiring serving uses.
 func doctorWiring() doctor.Wiring {
-	return doctor.Wiring{Account: engineAccount, Password: passwordSource, OAuthProvider: authProvider}
+	return doctor.Wiring{Account: engineAccount, Password: passwordSource, OAuthProvider: authProvider, Tokens: openTokens}
 }

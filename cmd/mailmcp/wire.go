@@ -89,7 +89,7 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*im
 	}
 	switch a.Auth {
 	case config.AuthOAuth2:
-		store, err := auth.OpenTokenStore(cfg.StateDir, log)
+		store, err := openTokens(cfg, log)
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", a.ID, err)
 		}

@@ -67,6 +67,9 @@ type tokenFile struct {
 type TokenStore struct {
 	dir    string
 	logger *slog.Logger
+	// shared, when set, holds the tokens instead of dir: replicas on
+	// several machines share one login per account (see shared.go).
+	shared SharedState
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
@@ -105,8 +108,14 @@ func ValidAccountName(name string) error {
 	return nil
 }
 
-// Path returns the token file of account.
-func (s *TokenStore) Path(account string) string { return filepath.Join(s.dir, account+".json") }
+// Path returns where account's token is kept: its file, or its record in
+// the shared state database.
+func (s *TokenStore) Path(account string) string {
+	if s.shared != nil {
+		return "the shared state database (" + bucketTokens + "/" + account + ")"
+	}
+	return filepath.Join(s.dir, account+".json")
+}
 
 func (s *TokenStore) localLock(account string) *sync.Mutex {
 	s.mu.Lock()
@@ -131,7 +140,7 @@ func (s *TokenStore) Load(account string) (*Token, error) {
 	if err := ValidAccountName(account); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(s.Path(account))
+	b, err := s.read(account)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("auth: %s: %w", account, ErrNoToken)
 	}
@@ -163,7 +172,7 @@ func (s *TokenStore) Update(ctx context.Context, account string, fn func(cur *To
 	m := s.localLock(account)
 	m.Lock()
 	defer m.Unlock()
-	unlock, err := lockFile(ctx, filepath.Join(s.dir, account+".lock"))
+	unlock, err := s.lock(ctx, account)
 	if err != nil {
 		return nil, fmt.Errorf("auth: lock token of %s: %w", account, err)
 	}
@@ -188,10 +197,9 @@ func (s *TokenStore) Update(ctx context.Context, account string, fn func(cur *To
 		return nil, ferr
 	}
 	if next == nil {
-		if err := os.Remove(s.Path(account)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.remove(ctx, account); err != nil {
 			return nil, fmt.Errorf("auth: delete token: %w", err)
 		}
-		syncDir(s.dir)
 		return nil, nil
 	}
 	next.Account = account
@@ -227,6 +235,13 @@ func (s *TokenStore) write(t *Token) error {
 		return fmt.Errorf("auth: encode token: %w", err)
 	}
 	b = append(b, '\n')
+	if s.shared != nil {
+		if err := s.writeShared(t.Account, b); err != nil {
+			return err
+		}
+		s.logger.Debug("token saved", "account", t.Account, "expiry", t.Expiry, "has_refresh_token", t.RefreshToken != "")
+		return nil
+	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	tmp := filepath.Join(s.dir, "."+t.Account+".tmp-"+hex.EncodeToString(rnd[:]))

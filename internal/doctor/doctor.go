@@ -62,6 +62,9 @@ type Wiring struct {
 	Password func(a *config.Account) auth.SecretSource
 	// OAuthProvider maps a provider preset to its OAuth provider.
 	OAuthProvider func(preset string) string
+	// Tokens opens where OAuth tokens live (nil: files in the state
+	// directory).
+	Tokens func(cfg *config.Config, log *slog.Logger) (*auth.TokenStore, error)
 }
 
 // Options are the settings of a doctor run.
@@ -186,9 +189,15 @@ func (r *report) account(ctx context.Context, cfg *config.Config, a *config.Acco
 // credentials checks the password source or the OAuth token.
 func (r *report) credentials(ctx context.Context, cfg *config.Config, a *config.Account, p string, wr Wiring) bool {
 	if a.Auth == config.AuthOAuth2 {
-		store, err := auth.OpenTokenStore(cfg.StateDir, nil)
+		open := wr.Tokens
+		if open == nil {
+			open = func(cfg *config.Config, log *slog.Logger) (*auth.TokenStore, error) {
+				return auth.OpenTokenStore(cfg.StateDir, log)
+			}
+		}
+		store, err := open(cfg, nil)
 		if err != nil {
-			r.fail(p+"oauth token", err.Error(), "make the state directory writable")
+			r.fail(p+"oauth token", err.Error(), "make the state directory writable, or check postgres_url")
 			return false
 		}
 		st := auth.Status(store, []auth.StatusInput{{Account: a.ID, Method: auth.MethodOAuth, Provider: wr.OAuthProvider(a.Provider)}})[0]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -287,4 +288,36 @@ func (b *pgBucket) Scan(opt ScanOptions, fn func(string, []byte) error) error {
 		}
 		after = []byte(page[len(page)-1].k)
 	}
+}
+
+// Lock takes a lock named name that holds across every replica on the
+// database (a session-level advisory lock on a connection kept for it),
+// waiting until ctx ends. unlock releases it; so does the death of this
+// process, since its connection then ends.
+func (p *Postgres) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: lock %s: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, name); err != nil {
+		// The connection may be mid-cancel: never reuse it.
+		conn.Conn().Close(context.Background())
+		conn.Release()
+		return nil, fmt.Errorf("postgres: lock %s: %w", name, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, name); err != nil {
+				// Closing the session releases the lock as well.
+				conn.Conn().Close(ctx)
+			}
+			conn.Release()
+		})
+	}, nil
 }
