@@ -17,6 +17,7 @@ type Conn struct {
 	c        *imapclient.Client
 	raw      *rawConn // extension commands (nil on STARTTLS connections)
 	caps     imap.CapSet
+	names    names // folder names: the agent's form <-> the server's
 	created  time.Time
 	lastUsed time.Time
 
@@ -71,7 +72,7 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 		return nil
 	}
 	c.selected = ""
-	data, err := c.c.Select(name, &imap.SelectOptions{ReadOnly: false}).Wait()
+	data, err := c.c.Select(c.mailbox(name), &imap.SelectOptions{ReadOnly: false}).Wait()
 	if err != nil {
 		if fault.KindOf(c.fail(ctx, "select", err)) == fault.NotFound {
 			return noSuchFolder("select", name, err)

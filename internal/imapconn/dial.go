@@ -34,6 +34,22 @@ func dial(ctx context.Context, a *Account) (*Conn, error) {
 		return nil, err
 	}
 	conn.c, conn.caps = c, caps
+	// Folder names are mapped on this connection from now on: read the
+	// namespace once, within the dial's time bound.
+	bound := a.DialTimeout
+	if bound <= 0 {
+		bound = 30 * time.Second
+	}
+	nctx, cancel := context.WithTimeout(ctx, bound)
+	err = conn.run(nctx, "read namespace", func() (e error) {
+		conn.names, e = readNames(c, caps)
+		return e
+	})
+	cancel()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	if conn.raw != nil && !caps.Has(CapGmail) {
 		conn.raw.setBypass() // no extension needs the raw path
 	}

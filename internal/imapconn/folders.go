@@ -117,9 +117,9 @@ func (p *Pool) ListFolders(ctx context.Context, withCounts bool) ([]Folder, erro
 			return err
 		}
 		for _, d := range data {
-			f := Folder{Name: d.Mailbox, Selectable: true}
+			f := Folder{Name: c.agentName(d.Mailbox), Selectable: true}
 			if d.Delim != 0 {
-				f.Delimiter = string(d.Delim)
+				f.Delimiter = AgentDelimiter
 			}
 			for _, a := range d.Attrs {
 				if a == imap.MailboxAttrNoSelect || a == imap.MailboxAttrNonExistent {
@@ -137,7 +137,7 @@ func (p *Pool) ListFolders(ctx context.Context, withCounts bool) ([]Folder, erro
 				if !out[i].Selectable {
 					continue
 				}
-				sd, err := c.c.Status(out[i].Name, status).Wait()
+				sd, err := c.c.Status(c.mailbox(out[i].Name), status).Wait()
 				if err != nil {
 					return err
 				}

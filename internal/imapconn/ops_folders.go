@@ -267,12 +267,15 @@ func (p *Pool) CreateFolder(ctx context.Context, name, parent string) (Folder, e
 	}
 	sent := false
 	err = p.Do(ctx, Op{Name: op}, func(ctx context.Context, c *Conn) error {
+		if err := c.names.checkLevels(op, name); err != nil {
+			return err
+		}
 		sent = true
-		if err := c.c.Create(full, nil).Wait(); err != nil {
+		if err := c.c.Create(c.mailbox(full), nil).Wait(); err != nil {
 			return alreadyExists(op, full, err)
 		}
 		// Best effort: some clients only show subscribed folders.
-		_ = c.c.Subscribe(full).Wait()
+		_ = c.c.Subscribe(c.mailbox(full)).Wait()
 		return nil
 	})
 	if err != nil {
@@ -325,11 +328,14 @@ func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error
 			Hint: "Pick a name that is not in use (call list_folders)"}
 	}
 	err = p.changeFolder(ctx, op, f.Name, delim, nil, func(c *Conn) error {
-		if err := c.c.Rename(f.Name, to, nil).Wait(); err != nil {
+		if err := c.names.checkLevels(op, to); err != nil {
+			return err
+		}
+		if err := c.c.Rename(c.mailbox(f.Name), c.mailbox(to), nil).Wait(); err != nil {
 			return alreadyExists(op, to, err)
 		}
-		_ = c.c.Unsubscribe(f.Name).Wait()
-		_ = c.c.Subscribe(to).Wait()
+		_ = c.c.Unsubscribe(c.mailbox(f.Name)).Wait()
+		_ = c.c.Subscribe(c.mailbox(to)).Wait()
 		return nil
 	})
 	if err != nil {
@@ -397,7 +403,7 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 	out := DeletedFolder{Name: f.Name}
 	check := func(c *Conn) error {
 		if f.Selectable {
-			sd, err := c.c.Status(f.Name, &imap.StatusOptions{NumMessages: true}).Wait()
+			sd, err := c.c.Status(c.mailbox(f.Name), &imap.StatusOptions{NumMessages: true}).Wait()
 			if err != nil {
 				return err
 			}
@@ -412,10 +418,10 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 		return nil
 	}
 	err = p.changeFolder(ctx, op, f.Name, delim, check, func(c *Conn) error {
-		if err := c.c.Delete(f.Name).Wait(); err != nil {
+		if err := c.c.Delete(c.mailbox(f.Name)).Wait(); err != nil {
 			return err
 		}
-		_ = c.c.Unsubscribe(f.Name).Wait()
+		_ = c.c.Unsubscribe(c.mailbox(f.Name)).Wait()
 		return nil
 	})
 	if err != nil {

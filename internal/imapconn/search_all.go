@@ -188,7 +188,7 @@ func searchableFolders(c *Conn) ([]string, error) {
 			skip = true
 		}
 		if !skip {
-			names = append(names, d.Mailbox)
+			names = append(names, c.agentName(d.Mailbox))
 		}
 	}
 	slices.Sort(names)

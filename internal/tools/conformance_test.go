@@ -36,9 +36,6 @@ var known = map[string]map[string]string{
 // server) -> what is wrong. Each fix removes its entry.
 var pending = map[string]map[string]string{
 	"read/attachment-size":     {"*": "fetch_message estimates a base64 attachment's size from its encoded size (69 for 70 bytes)"},
-	"folders/roles":            {servers.Maddy: "delimiter not mapped to /", servers.Cyrus: "no NAMESPACE: INBOX. prefix shown"},
-	"folders/create-nested":    {servers.Maddy: "Projects/Alpha made flat", servers.Cyrus: "top-level create refused outside INBOX."},
-	"folders/rename-delete":    {servers.Maddy: "delimiter not mapped to /", servers.Cyrus: "no NAMESPACE"},
 	"drafts/save-replace-send": {servers.Maddy: "without UIDPLUS: no draft id, \\Deleted drafts listed"},
 }
 

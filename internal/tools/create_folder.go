@@ -22,8 +22,8 @@ func createFolderTool() *Tool {
 	return &Tool{
 		Name:  "create_folder",
 		Title: "Create an email folder",
-		Description: "Create a folder (mailbox) in an email account, at the top level or inside parent; the server's hierarchy delimiter " +
-			"(from list_folders) is used to join them. The new folder is subscribed so mail clients show it. Fails if it already exists.",
+		Description: "Create a folder (mailbox) in an email account, at the top level or inside parent; / separates levels " +
+			"on every server, whatever its own delimiter (name Projects/Alpha makes Alpha inside Projects). The new folder is subscribed so mail clients show it. Fails if it already exists.",
 		Writes: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),

@@ -16,7 +16,7 @@ func renameFolderTool() *Tool {
 		Name:  "rename_folder",
 		Title: "Rename an email folder",
 		Description: "Rename (or move within the hierarchy) a folder of an email account; its subfolders follow it. " +
-			"to is the full new name, with the hierarchy delimiter from list_folders for nesting (e.g. Projects/Done). " +
+			"to is the full new name, with / between levels (e.g. Projects/Done). " +
 			"INBOX and special folders (Sent, Drafts, Trash, Junk, Archive) are refused. Message ids from the old folder stop working: search again.",
 		Writes: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
