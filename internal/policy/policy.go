@@ -28,7 +28,7 @@ type Outgoing struct {
 	// Forward is set when existing mail leaves the mailbox: a forward, or
 	// attachments taken from received messages.
 	Forward bool
-	// Texts are the body and the text of text-like attachments.
+	// Texts are the pieces of content to scan (OutgoingTexts).
 	Texts []Text
 	// Senders are the addresses in the message's From, Sender and Reply-To
 	// fields; Own are the account's addresses (normalised). A sender that
@@ -40,6 +40,9 @@ type Outgoing struct {
 	// agent's or mailmcp's own (a draft mailmcp did not save): it always
 	// needs the user's confirmation, whatever the mode.
 	Untrusted string
+	// Seen, when set, holds the codes and secrets recently seen in
+	// received mail; content carrying one needs confirmation.
+	Seen *SeenSet
 }
 
 // Sender is one address of a sender field (From, Sender or Reply-To).
@@ -90,6 +93,7 @@ func (p Policy) Decide(o Outgoing, known func(string) bool) Decision {
 	}
 	for _, t := range o.Texts {
 		d.Findings = append(d.Findings, ScanText(t.Where, t.Text)...)
+		d.Findings = append(d.Findings, seenFindings(o.Seen, t)...)
 	}
 	if len(d.Findings) > 0 {
 		d.Confirm = true

@@ -3,6 +3,7 @@ package policy
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Finding is one suspected secret in outgoing content. It names the kind
@@ -29,46 +30,84 @@ var secretRules = []secretRule{
 	{"Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`)},
 	{"OpenAI or Anthropic API key", regexp.MustCompile(`\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{32,}\b`)},
 	{"JSON web token", regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\b`)},
-	{"password assignment", regexp.MustCompile(`(?i)\b(?:password|passwd|pwd|passphrase)\s*[:=]\s*\S{6,}`)},
+	{"password assignment", regexp.MustCompile(`(?i)\b(?:password|passwd|pwd|passphrase|passcode|pw|kennwort|mot de passe|contraseña)\s*(?:[:=]|\bis\b|\bwas\b)\s*["'“]?([^\s"'”]{4,})`)},
+}
+
+// notAPassword are words that follow "the password is" in ordinary
+// prose ("the password is required").
+var notAPassword = map[string]bool{
+	"required": true, "incorrect": true, "wrong": true, "invalid": true, "expired": true, "correct": true,
+	"missing": true, "empty": true, "changed": true, "reset": true, "being": true, "sent": true, "set": true,
+	"stored": true, "saved": true, "encrypted": true, "hashed": true, "the": true, "your": true, "not": true,
+	"too": true, "case-sensitive": true, "attached": true, "below": true, "above": true, "same": true,
+	"still": true, "now": true, "also": true, "only": true, "valid": true, "weak": true, "strong": true,
 }
 
 // otpContext is wording that surrounds one-time codes in received mail.
-var otpContext = regexp.MustCompile(`(?i)(verification|security|confirmation|login|sign[- ]?in|one[- ]time|authentication|2fa|two[- ]factor|otp|passcode|access) ?(code|password|pin)|\bcode is\b|\byour code\b`)
-
-// otpCode is a standalone 4-8 digit number (optionally split 3-3).
-var otpCode = regexp.MustCompile(`\b\d{3}[ -]?\d{3}\b|\b\d{4,8}\b`)
+var otpContext = regexp.MustCompile(`(?i)(verification|security|confirmation|login|log[- ]?in|sign[- ]?in|one[- ]time|authentication|auth|2fa|mfa|two[- ]factor|otp|passcode|access|activation|guard|recovery|reset|backup) ?(code|password|pin|number|key)|\bcode\s*(?:is|:)|\byour code\b|\bpin\s*(?:is|:)|\bpasscode\b|\botp\b|\btan\b`)
 
 // ScanText looks for secrets in one piece of outgoing text; where names
-// it in findings ("body", "attachment report.txt", …).
+// it in findings ("body", "attachment report.txt", …). The text is
+// normalised and decoded first (see variants), so a full-width, spaced or
+// base64-encoded secret is found like a plain one.
 func ScanText(where, text string) []Finding {
 	var out []Finding
-	for _, r := range secretRules {
-		if r.re.MatchString(text) {
-			out = append(out, Finding{Kind: r.kind, Where: where})
+	kinds := map[string]bool{}
+	for _, v := range variants(text) {
+		for _, r := range secretRules {
+			if kinds[r.kind] {
+				continue
+			}
+			if matchRule(r, v) {
+				kinds[r.kind] = true
+				out = append(out, Finding{Kind: r.kind, Where: where})
+			}
 		}
-	}
-	if hasOTP(text) {
-		out = append(out, Finding{Kind: "one-time code", Where: where})
+		if !kinds["one-time code"] && hasOTP(v) {
+			kinds["one-time code"] = true
+			out = append(out, Finding{Kind: "one-time code", Where: where})
+		}
 	}
 	return out
 }
 
-// hasOTP reports a one-time code: a short number within a few lines of
+func matchRule(r secretRule, v string) bool {
+	if r.kind != "password assignment" {
+		return r.re.MatchString(v)
+	}
+	for _, m := range r.re.FindAllStringSubmatch(v, 16) {
+		if !notAPassword[strings.ToLower(strings.TrimRight(m[1], ".,;:!?"))] {
+			return true
+		}
+	}
+	return false
+}
+
+// otpWindows returns the text around one-time-code wording, where a code
+// copied from received mail sits.
+func otpWindows(text string) []string {
+	var out []string
+	for _, l := range otpContext.FindAllStringIndex(text, 16) {
+		start, end := max(l[0]-200, 0), min(l[1]+200, len(text))
+		for start > 0 && !utf8.RuneStart(text[start]) {
+			start--
+		}
+		for end < len(text) && !utf8.RuneStart(text[end]) {
+			end++
+		}
+		out = append(out, text[start:end])
+	}
+	return out
+}
+
+// hasOTP reports a one-time code: a 4-8 digit number (its digits possibly
+// spaced or grouped, "4 8 3 9 2 0", "48 39 20") within a few lines of
 // one-time-code wording, as when a received login code is pasted or
 // forwarded.
 func hasOTP(text string) bool {
-	locs := otpContext.FindAllStringIndex(text, 8)
-	for _, l := range locs {
-		start, end := l[0]-200, l[1]+200
-		if start < 0 {
-			start = 0
-		}
-		if end > len(text) {
-			end = len(text)
-		}
-		window := text[start:end]
-		for _, m := range otpCode.FindAllString(window, -1) {
-			if !looksLikeYear(m) {
+	for _, w := range otpWindows(text) {
+		for _, g := range digitGroups(w) {
+			if len(g) >= 4 && len(g) <= 8 && !looksLikeYear(g) {
 				return true
 			}
 		}

@@ -120,6 +120,7 @@ func fetchMessageTool() *Tool {
 				from = (&mail.Address{Name: msg.From[0].Name, Address: msg.From[0].Email}).String()
 			}
 			out.Trust = trustFor(ctx, d, p, msg, from)
+			recordSeen(ctx, d, ref.Account, messageTexts(msg)...)
 			return okResult(out, trustText(out.Trust)+rendered.Text)
 		},
 	}

@@ -94,6 +94,7 @@ func getAttachmentTool() *Tool {
 			var framed string
 			switch {
 			case terr == nil:
+				recordSeen(ctx, d, ref.Account, text)
 				runes := []rune(text)
 				if len(runes) > maxChars {
 					text, out.TextTruncated = string(runes[:maxChars]), true

@@ -52,12 +52,12 @@ type pendingSend struct {
 // attachment's name and decoded size. own are the account's addresses;
 // untrusted says why the content is not the agent's own ("" when it is).
 func outgoingFor(req outbox.Request, forward bool, own []string, untrusted string) (policy.Outgoing, policy.Preview) {
-	o := policy.Outgoing{Forward: forward, Recipients: normRecipients(req.Recipients), Own: normRecipients(own), Untrusted: untrusted}
+	o := policy.Outgoing{Forward: forward, Recipients: normRecipients(req.Recipients), Own: normRecipients(own), Untrusted: untrusted,
+		Texts: policy.OutgoingTexts(req.Raw)}
 	pv := policy.Preview{Account: req.Account, From: req.From, Subject: req.Subject}
 	m, err := parse.Parse(bytes.NewReader(req.Raw), parse.ParseOptions{})
 	if err != nil {
-		// Unparseable output of our own composer: scan the raw bytes.
-		o.Texts = append(o.Texts, policy.Text{Where: "message", Text: string(req.Raw)})
+		// Unparseable output of our own composer (OutgoingTexts scanned it whole).
 		pv.To = req.Recipients
 		return o, pv
 	}
@@ -78,10 +78,8 @@ func outgoingFor(req outbox.Request, forward bool, own []string, untrusted strin
 			o.Senders = append(o.Senders, policy.Sender{Field: f.name, Address: normRecipients([]string{a.Email})[0]})
 		}
 	}
-	o.Texts = append(o.Texts, policy.Text{Where: "body", Text: m.Text})
-	for _, n := range m.Nested {
+	if len(m.Nested) > 0 {
 		o.Forward = true
-		o.Texts = append(o.Texts, policy.Text{Where: "forwarded message", Text: n.Text})
 	}
 	for _, at := range m.Attachments {
 		name := at.Filename
@@ -89,12 +87,6 @@ func outgoingFor(req outbox.Request, forward bool, own []string, untrusted strin
 			name = at.MediaType
 		}
 		pv.Attachments = append(pv.Attachments, fmt.Sprintf("%s (%s, %s)", name, at.MediaType, byteSize(at.Size)))
-		if strings.HasPrefix(at.MediaType, "text/") || strings.HasSuffix(at.MediaType, "json") || strings.HasSuffix(at.MediaType, "xml") {
-			var buf bytes.Buffer
-			if _, err := parse.ExtractPart(bytes.NewReader(req.Raw), at.PartID, &buf, 1<<20); err == nil {
-				o.Texts = append(o.Texts, policy.Text{Where: "attachment " + name, Text: buf.String()})
-			}
-		}
 	}
 	pv.To, pv.Cc = addrStrings(m.To), addrStrings(m.Cc)
 	if bcc := bccOf(req.Recipients, pv.To, pv.Cc); len(bcc) > 0 {
@@ -205,6 +197,7 @@ func policyGate(ctx context.Context, d *Deps, info AccountInfo, tool string, req
 		ok, err := d.Ledger.Known(ctx, info.ID, addr)
 		return err == nil && ok
 	}
+	o.Seen = seenSecrets(ctx, d, info.ID)
 	dec := info.Policy.Decide(o, known)
 	out := sendOutput{Account: info.ID, Subject: req.Subject, MessageID: req.MessageID,
 		policyOutcome: policyOutcome{Preview: &pv, Reasons: dec.Reasons, Findings: dec.Findings}}

@@ -79,7 +79,10 @@ func searchTool() *Tool {
 			if err != nil {
 				return errResult(err)
 			}
-			return pageResult(ctx, p, folder, crit, limit, cursor, renderPage)
+			return pageResult(ctx, p, folder, crit, limit, cursor, func(pg *imapconn.Page) string {
+				recordSeen(ctx, d, p.Account().ID, pageSubjects(pg)...)
+				return renderPage(pg)
+			})
 		},
 	}
 }
