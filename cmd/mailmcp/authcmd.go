@@ -13,11 +13,11 @@ import (
 )
 
 // authProvider maps a mail provider preset to its OAuth provider.
-func authProvider(p string) string {
+func authProvider(p config.Provider) string {
 	switch p {
-	case "gmail":
+	case config.ProviderGmail:
 		return auth.ProviderGoogle
-	case "outlook":
+	case config.ProviderOutlook:
 		return auth.ProviderMicrosoft
 	}
 	return auth.ProviderGeneric

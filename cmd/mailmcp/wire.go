@@ -82,7 +82,7 @@ func engineAccount(cfg *config.Config, a *config.Account, log *slog.Logger) (*im
 		return nil, fmt.Errorf("account %s: %w", a.ID, err)
 	}
 	ma := &imapconn.Account{
-		ID: a.ID, Email: a.Email, Provider: a.Provider, TLS: tlsCfg,
+		ID: a.ID, Email: a.Email, Provider: string(a.Provider), TLS: tlsCfg,
 		IMAP:     endpoint(a.IMAP),
 		SMTP:     endpoint(a.SMTP),
 		MaxConns: a.MaxConnections, ReadOnly: cfg.AccountReadOnly(a),

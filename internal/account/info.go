@@ -34,7 +34,7 @@ type Info struct {
 func (a *Account) Info() Info {
 	c := a.cfg
 	return Info{
-		ID: c.ID, Email: c.Email, Name: c.Name, Provider: c.Provider, ReadOnly: a.readOnly,
+		ID: c.ID, Email: c.Email, Name: c.Name, Provider: string(c.Provider), ReadOnly: a.readOnly,
 		DownloadDir: c.DownloadDir, AttachmentDir: c.AttachmentDir, InlineAttachmentMax: c.InlineAttachmentMax,
 		MaxRecipients: c.MaxRecipients, MaxMessageBytes: c.MaxMessageBytes, SavesSent: c.SavesSent(),
 		Policy: a.policy, Caps: a.caps, AuthServIDs: c.AuthServIDs,

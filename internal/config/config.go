@@ -78,7 +78,7 @@ type Account struct {
 	ID       string   `toml:"id"`
 	Email    string   `toml:"email"`
 	Name     string   `toml:"name"`
-	Provider string   `toml:"provider"`
+	Provider Provider `toml:"provider"`
 	Username string   `toml:"username"`
 	Auth     AuthKind `toml:"auth"`
 

@@ -258,3 +258,21 @@ func TestSettingsCoverEveryTOMLKey(t *testing.T) {
 	}
 	walk("", reflect.TypeOf(Config{}))
 }
+
+// Every listed provider is a preset, in the order the settings table
+// shows, and nothing else is valid.
+func TestProvidersArePresets(t *testing.T) {
+	if len(providers) != len(presets) {
+		t.Fatalf("%d providers listed, %d presets", len(providers), len(presets))
+	}
+	for _, p := range providers {
+		if !p.Valid() {
+			t.Errorf("%s has no preset", p)
+		}
+	}
+	for _, p := range []Provider{"", "Gmail", "hotmale"} {
+		if p.Valid() {
+			t.Errorf("%q is valid", p)
+		}
+	}
+}

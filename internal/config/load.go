@@ -183,7 +183,7 @@ func fromEnv(env func(string) (string, bool)) (*Account, []Problem) {
 		ID:              get("MAILMCP_ACCOUNT_ID"),
 		Email:           email,
 		Name:            get("MAILMCP_NAME"),
-		Provider:        get("MAILMCP_PROVIDER"),
+		Provider:        Provider(get("MAILMCP_PROVIDER")),
 		Username:        get("MAILMCP_USERNAME"),
 		Auth:            AuthKind(get("MAILMCP_AUTH")),
 		PasswordFile:    get("MAILMCP_PASSWORD_FILE"),

@@ -17,59 +17,87 @@ type preset struct {
 	auth     AuthKind
 }
 
-// Provider names accepted in `provider`.
-var presets = map[string]preset{
-	"gmail": {
+// Provider is a provider preset, the account's `provider`. Load rejects a
+// name that is not one of the constants below.
+type Provider string
+
+// Provider presets.
+const (
+	ProviderGmail    Provider = "gmail"
+	ProviderOutlook  Provider = "outlook" // Microsoft 365 and Outlook.com
+	ProviderYahoo    Provider = "yahoo"
+	ProviderICloud   Provider = "icloud"
+	ProviderFastmail Provider = "fastmail"
+	ProviderZoho     Provider = "zoho"
+	ProviderGeneric  Provider = "generic" // any other server: hosts and ports from the account
+)
+
+// providers are the presets in the order ProviderNames lists them.
+var providers = []Provider{ProviderGmail, ProviderOutlook, ProviderYahoo, ProviderICloud, ProviderFastmail, ProviderZoho, ProviderGeneric}
+
+// Valid reports whether p is one of the presets.
+func (p Provider) Valid() bool {
+	_, ok := presets[p]
+	return ok
+}
+
+// presets are what each provider fills in.
+var presets = map[Provider]preset{
+	ProviderGmail: {
 		imap: Server{Host: "imap.gmail.com", Port: 993, TLS: TLSImplicit},
 		smtp: Server{Host: "smtp.gmail.com", Port: 465, TLS: TLSImplicit},
 		// Gmail allows ~15 simultaneous IMAP connections per account.
 		sentSaved: true, maxConns: 5,
 	},
-	"outlook": {
+	ProviderOutlook: {
 		imap: Server{Host: "outlook.office365.com", Port: 993, TLS: TLSImplicit},
 		smtp: Server{Host: "smtp.office365.com", Port: 587, TLS: TLSStartTLS},
 		// Basic auth is disabled for Microsoft 365: OAuth is the only way in.
 		sentSaved: true, maxConns: 3, auth: AuthOAuth2,
 	},
-	"yahoo": {
+	ProviderYahoo: {
 		imap:     Server{Host: "imap.mail.yahoo.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.mail.yahoo.com", Port: 465, TLS: TLSImplicit},
 		maxConns: 3,
 	},
-	"icloud": {
+	ProviderICloud: {
 		imap:     Server{Host: "imap.mail.me.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.mail.me.com", Port: 587, TLS: TLSStartTLS},
 		maxConns: 3,
 	},
-	"fastmail": {
+	ProviderFastmail: {
 		imap:     Server{Host: "imap.fastmail.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.fastmail.com", Port: 465, TLS: TLSImplicit},
 		maxConns: 3,
 	},
-	"zoho": {
+	ProviderZoho: {
 		imap:     Server{Host: "imap.zoho.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.zoho.com", Port: 465, TLS: TLSImplicit},
 		maxConns: 3,
 	},
-	"generic": {maxConns: 3},
+	ProviderGeneric: {maxConns: 3},
 }
 
 // ProviderNames lists the accepted provider presets.
 func ProviderNames() []string {
-	return []string{"gmail", "outlook", "yahoo", "icloud", "fastmail", "zoho", "generic"}
+	names := make([]string, len(providers))
+	for i, p := range providers {
+		names[i] = string(p)
+	}
+	return names
 }
 
-func presetFor(name string) preset {
-	if p, ok := presets[name]; ok {
-		return p
+func presetFor(p Provider) preset {
+	if ps, ok := presets[p]; ok {
+		return ps
 	}
-	return presets["generic"]
+	return presets[ProviderGeneric]
 }
 
 // applyDefaults fills what the account left empty from its preset.
 func (a *Account) applyDefaults() {
 	if a.Provider == "" {
-		a.Provider = "generic"
+		a.Provider = ProviderGeneric
 	}
 	p := presetFor(a.Provider)
 	fillServer(&a.IMAP, p.imap, 993, 143)

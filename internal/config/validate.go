@@ -84,7 +84,7 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 	} else if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
 		add(key("email"), "%q is not a plain email address (like me@example.com)", a.Email)
 	}
-	if _, ok := presets[a.Provider]; !ok {
+	if !a.Provider.Valid() {
 		add(key("provider"), "unknown provider %q: use one of %s", a.Provider, strings.Join(ProviderNames(), ", "))
 	}
 	switch a.Auth {
@@ -114,7 +114,7 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 		if a.OAuth.ClientID == "" {
 			add(key("oauth.client_id"), "oauth2 needs a client id: create an OAuth app with your provider (see the README) and set oauth.client_id")
 		}
-		if a.Provider == "generic" && (a.OAuth.AuthURL == "" || a.OAuth.TokenURL == "") {
+		if a.Provider == ProviderGeneric && (a.OAuth.AuthURL == "" || a.OAuth.TokenURL == "") {
 			add(key("oauth.auth_url"), "provider generic with oauth2 needs oauth.auth_url and oauth.token_url")
 		}
 	default:

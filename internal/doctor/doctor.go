@@ -61,7 +61,7 @@ type Wiring struct {
 	// Password is where a password account's secret comes from.
 	Password func(a *config.Account) auth.SecretSource
 	// OAuthProvider maps a provider preset to its OAuth provider.
-	OAuthProvider func(preset string) string
+	OAuthProvider func(preset config.Provider) string
 	// Tokens opens where OAuth tokens live (nil: files in the state
 	// directory).
 	Tokens func(cfg *config.Config, log *slog.Logger) (*auth.TokenStore, error)
@@ -373,7 +373,7 @@ func (r *report) imapLogin(ctx context.Context, a *config.Account, ma *imapconn.
 		case fault.Auth:
 			if a.Auth == config.AuthOAuth2 {
 				fix = "run 'mailmcp auth login " + a.ID + "'"
-			} else if a.Provider == "gmail" || a.Provider == "yahoo" || a.Provider == "icloud" {
+			} else if a.Provider == config.ProviderGmail || a.Provider == config.ProviderYahoo || a.Provider == config.ProviderICloud {
 				fix = "this provider needs an app password (not your normal password), or OAuth for Gmail"
 			}
 		case fault.Unavailable, fault.Timeout:
