@@ -3,6 +3,7 @@ package imapconn
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -71,9 +72,13 @@ func (p *Pool) appendRole(ctx context.Context, role string, flags []imap.Flag, d
 
 // ExpungeUID permanently removes exactly one message: it is flagged
 // \Deleted and, when the server has UIDPLUS, removed by UID EXPUNGE of
-// that UID only (RFC 4315 2.1). Without UIDPLUS a plain EXPUNGE would also
-// remove every other \Deleted message in the folder, so the message is
-// left flagged \Deleted and expunged reports false. Used to replace a draft.
+// that UID only (RFC 4315 2.1). Without UIDPLUS a plain EXPUNGE removes
+// every \Deleted message of the folder, so it is sent only when a UID
+// SEARCH DELETED finds this message alone; otherwise the message is left
+// flagged \Deleted and expunged reports false. (Another client flagging a
+// message \Deleted between the two commands would see it expunged a
+// little early: \Deleted already means "to be expunged".) Used to
+// replace a draft and to remove a sent one.
 func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, err error) {
 	if err := p.writable("delete", nil); err != nil {
 		return false, err
@@ -92,6 +97,17 @@ func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, e
 			return err
 		}
 		if !c.Has(imap.CapUIDPlus) { // IMAP4rev2 implies it (CapSet.Has)
+			deleted, err := c.uidSearch(&imap.SearchCriteria{Flag: []imap.Flag{imap.FlagDeleted}})
+			if err != nil {
+				return err
+			}
+			if len(deleted) != 1 || deleted[0] != ref.UID {
+				return nil
+			}
+			if err := c.c.Expunge().Close(); err != nil {
+				return err
+			}
+			expunged = true
 			return nil
 		}
 		if err := c.c.UIDExpunge(set).Close(); err != nil {
@@ -101,4 +117,33 @@ func (p *Pool) ExpungeUID(ctx context.Context, ref MessageRef) (expunged bool, e
 		return nil
 	})
 	return expunged, err
+}
+
+// FindMessageID returns the newest message of folder, not flagged
+// \Deleted, whose Message-ID header is messageID (without angle brackets):
+// how a message just appended is found on a server without UIDPLUS, whose
+// APPEND reports no UID (RFC 4315 3). ok is false when none matches.
+func (p *Pool) FindMessageID(ctx context.Context, folder, messageID string) (ref MessageRef, ok bool, err error) {
+	ref = MessageRef{Account: p.acct.ID, Folder: folder}
+	if messageID == "" {
+		return ref, false, nil
+	}
+	err = p.Do(ctx, Op{Name: "find message", Folder: folder, Idempotent: true}, func(ctx context.Context, c *Conn) error {
+		ok = false
+		if err := c.Refresh(ctx); err != nil {
+			return err
+		}
+		uids, err := c.uidSearch(&imap.SearchCriteria{
+			Header:  []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: "<" + messageID + ">"}},
+			NotFlag: []imap.Flag{imap.FlagDeleted},
+		})
+		if err != nil || len(uids) == 0 {
+			return err
+		}
+		_, ref.UIDValidity = c.Selected()
+		ref.UID = slices.Max(uids)
+		ok = true
+		return nil
+	})
+	return ref, ok, err
 }

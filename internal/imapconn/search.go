@@ -28,7 +28,7 @@ type Criteria struct {
 	Header                            [][2]string
 	// HasAttachment keeps messages with (true) or without (false)
 	// attachments. IMAP has no such search key: for true the server
-	// prefilters on a multipart/mixed Content-Type header, then each page's
+	// prefilters on a multipart Content-Type header, then each page's
 	// BODYSTRUCTURE confirms, so a page may hold fewer than limit messages
 	// and totals count candidates.
 	HasAttachment *bool `json:",omitempty"`
@@ -37,12 +37,16 @@ type Criteria struct {
 	Thread string `json:",omitempty"`
 	// GmailQuery is Gmail search syntax sent as X-GM-RAW (Gmail only).
 	GmailQuery string `json:",omitempty"`
+	// Undeleted leaves out messages flagged \Deleted (awaiting an
+	// expunge): list_drafts never offers a replaced draft that a server
+	// without UIDPLUS could not expunge.
+	Undeleted bool `json:",omitempty"`
 }
 
 func (c Criteria) empty() bool {
 	return c.From == "" && c.To == "" && c.Cc == "" && c.Subject == "" && c.Text == "" && c.Body == "" &&
 		c.Since.IsZero() && c.Before.IsZero() && c.Seen == nil && c.Flagged == nil && c.Answered == nil &&
-		c.Larger == 0 && c.Smaller == 0 && len(c.Header) == 0 && c.HasAttachment == nil && c.Thread == "" && c.GmailQuery == ""
+		c.Larger == 0 && c.Smaller == 0 && len(c.Header) == 0 && c.HasAttachment == nil && c.Thread == "" && c.GmailQuery == "" && !c.Undeleted
 }
 
 func (c Criteria) imap() *imap.SearchCriteria {
@@ -65,6 +69,9 @@ func (c Criteria) imap() *imap.SearchCriteria {
 		// with BODYSTRUCTURE. Any multipart: an inline image that counts as
 		// an attachment sits in multipart/related, not multipart/mixed.
 		hdr("Content-Type", "multipart/")
+	}
+	if c.Undeleted {
+		sc.NotFlag = append(sc.NotFlag, imap.FlagDeleted)
 	}
 	if c.Text != "" {
 		sc.Text = []string{c.Text}

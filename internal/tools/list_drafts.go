@@ -41,7 +41,9 @@ func listDrafts(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	if err != nil {
 		return errResult(err)
 	}
-	return pageResult(ctx, p, folder, imapconn.Criteria{}, limit, cursor, renderDrafts)
+	// Never a draft flagged \Deleted: a replaced or sent one that a server
+	// without UIDPLUS could not expunge yet.
+	return pageResult(ctx, p, folder, imapconn.Criteria{Undeleted: true}, limit, cursor, renderDrafts)
 }
 
 func renderDrafts(p *imapconn.Page) string {

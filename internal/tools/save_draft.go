@@ -119,9 +119,16 @@ func saveDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		out.To = append(out.To, ad.String())
 	}
 	if ref.UID == 0 {
-		// Without APPENDUID the new draft has no id; it is still saved.
-		out.DraftID = ""
-		out.Warning = "the server did not report the new draft's id (no UIDPLUS); call list_drafts to find it"
+		// Without APPENDUID (no UIDPLUS, e.g. maddy) the new draft is found
+		// by its Message-ID, which compose made unique.
+		found, ok, err := p.FindMessageID(ctx, folder, built.MessageID)
+		switch {
+		case err == nil && ok:
+			out.DraftID = found.ID()
+		default:
+			out.DraftID = ""
+			out.Warning = "the draft was saved but the server did not report its id (no UIDPLUS) and a search by its Message-ID did not find it; call list_drafts to find it"
+		}
 	}
 	if oldID != "" {
 		out.Replaced = oldID
@@ -130,7 +137,8 @@ func saveDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		case err != nil:
 			out.Warning = joinWarn(out.Warning, "the new version was saved but the old draft could not be removed: "+err.Error())
 		case !expunged:
-			out.Warning = joinWarn(out.Warning, "the old draft was marked deleted but not expunged (the server lacks UIDPLUS)")
+			out.Warning = joinWarn(out.Warning, "the old version is flagged deleted but still in "+folder+
+				": the server lacks UIDPLUS and other messages there are flagged deleted too, so mailmcp did not expunge (that would remove them all); list_drafts no longer shows it, and a mail client's expunge or compact removes it")
 		}
 	}
 	return okResult(out, describeDraft(out))
