@@ -72,5 +72,6 @@ func (a *Account) Caps() policy.Caps { return a.caps }
 // continuously when the account enables watching (daemon mode).
 func (a *Account) WatchTarget(always bool, opt watch.Options) watch.Target {
 	opt.PollInterval = a.cfg.PollEvery()
-	return watch.Target{Account: a.engine, Folders: a.cfg.WatchedFolders(), Always: always && a.cfg.Watch, Options: opt}
+	return watch.Target{Account: a.engine, Folders: a.cfg.WatchedFolders(), Always: always && a.cfg.Watch, Options: opt,
+		IdleConnections: a.cfg.IdleConnections()}
 }

@@ -138,6 +138,10 @@ type Account struct {
 	WatchFolders []string `toml:"watch_folders"`
 	// PollInterval is how often servers without IDLE are polled.
 	PollInterval Duration `toml:"poll_interval"`
+	// WatchIdleConnections bounds the watcher's IDLE connections (default
+	// 1): the first ones of WatchFolders IDLE, the others are polled over
+	// one shared connection.
+	WatchIdleConnections int `toml:"watch_idle_connections"`
 
 	// Index keeps a local full-text index of the account's mail in the
 	// state directory: instant search, and reading while the server is

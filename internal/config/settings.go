@@ -48,6 +48,7 @@ func Settings() []Setting {
 		{"accounts[].max_new_recipients_per_day", "", "20", "First-time recipients per day (0: no limit)."},
 		{"accounts[].watch", "", "`false`", "Watch this account for new mail (IDLE) when running as a daemon (`serve --http`) or with `--watch`; feeds `watch_inbox`, resources and webhooks."},
 		{"accounts[].watch_folders", "", "`[\"INBOX\"]`", "Folders the watcher follows."},
+		{"accounts[].watch_idle_connections", "", "1", "Watched folders that get an IDLE connection each (the first of `watch_folders`); the others are checked every `poll_interval` over one shared connection (1-15)."},
 		{"accounts[].poll_interval", "", "`60s`", "How often to poll (NOOP) servers without IDLE, and to check for mail an IDLE server did not announce (5s-1h)."},
 		{"accounts[].index", "", "`false` (demo: `true`)", "Keep a local full-text index of this account's mail in `<state_dir>/index/`: instant `search` (also `sort: \"relevance\"`), and `search` and `fetch_message` while the server is unreachable."},
 		{"accounts[].index_max_bytes", "", "2147483648", "Largest index file; indexing stops there (newest mail is indexed first)."},

@@ -115,7 +115,18 @@ func (a *Account) PollEvery() time.Duration {
 	return a.PollInterval.Std()
 }
 
+// IdleConnections is how many watched folders get an IDLE connection each.
+func (a *Account) IdleConnections() int {
+	if a.WatchIdleConnections == 0 {
+		return 1
+	}
+	return a.WatchIdleConnections
+}
+
 func validateWatch(a *Account, key func(string) string, add func(string, string, ...any)) {
+	if n := a.WatchIdleConnections; n < 0 || n > 15 {
+		add(key("watch_idle_connections"), "%d is out of range: use 1 to 15 (providers refuse more; see the connection budget in the README)", n)
+	}
 	if p := a.PollInterval.Std(); p != 0 && (p < 5*time.Second || p > time.Hour) {
 		add(key("poll_interval"), "%s is out of range: use 5s to 1h", p)
 	}

@@ -3,8 +3,18 @@
 //
 // # Watchers
 //
-// A Watcher owns one dedicated IMAP connection per folder (never one from
-// the command pool: nothing else can be sent while IDLE runs). It selects
+// A Watcher either owns a dedicated IMAP connection (never one from the
+// command pool: nothing else can be sent while IDLE runs) or takes turns on
+// its account's shared one. The Hub gives a dedicated connection to the
+// first Target.IdleConnections folders of an account (default 1, INBOX);
+// every other folder is visited every poll interval on one connection the
+// account's polled watchers share (STATUS, then SELECT and the catch-up
+// only when STATUS shows a change, then UNSELECT), so an account's watchers
+// hold at most IdleConnections + 1 connections however many folders they
+// follow. (NOTIFY, RFC 5465, would let one connection watch them all; go-imap
+// v2 beta.8 drops the unsolicited STATUS responses it relies on.)
+//
+// A dedicated watcher selects
 // the folder, catches up from the folder's durable checkpoint, then IDLEs
 // (RFC 2177), re-issuing IDLE before the 29-minute limit. Untagged EXISTS,
 // EXPUNGE and FETCH responses wake it; it ends IDLE, fetches what changed,

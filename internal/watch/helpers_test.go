@@ -147,13 +147,13 @@ func expectOnce(t testing.TB, f *Feed, after uint64, want []string, timeout, qui
 func subjectsOnce(t testing.TB, evs []Event, subjects []string) {
 	t.Helper()
 	seen := map[string]int{}
-	uids := map[uint32]int{}
+	uids := map[string]int{} // folder and UID
 	for _, e := range evs {
 		if e.Kind != KindMessage {
 			continue
 		}
 		seen[e.Subject()]++
-		uids[e.UID]++
+		uids[fmt.Sprintf("%s/%d", e.Folder, e.UID)]++
 	}
 	for _, s := range subjects {
 		if seen[s] != 1 {
@@ -166,7 +166,7 @@ func subjectsOnce(t testing.TB, evs []Event, subjects []string) {
 	}
 	for u, n := range uids {
 		if n != 1 {
-			t.Errorf("uid %d reported %d times", u, n)
+			t.Errorf("uid %s reported %d times", u, n)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,14 @@ type Target struct {
 	Always bool
 	// Options for this account's watchers (poll interval, body size, …).
 	Options Options
+	// IdleConnections bounds the connections this account's watchers hold
+	// for IDLE (default 1): the first IdleConnections of Folders IDLE on a
+	// connection each; every other folder (also one acquired on demand) is
+	// checked every Options.PollInterval over one connection they share.
+	// So the watchers hold at most IdleConnections + 1 connections, next
+	// to the command pool's MaxConns. Negative: every folder IDLEs on its
+	// own connection.
+	IdleConnections int
 }
 
 // HubOptions tune a Hub.
@@ -40,6 +49,7 @@ type Hub struct {
 	targets  map[string]Target
 	order    []string
 	watchers map[string]*entry
+	shares   map[string]*share // by account: its polled watchers' connection
 	closed   bool
 	// lingering counts watchers a linger timer took out of watchers and is
 	// closing; Close waits for them too.
@@ -61,10 +71,13 @@ func NewHub(feed *Feed, targets []Target, opt HubOptions) *Hub {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Hub{feed: feed, opt: opt, targets: map[string]Target{}, watchers: map[string]*entry{}}
+	h := &Hub{feed: feed, opt: opt, targets: map[string]Target{}, watchers: map[string]*entry{}, shares: map[string]*share{}}
 	for _, t := range targets {
 		if len(t.Folders) == 0 {
 			t.Folders = []string{"INBOX"}
+		}
+		if t.IdleConnections == 0 {
+			t.IdleConnections = 1
 		}
 		if t.Options.Log == nil {
 			t.Options.Log = opt.Log
@@ -122,7 +135,16 @@ func (h *Hub) entryLocked(t Target, folder string) *entry {
 	k := key(t.Account.ID, folder)
 	e := h.watchers[k]
 	if e == nil {
-		e = &entry{w: Start(t.Account, folder, h.feed, t.Options)}
+		if i := slices.Index(t.Folders, folder); t.IdleConnections < 0 || (i >= 0 && i < t.IdleConnections) {
+			e = &entry{w: Start(t.Account, folder, h.feed, t.Options)}
+		} else {
+			sh := h.shares[t.Account.ID]
+			if sh == nil {
+				sh = newShare(t.Account, t.Options.DialTimeout)
+				h.shares[t.Account.ID] = sh
+			}
+			e = &entry{w: start(t.Account, folder, h.feed, t.Options, sh)}
+		}
 		h.watchers[k] = e
 	}
 	if e.linger != nil {

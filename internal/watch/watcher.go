@@ -16,9 +16,9 @@ import (
 	"github.com/mailmcp/mailmcp/internal/metrics"
 )
 
-// Watcher follows one folder of one account over a dedicated connection and
-// appends its changes to a Feed. It owns its goroutine and connection;
-// Close stops both.
+// Watcher follows one folder of one account, over a dedicated connection or
+// by visits on the account's shared one, and appends its changes to a Feed.
+// It owns its goroutine and its connection; Close stops both.
 type Watcher struct {
 	acct   *imapconn.Account
 	folder string
@@ -26,7 +26,8 @@ type Watcher struct {
 	opt    Options
 	log    *slog.Logger
 
-	wake   chan struct{} // a handler saw a change
+	h      *imapclient.UnilateralDataHandler // w.handler(), made once
+	wake   chan struct{}                     // a handler saw a change
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -62,9 +63,16 @@ type flagChange struct {
 	flags []imap.Flag
 }
 
-// Start begins watching folder of acct. The first connection is made in the
-// background; Ready is closed after its catch-up, Err tells why it failed.
+// Start begins watching folder of acct over a connection of its own. The
+// first connection is made in the background; Ready is closed after its
+// catch-up, Err tells why it failed.
 func Start(acct *imapconn.Account, folder string, feed *Feed, opt Options) *Watcher {
+	return start(acct, folder, feed, opt, nil)
+}
+
+// start begins watching; with sh, by visits on the account's shared
+// connection every poll interval instead of a connection of its own.
+func start(acct *imapconn.Account, folder string, feed *Feed, opt Options, sh *share) *Watcher {
 	opt.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &Watcher{
@@ -73,8 +81,12 @@ func Start(acct *imapconn.Account, folder string, feed *Feed, opt Options) *Watc
 		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}),
 		sched: newCheckSchedule(opt.PollInterval, opt.IdleRefresh),
 	}
+	w.h = w.handler()
 	metrics.SetWatcherState(acct.ID, folder, "starting")
-	go w.run(ctx)
+	if sh != nil {
+		sh.add() // before run, so that no other watcher's end closes it meanwhile
+	}
+	go w.run(ctx, sh)
 	return w
 }
 
@@ -104,12 +116,22 @@ func (w *Watcher) setErr(err error) {
 	w.mu.Unlock()
 }
 
-func (w *Watcher) run(ctx context.Context) {
+// run keeps the watcher going until ctx ends: sessions on a dedicated
+// connection, or, with sh, visits on the account's shared one.
+func (w *Watcher) run(ctx context.Context, sh *share) {
 	defer close(w.done)
 	defer metrics.ForgetWatcher(w.acct.ID, w.folder)
+	if sh != nil {
+		defer sh.done()
+	}
 	bo := backoff{min: w.opt.BackoffMin, max: w.opt.BackoffMax}
 	for {
-		err := w.session(ctx, &bo)
+		var err error
+		if sh != nil {
+			err = w.polled(ctx, sh, &bo)
+		} else {
+			err = w.session(ctx, &bo)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -206,7 +228,7 @@ func errClosed() error {
 // session runs one connection: connect, select, catch up, then IDLE or poll
 // until something fails or ctx ends.
 func (w *Watcher) session(ctx context.Context, bo *backoff) error {
-	c, ac, err := dialDedicated(ctx, w.acct, w.opt.DialTimeout, w.handler())
+	c, ac, err := dialDedicated(ctx, w.acct, w.opt.DialTimeout, w.h)
 	if err != nil {
 		return err
 	}
@@ -214,34 +236,8 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 
-	w.condstore = c.Caps().Has(imap.CapCondStore)
-	var sel *imap.SelectData
-	err = w.cmd(ctx, c, fmt.Sprintf("select %q", w.folder), func() error {
-		var err error
-		sel, err = c.Select(w.folder, &imap.SelectOptions{ReadOnly: true, CondStore: w.condstore}).Wait()
-		return err
-	})
+	sel, err := w.attach(ctx, c)
 	if err != nil {
-		return err
-	}
-	if sel.HighestModSeq == 0 {
-		w.condstore = false // RFC 7162 3.1.2.2: NOMODSEQ
-	}
-	w.highestModSeq = sel.HighestModSeq
-	observed := time.Now()
-	gone, err := w.catchUp(ctx, c, sel)
-	if err != nil {
-		return err
-	}
-	if err := w.baseline(ctx, sel); err != nil {
-		return err
-	}
-	if len(gone) > 0 {
-		w.mu.Lock()
-		w.pending.expunged = append(w.pending.expunged, gone...)
-		w.mu.Unlock()
-	}
-	if _, err := w.sync(ctx, c, observed, true, false); err != nil {
 		return err
 	}
 	bo.reset()
@@ -254,4 +250,40 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	}
 	metrics.SetWatcherState(w.acct.ID, w.folder, "polling")
 	return w.pollLoop(ctx, c)
+}
+
+// attach selects the folder (read-only) on c and catches up from the
+// checkpoint: the sequence map, a baseline or reset, and every change since.
+func (w *Watcher) attach(ctx context.Context, c *imapclient.Client) (*imap.SelectData, error) {
+	w.condstore = c.Caps().Has(imap.CapCondStore)
+	var sel *imap.SelectData
+	err := w.cmd(ctx, c, fmt.Sprintf("select %q", w.folder), func() error {
+		var err error
+		sel, err = c.Select(w.folder, &imap.SelectOptions{ReadOnly: true, CondStore: w.condstore}).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sel.HighestModSeq == 0 {
+		w.condstore = false // RFC 7162 3.1.2.2: NOMODSEQ
+	}
+	w.highestModSeq = sel.HighestModSeq
+	observed := time.Now()
+	gone, err := w.catchUp(ctx, c, sel)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.baseline(ctx, sel); err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 {
+		w.mu.Lock()
+		w.pending.expunged = append(w.pending.expunged, gone...)
+		w.mu.Unlock()
+	}
+	if _, err := w.sync(ctx, c, observed, true, false); err != nil {
+		return nil, err
+	}
+	return sel, nil
 }
