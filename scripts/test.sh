@@ -45,6 +45,11 @@ else
 fi
 # --- end TypeScript SDK client
 
+# The real OpenClaw CLI (Node 24 from npm where the system node is older),
+# for the test that the skill 'setup openclaw' writes is visible to the
+# model (cmd/mailmcp TestOpenClawSeesSkill); cached after the first run.
+bash scripts/install-openclaw.sh
+
 echo "== go test -race"
 # -count=1: never trust a cached pass for tests that talk to real servers.
 go test -race -count=1 -timeout 12m ./... "$@"

@@ -127,10 +127,9 @@ content; never point mailmcp at /hooks/wake, which treats text as trusted.
 // mailmcp tools safely. It declares no requires.bins: setup configures
 // the server with an absolute command path (or a URL), so mailmcp need
 // not be on PATH, and a bins requirement OpenClaw cannot satisfy would
-// keep the skill hidden from the model ("Needs setup").
-//
-// skillText is the SKILL.md that teaches an OpenClaw agent to use the
-// mailmcp tools safely. server is the MCP server name in openclaw.json.
+// keep the skill hidden from the model ("Needs setup"); cmd/mailmcp's
+// TestOpenClawSeesSkill checks that with the real OpenClaw CLI. server is
+// the MCP server name in openclaw.json.
 func skillText(server string) string {
 	r := strings.NewReplacer("{{S}}", server)
 	return r.Replace(`---
