@@ -73,6 +73,15 @@ func TestRigAttackReceivedMailAsDraft(t *testing.T) {
 	}
 }
 
+// TestRigAttackSendDraftOfReceivedMail: send_draft given the id of received
+// mail itself (no copy needed) refuses: it sends drafts only.
+func TestRigAttackSendDraftOfReceivedMail(t *testing.T) {
+	r := newAttackRig(t, policy.Policy{Mode: policy.Autonomous}, "alice", "bob")
+	id := r.deliver(r.Users[0], r.fixture("draft-forged-ceo.eml", "${FRIEND}", r.Users[1].Email))
+	told(t, refused(t, r.H, "send_draft", map[string]any{"id": id}), "not a draft in", "nothing was sent", "list_drafts")
+	r.nothingReachedPostfix(r.Users[1])
+}
+
 // TestRigSavedDraftSendsAsSaved: the other side of the rule — a draft
 // mailmcp saved goes out as saved, under the allowlist without asking.
 func TestRigSavedDraftSendsAsSaved(t *testing.T) {

@@ -16,6 +16,7 @@ func toParam() mcp.ToolOption {
 
 // transferHandler handles move and copy: op is (*imapconn.Pool).Move or
 // (*imapconn.Pool).Copy, run on the ids towards the folder or role in to.
+// Into Sent or Drafts, the ids are screened first (see screenPlacement).
 func transferHandler(action string, op func(*imapconn.Pool, context.Context, []imapconn.MessageRef, string, imapconn.BulkOptions) (*imapconn.BulkResult, error)) func(context.Context, *Deps, *Args) *mcp.CallToolResult {
 	return func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 		to := a.NoControl("to", a.String("to", ""))
@@ -23,7 +24,20 @@ func transferHandler(action string, op func(*imapconn.Pool, context.Context, []i
 			a.fail("to must name a folder or a role such as archive")
 		}
 		return handleBulk(ctx, d, a, action, to, func(ctx context.Context, p *imapconn.Pool, refs []imapconn.MessageRef, opt imapconn.BulkOptions) (*imapconn.BulkResult, error) {
-			return op(p, ctx, refs, to, opt)
+			pl, err := screenPlacement(ctx, d, p, refs, to)
+			switch {
+			case err != nil:
+				return nil, err
+			case pl == nil:
+				return op(p, ctx, refs, to, opt)
+			case len(pl.keep) == 0:
+				return pl.merge(&imapconn.BulkResult{}), nil
+			}
+			res, err := op(p, ctx, pl.keep, to, opt)
+			if err != nil {
+				return nil, err
+			}
+			return pl.merge(res), nil
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/compose"
 	"github.com/mailmcp/mailmcp/internal/fault"
+	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 )
 
@@ -53,6 +54,10 @@ func sendDraft(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	ref, err := ownMessage(p, id)
 	if err != nil {
 		return errResult(err)
+	}
+	if drafts, err := p.FolderForRole(ctx, imapconn.RoleDrafts); err == nil && ref.Folder != drafts {
+		return errResult(fault.Errorf(fault.Invalid, "send_draft", "%s names a message in %q, not a draft in %q; nothing was sent", id, ref.Folder, drafts).
+			WithHint("send_draft sends drafts only: pass an id from save_draft or list_drafts, or use reply or forward for received mail"))
 	}
 	raw, err := readRaw(ctx, p, ref, limits(info).MaxBytes+1<<20)
 	if fault.KindOf(err) == fault.NotFound {

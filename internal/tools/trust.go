@@ -80,7 +80,8 @@ func authServIDs(d *Deps, acct *imapconn.Account) []string {
 }
 
 // seedKnown learns known correspondents from the Sent folder when that
-// has not been done recently. Failures are logged, never fatal.
+// has not been done recently, from the messages the account itself sent
+// (sentByAccount). Failures are logged, never fatal.
 func seedKnown(ctx context.Context, d *Deps, p *imapconn.Pool) {
 	id := p.Account().ID
 	if t, err := d.Ledger.SeededAt(ctx, id); err != nil || time.Since(t) < seedEvery {
@@ -94,6 +95,7 @@ func seedKnown(ctx context.Context, d *Deps, p *imapconn.Pool) {
 		_ = d.Ledger.MarkSeeded(ctx, id)
 		return
 	}
+	self, _ := policy.NormAddress(p.Account().Email)
 	var addrs []string
 	cursor := ""
 	for n := 0; n < seedMessages; {
@@ -103,6 +105,9 @@ func seedKnown(ctx context.Context, d *Deps, p *imapconn.Pool) {
 			return
 		}
 		for _, e := range page.Messages {
+			if !sentByAccount(ctx, d, id, self, e) {
+				continue
+			}
 			for _, a := range append(append([]imapconn.Address(nil), e.To...), e.Cc...) {
 				if na, err := policy.NormAddress(a.Email); err == nil {
 					addrs = append(addrs, na)
@@ -120,6 +125,22 @@ func seedKnown(ctx context.Context, d *Deps, p *imapconn.Pool) {
 		return
 	}
 	_ = d.Ledger.MarkSeeded(ctx, id)
+}
+
+// sentByAccount reports whether a message in Sent may teach known
+// correspondents (issue 14, item 3): its only From is the account's
+// address, it has a Message-ID, and the agent did not place it there with
+// copy or move. Mail that arrived from others never counts, so a crafted
+// message copied into Sent cannot make its recipients "known".
+func sentByAccount(ctx context.Context, d *Deps, account, self string, e imapconn.Envelope) bool {
+	if len(e.From) != 1 || e.MessageID == "" {
+		return false
+	}
+	if n, err := policy.NormAddress(e.From[0].Email); err != nil || n != self {
+		return false
+	}
+	placed, err := d.Ledger.Placed(ctx, account, e.MessageID)
+	return err == nil && !placed
 }
 
 // trustText is the server's own line about the sender, placed before the
