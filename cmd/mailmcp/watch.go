@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -42,6 +43,7 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 	}
 	feed := watch.NewFeed(st, watch.FeedOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
 	var hooks []*webhook.Hook
 	bodyChars := 0
 	for _, wc := range cfg.Webhooks {
@@ -61,11 +63,13 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 	for _, a := range eng.accounts {
 		targets = append(targets, a.WatchTarget(continuous, watch.Options{BodyChars: bodyChars, Log: log}))
 	}
+	if pg, ok := st.(*store.Postgres); ok {
+		fanOut(ctx, &wg, pg, feed)
+	}
 	hub := watch.NewHub(feed, targets, watch.HubOptions{Log: log})
 	eng.deps.Watch = hub
 	tools.RegisterResources(s, eng.deps)
 
-	var wg sync.WaitGroup
 	if continuous {
 		if cfg.StateBackend == config.StatePostgres {
 			// Replicas share the always-watched folders through leases,
@@ -142,4 +146,37 @@ func leaseFolders(st store.Store, hub *watch.Hub, targets []watch.Target, log *s
 	}
 	m.Want(want)
 	return m
+}
+
+// feedChannel is the PostgreSQL notification channel of feed appends.
+const feedChannel = "mailmcp_feed"
+
+// fanOut tells the other replicas of every append to the feed, and wakes
+// this replica's waiters when another one appended, so a watch_inbox
+// long-poll on any replica returns as soon as some replica saw the mail.
+// The feed stays the source of truth: a lost notification costs only the
+// feed's one-second recheck.
+func fanOut(ctx context.Context, wg *sync.WaitGroup, pg *store.Postgres, feed *watch.Feed) {
+	pending := make(chan struct{}, 1)
+	feed.Listen(func([]watch.Event) {
+		select {
+		case pending <- struct{}{}:
+		default: // one notification covers every append before it is sent
+		}
+	})
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-pending:
+				nctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_ = pg.Notify(nctx, feedChannel, "")
+				cancel()
+			}
+		}
+	}()
+	go func() { defer wg.Done(); pg.Listen(ctx, feedChannel, func(string) { feed.Wake() }) }()
 }

@@ -321,3 +321,54 @@ func (p *Postgres) Lock(ctx context.Context, name string) (unlock func(), err er
 		})
 	}, nil
 }
+
+// Notify sends payload on channel to every replica listening (pg_notify).
+// Delivery is best effort: listeners must treat a notification as "look
+// now", never as the data itself.
+func (p *Postgres) Notify(ctx context.Context, channel, payload string) error {
+	if _, err := p.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
+		return fmt.Errorf("postgres: notify %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Listen calls fn for each notification on channel until ctx ends, on a
+// connection of its own. After a failure it reconnects with backoff and
+// calls fn("") once it listens again, since notifications sent meanwhile
+// are lost.
+func (p *Postgres) Listen(ctx context.Context, channel string, fn func(payload string)) {
+	backoff := 100 * time.Millisecond
+	for retry := false; ctx.Err() == nil; retry = true {
+		// An error only costs latency: the caller's waiters also re-read
+		// on their own schedule.
+		_ = p.listenOnce(ctx, channel, retry, fn)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (p *Postgres) listenOnce(ctx context.Context, channel string, retry bool, fn func(string)) error {
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A connection that was LISTENing never goes back to the pool.
+	defer func() { conn.Conn().Close(context.Background()); conn.Release() }()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		return err
+	}
+	if retry {
+		fn("")
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		fn(n.Payload)
+	}
+}

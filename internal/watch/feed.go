@@ -85,6 +85,15 @@ func (f *Feed) Changed() <-chan struct{} {
 	return f.changed
 }
 
+// Wake makes waiters re-read the store now, without waiting for Recheck:
+// another replica appended (a PostgreSQL notification said so).
+func (f *Feed) Wake() {
+	f.mu.Lock()
+	close(f.changed)
+	f.changed = make(chan struct{})
+	f.mu.Unlock()
+}
+
 func (f *Feed) notify(evs []Event) {
 	f.mu.Lock()
 	close(f.changed)
