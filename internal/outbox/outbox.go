@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -162,14 +161,22 @@ func (o *Outbox) Enqueue(ctx context.Context, req Request) (it *Item, created bo
 	if len(req.Recipients) == 0 || len(req.Raw) == 0 || req.Account == "" {
 		return nil, false, errors.New("outbox: a request needs an account, recipients and a message")
 	}
-	if existing, err := o.Lookup(ctx, req.Account, req.IdempotencyKey); err != nil || existing != nil {
-		return existing, false, err
+	// Bodies kept in the store are written in the item's own transaction
+	// (one commit instead of two, and the key check there is enough);
+	// files must be durable before it, so a known key is looked up first.
+	inTx, _ := o.cfg.Bodies.(txBodies)
+	if inTx == nil {
+		if existing, err := o.Lookup(ctx, req.Account, req.IdempotencyKey); err != nil || existing != nil {
+			return existing, false, err
+		}
 	}
 	now := time.Now().UTC()
 	id := newID(now)
 	name := id + ".eml"
-	if err := o.cfg.Bodies.Write(name, req.Raw); err != nil {
-		return nil, false, err
+	if inTx == nil {
+		if err := o.cfg.Bodies.Write(name, req.Raw); err != nil {
+			return nil, false, err
+		}
 	}
 	it = &Item{
 		ID: id, Account: req.Account, IdempotencyKey: req.IdempotencyKey, MessageID: req.MessageID,
@@ -194,10 +201,17 @@ func (o *Outbox) Enqueue(ctx context.Context, req Request) (it *Item, created bo
 				return err
 			}
 		}
+		if inTx != nil {
+			if err := inTx.WriteTx(tx, name, req.Raw); err != nil {
+				return err
+			}
+		}
 		return putItem(tx, it)
 	})
 	if err != nil || winner != nil {
-		os.Remove(filepath.Join(o.cfg.Dir, name))
+		if inTx == nil {
+			o.cfg.Bodies.Remove(name)
+		}
 		return winner, false, err
 	}
 	o.log.Info("queued", "id", id, "account", req.Account, "recipients", len(req.Recipients), "bytes", len(req.Raw))

@@ -141,6 +141,16 @@ func StoreBodies(st store.Store) Bodies { return storeBodies{st} }
 
 type storeBodies struct{ st store.Store }
 
+// txBodies are Bodies that can be written inside the store transaction
+// that journals the item.
+type txBodies interface {
+	WriteTx(tx store.Tx, name string, raw []byte) error
+}
+
+func (s storeBodies) WriteTx(tx store.Tx, name string, raw []byte) error {
+	return tx.Bucket(bucketBodies).Put(name, raw)
+}
+
 func (s storeBodies) Write(name string, raw []byte) error {
 	ctx, cancel := storeCtx()
 	defer cancel()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
 func openTemp(t testing.TB, opt Options) *File {
@@ -106,30 +108,60 @@ func counter(t *testing.T, s Store) int {
 	return n
 }
 
-// BenchmarkUpdate measures one small write transaction, including the
-// per-transaction open and close of the file and the fsync.
+// benchStores are the backends benchmarks run on: the bbolt file, and a
+// PostgreSQL server of the benchmark's own with fsync on, as in production.
+func benchStores(b *testing.B) map[string]Store {
+	out := map[string]Store{"file": openTemp(b, Options{})}
+	pg, err := testrig.StartPostgres(testrig.PostgresOptions{Durable: true})
+	if err != nil {
+		b.Logf("postgres: %v", err)
+		return out
+	}
+	b.Cleanup(func() { pg.Close() })
+	url, err := pg.NewDatabase(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := OpenPostgres(context.Background(), url, PostgresOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	out["postgres"] = p
+	return out
+}
+
+// BenchmarkUpdate measures one small durable write transaction: for the
+// file, the per-transaction open and close and the fsync; for PostgreSQL,
+// a serializable transaction and its WAL flush over loopback.
 func BenchmarkUpdate(b *testing.B) {
-	f := openTemp(b, Options{})
-	ctx := context.Background()
-	for b.Loop() {
-		if err := increment(ctx, f); err != nil {
-			b.Fatal(err)
-		}
+	for name, s := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			for b.Loop() {
+				if err := increment(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkView measures one read transaction on a store holding 1000 keys.
 func BenchmarkView(b *testing.B) {
-	f := openTemp(b, Options{})
-	ctx := context.Background()
-	f.Update(ctx, func(tx Tx) error {
-		for i := range 1000 {
-			tx.Bucket("k").Put(fmt.Sprintf("%05d", i), make([]byte, 512))
-		}
-		return nil
-	})
-	for b.Loop() {
-		f.View(ctx, func(tx Tx) error { tx.Bucket("k").Get("00500"); return nil })
+	for name, s := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			s.Update(ctx, func(tx Tx) error {
+				for i := range 1000 {
+					tx.Bucket("k").Put(fmt.Sprintf("%05d", i), make([]byte, 512))
+				}
+				return nil
+			})
+			for b.Loop() {
+				s.View(ctx, func(tx Tx) error { tx.Bucket("k").Get("00500"); return nil })
+			}
+		})
 	}
 }
 

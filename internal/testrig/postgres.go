@@ -31,8 +31,9 @@ const pgDirPrefix = "mailmcp-pg-"
 type Postgres struct {
 	Dir  string // temp dir holding data/ and the socket
 	Port int
-	bin  string
-	cred *syscall.Credential
+	bin     string
+	cred    *syscall.Credential
+	durable bool
 	cmd  *exec.Cmd
 	done chan struct{}
 	dbs  atomic.Int64
@@ -52,7 +53,7 @@ var pgGlobal struct {
 func RequirePostgres(tb testing.TB) string {
 	tb.Helper()
 	pgGlobal.once.Do(func() {
-		pgGlobal.pg, pgGlobal.err = StartPostgres()
+		pgGlobal.pg, pgGlobal.err = StartPostgres(PostgresOptions{})
 		if errors.Is(pgGlobal.err, errPGMissing) {
 			pgGlobal.skip, pgGlobal.err = pgGlobal.err.Error(), nil
 			fmt.Fprintf(os.Stderr, "testrig: !!! SKIPPING POSTGRESQL TESTS: %s (run scripts/install-mailstack.sh as root) !!!\n", pgGlobal.skip)
@@ -104,10 +105,17 @@ func pgBinDir() (string, error) {
 	return "", errPGMissing
 }
 
+// PostgresOptions tune StartPostgres.
+type PostgresOptions struct {
+	// Durable keeps fsync on, as a production server runs: for
+	// benchmarks of commit latency. Tests run without it (see Start).
+	Durable bool
+}
+
 // StartPostgres initialises and starts a private server. PostgreSQL refuses
 // to run as root, so as root it runs as the "postgres" system user the
 // Debian package creates.
-func StartPostgres() (*Postgres, error) {
+func StartPostgres(opt PostgresOptions) (*Postgres, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
@@ -138,7 +146,7 @@ func StartPostgres() (*Postgres, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	p := &Postgres{Dir: dir, Port: ports[0], bin: bin, cred: cred}
+	p := &Postgres{Dir: dir, Port: ports[0], bin: bin, cred: cred, durable: opt.Durable}
 	if err := p.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -155,13 +163,16 @@ func (p *Postgres) Start() error {
 	}
 	defer logf.Close()
 	p.done = make(chan struct{})
-	p.cmd = exec.Command(filepath.Join(p.bin, "postgres"), "-D", filepath.Join(p.Dir, "data"), "-p", strconv.Itoa(p.Port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+p.Dir,
-		"-c", "max_connections=200", "-c", "shared_buffers=32MB",
+	args := []string{"-D", filepath.Join(p.Dir, "data"), "-p", strconv.Itoa(p.Port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + p.Dir,
+		"-c", "max_connections=200", "-c", "shared_buffers=32MB"}
+	if !p.durable {
 		// No fsync: a killed server still recovers every commit from the
 		// WAL in the page cache; only a machine crash would lose them,
 		// which no test makes. CREATE DATABASE per test gets ~10x faster.
-		"-c", "fsync=off")
+		args = append(args, "-c", "fsync=off")
+	}
+	p.cmd = exec.Command(filepath.Join(p.bin, "postgres"), args...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Setsid: true}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
