@@ -29,14 +29,14 @@ const pgDirPrefix = "mailmcp-pg-"
 // directory in a temp dir, trust authentication for the rig's superuser,
 // listening on 127.0.0.1 only. It never touches the system cluster.
 type Postgres struct {
-	Dir  string // temp dir holding data/ and the socket
-	Port int
+	Dir     string // temp dir holding data/ and the socket
+	Port    int
 	bin     string
 	cred    *syscall.Credential
 	durable bool
-	cmd  *exec.Cmd
-	done chan struct{}
-	dbs  atomic.Int64
+	cmd     *exec.Cmd
+	done    chan struct{}
+	dbs     atomic.Int64
 }
 
 var pgGlobal struct {
