@@ -38,7 +38,13 @@ type attackRig struct {
 // newAttackRig starts a harness whose accounts have send policy pol.
 func newAttackRig(t *testing.T, pol policy.Policy, ids ...string) *attackRig {
 	t.Helper()
-	s, h, u := rigHarness(t, rigOptions{Policy: &pol}, ids...)
+	return newAttackRigWith(t, rigOptions{Policy: &pol}, ids...)
+}
+
+// newAttackRigWith is newAttackRig with every rig option.
+func newAttackRigWith(t *testing.T, opt rigOptions, ids ...string) *attackRig {
+	t.Helper()
+	s, h, u := rigHarness(t, opt, ids...)
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
@@ -29,6 +31,9 @@ type rigOptions struct {
 	// Policy, when set, is the send policy of every account (default:
 	// autonomous).
 	Policy *policy.Policy
+	// Elicit, when set, makes the client offer elicitation and answer
+	// with it.
+	Elicit func(mcp.ElicitationRequest) *mcp.ElicitationResult
 }
 
 // rigHarness makes one fresh stack user per id and a harness with an
@@ -62,9 +67,13 @@ func rigHarness(t *testing.T, opt rigOptions, ids ...string) (*testrig.Stack, *h
 			infos[i].Policy = *opt.Policy
 		}
 	}
-	h := newHarness(t, harnessOptions{Accounts: accts, Infos: infos, Sending: true, Outbox: func(c *outbox.Config) {
+	hopt := harnessOptions{Accounts: accts, Infos: infos, Sending: true, Outbox: func(c *outbox.Config) {
 		c.BaseDelay, c.MaxDelay, c.Poll = 200*time.Millisecond, time.Second, 200*time.Millisecond
-	}})
+	}}
+	if opt.Elicit != nil {
+		hopt.Elicit = elicitFunc(opt.Elicit)
+	}
+	h := newHarness(t, hopt)
 	return s, h, users
 }
 
