@@ -60,7 +60,7 @@ func cmdTools(tf toolsFlags, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d tools. Those marked \"sends mail\" are offered only when an account can send (send_policy is not \"disabled\"; with no account configured, none can).\n\n", len(list))
 	for i, t := range list {
-		schema, _ := json.MarshalIndent(t.InputSchema, "  ", "  ")
+		schema, _ := json.MarshalIndent(t.RawInputSchema, "  ", "  ")
 		note := "toolset " + string(avail[i].Toolset)
 		if avail[i].Toolset == tools.ToolsetCore {
 			note = "always offered"

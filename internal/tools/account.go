@@ -11,7 +11,7 @@ import (
 
 // accountParam is the `account` argument every mail tool takes.
 func accountParam() mcp.ToolOption {
-	return mcp.WithString("account", mcp.Description("Account id from list_accounts. May be omitted when only one account is configured."), mcp.MaxLength(64))
+	return mcp.WithString("account", mcp.Description("Account id from list_accounts (optional with one account)."), mcp.MaxLength(64))
 }
 
 // pool resolves the account argument to its connection pool.

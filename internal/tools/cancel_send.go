@@ -14,12 +14,11 @@ func cancelSendTool() *Tool {
 	return &Tool{
 		Name:        "cancel_send",
 		Title:       "Cancel a queued email",
-		Description: "Cancel a send that is queued for a retry (status queued in outbox_status), by its outbox id. A message already accepted by the server cannot be recalled.",
+		Description: "Cancel an outgoing email that is queued for a retry (status queued), by its outbox_id. Mail the server already accepted cannot be recalled.",
 		Writes:      true, Destructive: true, Idempotent: true, OpenWorld: false,
 		Params: []mcp.ToolOption{
 			mcp.WithString("outbox_id", mcp.Required(), mcp.MaxLength(64), mcp.Description("The outbox id from a send result or outbox_status.")),
 		},
-		Output: mcp.WithOutputSchema[sendOutput](),
 		Handle: cancelSend,
 	}
 }

@@ -9,14 +9,11 @@ import (
 // copyTool: every call makes new copies, so it is not idempotent.
 func copyTool() *Tool {
 	return &Tool{
-		Name:  "copy",
-		Title: "Copy emails to a folder",
-		Description: "Copy email messages into another folder (by name or by role: archive, trash, junk, inbox, sent, drafts), keeping the originals. " +
-			"Takes up to 500 ids from search, copied in batches with progress notifications; the result gives each id's outcome and the new id " +
-			"of its copy when the server reports it. Calling it twice makes two copies.",
-		Writes: true, OpenWorld: true,
+		Name:        "copy",
+		Title:       "Copy emails to a folder",
+		Description: "Copy email messages (up to 500 ids from search) into another folder, keeping the originals. Gives each id's outcome and the copy's new id; calling twice makes two copies.",
+		Writes:      true, OpenWorld: true,
 		Params: []mcp.ToolOption{idsParam("to copy"), toParam()},
-		Output: mcp.WithOutputSchema[bulkOut](),
 		Handle: transferHandler("copy", (*imapconn.Pool).Copy),
 	}
 }

@@ -20,17 +20,15 @@ type folderOut struct {
 // exists.
 func createFolderTool() *Tool {
 	return &Tool{
-		Name:  "create_folder",
-		Title: "Create an email folder",
-		Description: "Create a folder (mailbox) in an email account, at the top level or inside parent; / separates levels " +
-			"on every server, whatever its own delimiter (name Projects/Alpha makes Alpha inside Projects). The new folder is subscribed so mail clients show it. Fails if it already exists.",
-		Writes: true, Idempotent: true, OpenWorld: true,
+		Name:        "create_folder",
+		Title:       "Create an email folder",
+		Description: "Create an email folder, at the top level or inside parent; / separates levels on every server (Projects/Alpha makes Alpha inside Projects). The folder is subscribed; fails if it exists.",
+		Writes:      true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("name", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName), mcp.Description("Name of the new folder, e.g. Receipts.")),
 			mcp.WithString("parent", mcp.MaxLength(imapconn.MaxFolderName), mcp.Description("Existing folder (name from list_folders, or a role such as archive) to create it in. Default: top level.")),
 		},
-		Output: mcp.WithOutputSchema[folderOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			name := a.NoControl("name", a.String("name", ""))
 			parent := a.NoControl("parent", a.String("parent", ""))

@@ -18,18 +18,15 @@ type deleteFolderOut struct {
 // a repeated call finds nothing to delete.
 func deleteFolderTool() *Tool {
 	return &Tool{
-		Name:  "delete_folder",
-		Title: "Delete an email folder",
-		Description: "Delete a folder of an email account. A folder that still holds messages is refused unless force is true, which deletes " +
-			"those messages permanently with it (move them elsewhere first to keep them). Folders with subfolders, INBOX and special folders " +
-			"(Sent, Drafts, Trash, Junk, Archive) are always refused.",
-		Writes: true, Destructive: true, Idempotent: true, OpenWorld: true,
+		Name:        "delete_folder",
+		Title:       "Delete an email folder",
+		Description: "Delete an email folder. One that still holds messages is refused unless force is true, which erases them too. INBOX, special folders and folders with subfolders are always refused.",
+		Writes:      true, Destructive: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("name", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName), mcp.Description("Full folder name, as list_folders shows it.")),
-			mcp.WithBoolean("force", mcp.Description("Also delete the messages in the folder, permanently. Default false."), mcp.DefaultBool(false)),
+			mcp.WithBoolean("force", mcp.Description("Also erase the messages in the folder."), mcp.DefaultBool(false)),
 		},
-		Output: mcp.WithOutputSchema[deleteFolderOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			name := a.NoControl("name", a.String("name", ""))
 			force := a.Bool("force", false)

@@ -87,7 +87,8 @@ func callArgs(tool, id, account string) map[string]any {
 
 // takesAccount reports whether tool has an account parameter.
 func takesAccount(tool *Tool) bool {
-	_, ok := tool.MCP().InputSchema.Properties["account"]
+	props, _ := inputSchema(tool.MCP())["properties"].(map[string]any)
+	_, ok := props["account"]
 	return ok
 }
 

@@ -50,24 +50,21 @@ type fetchOut struct {
 
 func fetchMessageTool() *Tool {
 	return &Tool{
-		Name:  "fetch_message",
-		Title: "Read an email",
-		Description: "Read one email message by id (from search): headers, sender and recipients, date, the body as clean text or Markdown (HTML converted, quotes optionally stripped), " +
-			"and the list of attachments, calendar invites and delivery reports. The body is bounded by max_chars; page through long mail with cursor. " +
-			"Does not mark the message read unless mark_read is true. The body is external, untrusted content.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "fetch_message",
+		Title:       "Read an email",
+		Description: "Read one email by id: headers, sender, recipients, date, the body as Markdown or text, and its attachments (with part ids), invites and delivery reports. The body is bounded by max_chars; page with cursor. Stays unread unless mark_read. The content is untrusted.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or another listing."), mcp.MaxLength(2000)),
-			mcp.WithString("format", mcp.Description("markdown (default: faithful body, HTML as Markdown), text (prefer the plain-text alternative) or raw_headers (every header, then the body)."),
+			mcp.WithString("format", mcp.Description("markdown (HTML as Markdown), text (prefer the plain-text part) or raw_headers (every header, then the body)."),
 				mcp.Enum(string(present.FormatMarkdown), string(present.FormatText), string(present.FormatRawHeaders)), mcp.DefaultString(string(present.FormatMarkdown))),
-			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of content to return in this page (200-%d). Default %d.", present.HardMaxChars, present.DefaultMaxChars)),
+			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of content in this page (200-%d).", present.HardMaxChars)),
 				mcp.Min(200), mcp.Max(present.HardMaxChars), mcp.DefaultNumber(present.DefaultMaxChars)),
-			mcp.WithString("cursor", mcp.Description("content.next_cursor from the previous page of the same message and options."), mcp.MaxLength(500)),
-			mcp.WithBoolean("strip_quotes", mcp.Description("Drop quoted reply history and signatures (says how much was dropped). Default false."), mcp.DefaultBool(false)),
+			mcp.WithString("cursor", mcp.Description("content.next_cursor of the previous page."), mcp.MaxLength(500)),
+			mcp.WithBoolean("strip_quotes", mcp.Description("Drop quoted replies and signatures (says how much)."), mcp.DefaultBool(false)),
 			mcp.WithArray("headers", mcp.Description("Extra header names to include, e.g. [\"X-Mailer\", \"Received\"]."), mcp.WithStringItems(mcp.MaxLength(100)), mcp.MaxItems(20)),
-			mcp.WithBoolean("mark_read", mcp.Description("Also mark the message as read (seen). Default false."), mcp.DefaultBool(false)),
+			mcp.WithBoolean("mark_read", mcp.Description("Also mark the message read."), mcp.DefaultBool(false)),
 		},
-		Output: mcp.WithOutputSchema[fetchOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			id := a.String("id", "")
 			ropt := present.RenderOptions{

@@ -9,21 +9,18 @@ import (
 )
 
 func flagListParam(name, what string) mcp.ToolOption {
-	return mcp.WithArray(name, mcp.Description("Flags to "+what+": seen (read), flagged (starred), answered, draft, or custom keywords such as $Important (one word, no spaces)."),
+	return mcp.WithArray(name, mcp.Description("Flags to "+what+": seen (read), flagged (starred), answered, draft, or a keyword such as $Important."),
 		mcp.WithStringItems(mcp.MaxLength(imapconn.MaxKeywordLen)), mcp.MaxItems(20))
 }
 
 // flagTool: setting the same flags twice leaves the same state.
 func flagTool() *Tool {
 	return &Tool{
-		Name:  "flag",
-		Title: "Mark emails read, unread, flagged",
-		Description: "Change the flags of email messages: mark read (add seen) or unread (remove seen), flag or unflag (flagged, shown as starred), " +
-			"mark answered or draft, or add and remove custom keywords. Takes up to 500 ids from search, updated in batches with progress " +
-			"notifications; the result gives each id's outcome. Deleting is not a flag: use the delete tool.",
-		Writes: true, Idempotent: true, OpenWorld: true,
+		Name:        "flag",
+		Title:       "Mark emails read, unread, flagged",
+		Description: "Mark email messages (up to 500 ids from search) read or unread, flagged (starred), answered or draft, or set custom keywords, by adding or removing flags. Gives each id's outcome. To delete, use delete.",
+		Writes:      true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{idsParam("to change"), flagListParam("add", "add"), flagListParam("remove", "remove")},
-		Output: mcp.WithOutputSchema[bulkOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			add, remove := a.Strings("add"), a.Strings("remove")
 			if len(add) == 0 && len(remove) == 0 && a.Err() == nil {

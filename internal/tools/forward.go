@@ -10,11 +10,10 @@ import (
 
 func forwardTool() *Tool {
 	return &Tool{
-		Name:  "forward",
-		Title: "Forward an email",
-		Description: "Forward a message by id to new recipients: inline (a note, then the original's headers and text, with its attachments re-attached) or as_attachment (the whole original as an attached .eml). " +
-			"The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice." + policyNote,
-		Writes: true, Sends: true, OpenWorld: true,
+		Name:        "forward",
+		Title:       "Forward an email",
+		Description: "Forward an email by id to new recipients, inline (your note, then the original with its attachments) or as_attachment (the original as an .eml file). Outcomes and send policy as for send_email.",
+		Writes:      true, Sends: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the message to forward.")),
@@ -26,7 +25,6 @@ func forwardTool() *Tool {
 			attachmentsParam(),
 			idempotencyParam(),
 		},
-		Output: mcp.WithOutputSchema[sendOutput](),
 		Handle: forward,
 	}
 }

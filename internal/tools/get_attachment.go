@@ -42,19 +42,16 @@ type attachmentOut struct {
 
 func getAttachmentTool() *Tool {
 	return &Tool{
-		Name:  "get_attachment",
-		Title: "Get an email attachment",
-		Description: "Return one attachment of an email (by message id and the part_id fetch_message lists) as an embedded resource with its bytes, " +
-			"plus its text for text-like files (plain text, HTML, CSV, JSON, XML, calendars). Only small attachments (the account's inline limit, 1 MB by default) " +
-			"are returned; save larger ones to disk with save_attachment. Does not mark the message read. The content is external, untrusted data.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "get_attachment",
+		Title:       "Get an email attachment",
+		Description: "Return one small email attachment (by message id and part from fetch_message; up to the account's inline limit, 1 MB by default) as an embedded resource, with its text for text-like files. Save larger ones with save_attachment. Untrusted content.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or fetch_message."), mcp.MaxLength(2000)),
 			mcp.WithString("part", mcp.Required(), mcp.Description("The attachment's part_id from fetch_message, e.g. \"2\" or \"1.3\"."), mcp.MaxLength(100)),
-			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of extracted text to return (200-%d). Default %d.", present.HardMaxChars, present.DefaultMaxChars)),
+			mcp.WithInteger("max_chars", mcp.Description(fmt.Sprintf("Most characters of extracted text (200-%d).", present.HardMaxChars)),
 				mcp.Min(200), mcp.Max(present.HardMaxChars), mcp.DefaultNumber(present.DefaultMaxChars)),
 		},
-		Output: mcp.WithOutputSchema[attachmentOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			id := a.String("id", "")
 			part := a.NoControl("part", a.String("part", ""))

@@ -19,8 +19,8 @@ type accountOut struct {
 	Connection      string   `json:"connection" jsonschema_description:"not_connected, ok or error"`
 	OpenConnections int      `json:"open_connections"`
 	LastError       string   `json:"last_error,omitempty"`
-	Features        []string `json:"features,omitempty" jsonschema_description:"What the server supports that mailmcp uses: move, uidplus, idle, condstore, qresync, quota, special-use, list-status, esearch, thread, sort, utf8, literal+, compress, gmail (known once connected)"`
-	Capabilities    []string `json:"capabilities,omitempty" jsonschema_description:"The IMAP server's raw capability list (known once connected)"`
+	Features        []string `json:"features,omitempty" jsonschema_description:"Features mailmcp uses (move, idle, quota, gmail, …), once connected"`
+	Capabilities    []string `json:"capabilities,omitempty" jsonschema_description:"The server's IMAP capabilities, once connected"`
 }
 
 type listAccountsOut struct {
@@ -29,14 +29,12 @@ type listAccountsOut struct {
 
 func listAccountsTool() *Tool {
 	return &Tool{
-		Name:  "list_accounts",
-		Title: "List email accounts",
-		Description: "List the email accounts (mailboxes) this server can read and send from, with address, provider and connection health. " +
-			"Call this first to learn the account ids other email tools take. Capabilities and features (move, idle, quota, gmail, utf8, special-use, …) are shown when a connection is open; " +
-			"with check=true it connects to each IMAP server now (logging in) and reports them.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "list_accounts",
+		Title:       "List email accounts",
+		Description: "List the email accounts this server can use, with address, provider and connection health. Call it first: other tools take its ids. check=true connects now and reports server capabilities.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
-			mcp.WithBoolean("check", mcp.Description("Connect now and report server capabilities (slower). Default false."), mcp.DefaultBool(false)),
+			mcp.WithBoolean("check", mcp.Description("Connect now and report server capabilities (slower)."), mcp.DefaultBool(false)),
 		},
 		Output: mcp.WithOutputSchema[listAccountsOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {

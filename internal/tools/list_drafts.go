@@ -12,14 +12,13 @@ import (
 
 func listDraftsTool() *Tool {
 	return &Tool{
-		Name:  "list_drafts",
-		Title: "List email drafts",
-		Description: "List the email drafts (unsent messages) in the account's Drafts folder, most recently saved first: id, date, to, subject, flags. " +
-			"Pass an id to send_draft to send it, to save_draft (draft_id) to update it, or to fetch_message to read it. Page with next_cursor.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "list_drafts",
+		Title:       "List email drafts",
+		Description: "List the email drafts in the account's Drafts folder, newest first. Send one with send_draft, update it with save_draft (draft_id), read it with fetch_message. Page with next_cursor.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
-			mcp.WithInteger("limit", mcp.Description("Drafts per page, 1-100. Default 20."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
+			mcp.WithInteger("limit", mcp.Description("Drafts per page."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
 			mcp.WithString("cursor", mcp.Description("next_cursor from the previous page."), mcp.MaxLength(4000)),
 		},
 		Output: mcp.WithOutputSchema[imapconn.Page](),

@@ -20,15 +20,13 @@ type listFoldersOut struct {
 
 func listFoldersTool() *Tool {
 	return &Tool{
-		Name:  "list_folders",
-		Title: "List email folders",
-		Description: "List the folders (mailboxes, labels) of an email account: INBOX, Sent, Drafts, Archive, Trash, Junk and the user's own, " +
-			"with each folder's role and its total and unread (unseen) message counts, and the account's storage quota (used and limit) where the server reports it. " +
-			"Use the names it returns as `folder` in search.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "list_folders",
+		Title:       "List email folders",
+		Description: "List the folders of an email account (INBOX, Sent, Drafts, Archive, Trash, Junk and the user's own) with role, total and unread counts, and the storage quota where reported. Use the names as folder in search.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
-			mcp.WithBoolean("counts", mcp.Description("Include total and unread counts (one extra round trip per folder on servers without LIST-STATUS). Default true."), mcp.DefaultBool(true)),
+			mcp.WithBoolean("counts", mcp.Description("Include total and unread counts (slower on servers without LIST-STATUS)."), mcp.DefaultBool(true)),
 		},
 		Output: mcp.WithOutputSchema[listFoldersOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {

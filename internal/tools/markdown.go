@@ -14,14 +14,14 @@ func MarkdownTable() string {
 	all := All()
 	var sends []string
 	for _, t := range all {
-		m := t.MCP()
+		schema := inputSchema(t.MCP())
+		props, _ := schema["properties"].(map[string]any)
+		required := stringList(schema["required"])
 		var params []string
-		for name := range m.InputSchema.Properties {
+		for name := range props {
 			p := "`" + name + "`"
-			for _, r := range m.InputSchema.Required {
-				if r == name {
-					p += "*"
-				}
+			if slices.Contains(required, name) {
+				p += "*"
 			}
 			params = append(params, p)
 		}

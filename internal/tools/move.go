@@ -11,7 +11,7 @@ import (
 // toParam is the destination of move and copy.
 func toParam() mcp.ToolOption {
 	return mcp.WithString("to", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName),
-		mcp.Description("Destination: a folder name as list_folders shows it, or a role: archive, trash, junk, inbox, sent, drafts."))
+		mcp.Description("Destination folder (from list_folders) or role: archive, trash, junk, inbox, sent, drafts."))
 }
 
 // transferHandler handles move and copy: op is (*imapconn.Pool).Move or
@@ -47,15 +47,11 @@ func transferHandler(action string, op func(*imapconn.Pool, context.Context, []i
 // destructive.
 func moveTool() *Tool {
 	return &Tool{
-		Name:  "move",
-		Title: "Move emails to a folder",
-		Description: "Move email messages to another folder, given by name or by role (archive, trash, junk, inbox, sent, drafts). " +
-			"Takes up to 500 ids from search; they are moved in batches with progress notifications, and the result gives each id's outcome " +
-			"and its new id in the destination (old ids stop working once moved). An outcome marked unknown means the connection dropped " +
-			"mid-command: search the destination before retrying. A missing folder error names the closest existing folders.",
-		Writes: true, Idempotent: true, OpenWorld: true,
+		Name:        "move",
+		Title:       "Move emails to a folder",
+		Description: "Move email messages (up to 500 ids from search) to another folder. Gives each id's outcome and new id (old ids stop working). unknown means the connection dropped mid-command: search the destination before retrying.",
+		Writes:      true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{idsParam("to move"), toParam()},
-		Output: mcp.WithOutputSchema[bulkOut](),
 		Handle: transferHandler("move", (*imapconn.Pool).Move),
 	}
 }

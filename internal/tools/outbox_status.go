@@ -26,11 +26,10 @@ type outboxStatusOutput struct {
 
 func outboxStatusTool() *Tool {
 	return &Tool{
-		Name:  "outbox_status",
-		Title: "Outbox: sent, queued and failed mail",
-		Description: "List recent outgoing email messages and what became of them: sent (with the server's reply), partially_sent, queued (waiting for a retry), failed (with the reason), in_doubt or cancelled, with per-recipient outcomes and any bounce (delivery failure report) that arrived later in INBOX. " +
-			"Pass outbox_id for one item.",
-		Writes: false, Idempotent: true, OpenWorld: true,
+		Name:        "outbox_status",
+		Title:       "Outbox: sent, queued and failed mail",
+		Description: "List recent outgoing email and what became of it: sent, partially_sent, queued, failed (with the reason), in_doubt or cancelled, per recipient, with bounces that arrived later in INBOX. Pass outbox_id for one item.",
+		Writes:      false, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("outbox_id", mcp.MaxLength(64), mcp.Description("One item's outbox id.")),
@@ -38,7 +37,6 @@ func outboxStatusTool() *Tool {
 			mcp.WithNumber("limit", mcp.Min(1), mcp.Max(100), mcp.Description("Most items to list, newest first (default 20).")),
 			mcp.WithBoolean("check_bounces", mcp.Description("Look in INBOX for delivery reports about these messages first (default true).")),
 		},
-		Output: mcp.WithOutputSchema[outboxStatusOutput](),
 		Handle: outboxStatus,
 	}
 }

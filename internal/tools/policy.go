@@ -34,11 +34,6 @@ type policyOutcome struct {
 	Next     string           `json:"next,omitempty"`
 }
 
-// policyNote tells the agent, in every sending tool's description, how
-// the send policy may answer.
-const policyNote = " The account's send policy decides what happens: the message may be sent, saved to Drafts instead (status draft_saved), " +
-	"or held for the user's confirmation (status pending with a preview and a confirmation_token: show the preview to the user and call confirm_send only if they agree)."
-
 // pendingSend is what a confirmation token stands for.
 type pendingSend struct {
 	Tool    string         `json:"tool"`

@@ -73,13 +73,21 @@ type Tool struct {
 }
 
 // MCP builds the mcp.Tool with every annotation set explicitly (mcp-go
-// defaults to destructive and open-world otherwise).
+// defaults to destructive and open-world otherwise). The title is given
+// once, as the tool's title (annotations.title would repeat it); the input
+// schema is published as RawInputSchema, compacted by compactInput.
 func (t *Tool) MCP() mcp.Tool {
+	m, _ := t.build()
+	return m
+}
+
+// build returns the published tool and the full input schema that
+// checkArgs enforces (with the length bounds the published one leaves out).
+func (t *Tool) build() (mcp.Tool, schemaNode) {
 	opts := []mcp.ToolOption{
 		mcp.WithDescription(t.Description),
 		mcp.WithToolTitle(t.Title),
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
-			Title:           t.Title,
 			ReadOnlyHint:    mcp.ToBoolPtr(!t.Writes),
 			DestructiveHint: mcp.ToBoolPtr(t.Destructive),
 			IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
@@ -93,7 +101,11 @@ func (t *Tool) MCP() mcp.Tool {
 	if t.Output != nil {
 		opts = append(opts, mcp.WithRawOutputSchema(t.outputSchema()))
 	}
-	return mcp.NewTool(t.Name, opts...)
+	m := mcp.NewTool(t.Name, opts...)
+	full := toNode(t.Name, m.InputSchema)
+	m.RawInputSchema = compactInput(t.Name, m.InputSchema)
+	m.InputSchema = mcp.ToolInputSchema{}
+	return m, full
 }
 
 // All returns every tool, sorted by name.
@@ -140,8 +152,8 @@ func Available(opt Options) []*Tool {
 // Register adds the available tools to s.
 func Register(s *server.MCPServer, d *Deps, opt Options) {
 	for _, t := range Available(opt) {
-		m := t.MCP()
-		s.AddTool(m, handler(t, d, inputSchema(m)))
+		m, full := t.build()
+		s.AddTool(m, handler(t, d, full))
 	}
 }
 

@@ -13,18 +13,15 @@ import (
 // changes nothing.
 func renameFolderTool() *Tool {
 	return &Tool{
-		Name:  "rename_folder",
-		Title: "Rename an email folder",
-		Description: "Rename (or move within the hierarchy) a folder of an email account; its subfolders follow it. " +
-			"to is the full new name, with / between levels (e.g. Projects/Done). " +
-			"INBOX and special folders (Sent, Drafts, Trash, Junk, Archive) are refused. Message ids from the old folder stop working: search again.",
-		Writes: true, Idempotent: true, OpenWorld: true,
+		Name:        "rename_folder",
+		Title:       "Rename an email folder",
+		Description: "Rename or move an email folder; its subfolders follow. to is the full new name, / between levels (Projects/Done). INBOX and special folders are refused. Ids from the old folder stop working: search again.",
+		Writes:      true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("from", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName), mcp.Description("Current full folder name, as list_folders shows it.")),
 			mcp.WithString("to", mcp.Required(), mcp.MaxLength(imapconn.MaxFolderName), mcp.Description("New full folder name.")),
 		},
-		Output: mcp.WithOutputSchema[folderOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			from := a.NoControl("from", a.String("from", ""))
 			to := a.NoControl("to", a.String("to", ""))

@@ -11,22 +11,20 @@ import (
 
 func replyTool() *Tool {
 	return &Tool{
-		Name:  "reply",
-		Title: "Reply to an email",
-		Description: "Reply to a message by id (from search or fetch_message): sent to its Reply-To or From (reply_all adds its To and Cc, minus your own addresses), with \"Re:\" and the In-Reply-To/References headers so it threads, optionally quoting the original. " +
-			"The original is flagged as answered once the reply is sent. The result says sent, partially_sent, queued (retried automatically) or failed. Pass an idempotency_key so a retried call never sends twice." + policyNote,
-		Writes: true, Sends: true, OpenWorld: true,
+		Name:        "reply",
+		Title:       "Reply to an email",
+		Description: "Reply to an email by id: to its Reply-To or From (reply_all adds its To and Cc, minus you), with Re: and threading headers, optionally quoting it; the original is marked answered once sent. Outcomes and send policy as for send_email.",
+		Writes:      true, Sends: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the message to reply to.")),
-			mcp.WithString("body", mcp.Required(), mcp.Description("The reply text (plain text).")),
+			mcp.WithString("body", mcp.Required(), mcp.Description("Reply text.")),
 			mcp.WithBoolean("reply_all", mcp.Description("Also reply to the original's To and Cc recipients (default false).")),
 			mcp.WithBoolean("quote", mcp.Description("Quote the original text below the reply (default true).")),
-			mcp.WithBoolean("markdown", mcp.Description("Treat body as Markdown and add an HTML version (default false).")),
+			mcp.WithBoolean("markdown", mcp.Description("body is Markdown: also send it as HTML.")),
 			attachmentsParam(),
 			idempotencyParam(),
 		},
-		Output: mcp.WithOutputSchema[sendOutput](),
 		Handle: reply,
 	}
 }

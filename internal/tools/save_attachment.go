@@ -44,19 +44,16 @@ type saveOut struct {
 
 func saveAttachmentTool() *Tool {
 	return &Tool{
-		Name:  "save_attachment",
-		Title: "Save an email attachment to disk",
-		Description: "Save one attachment of an email (by message id and the part_id fetch_message lists) as a file in the account's download directory, " +
-			"streaming it (any size). Returns the file's path, size and SHA-256. filename may only name a file (or a relative path) inside that directory; " +
-			"an existing file is never replaced unless overwrite is true. Does not mark the message read.",
-		Writes: true, Destructive: true, Idempotent: false, OpenWorld: true,
+		Name:        "save_attachment",
+		Title:       "Save an email attachment to disk",
+		Description: "Save one email attachment (by message id and part from fetch_message) as a file in the account's download directory, any size. Returns its path, size and SHA-256. Never replaces a file unless overwrite is true.",
+		Writes:      true, Destructive: true, Idempotent: false, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			mcp.WithString("id", mcp.Required(), mcp.Description("Message id from search or fetch_message."), mcp.MaxLength(2000)),
 			mcp.WithString("part", mcp.Required(), mcp.Description("The attachment's part_id from fetch_message, e.g. \"2\" or \"1.3\"."), mcp.MaxLength(100)),
 			mcp.WithString("filename", mcp.Description("File name (or relative path) inside the download directory. Default: the attachment's own name."), mcp.MaxLength(255)),
-			mcp.WithBoolean("overwrite", mcp.Description("Replace an existing file of that name. Default false."), mcp.DefaultBool(false)),
+			mcp.WithBoolean("overwrite", mcp.Description("Replace an existing file of that name."), mcp.DefaultBool(false)),
 		},
-		Output: mcp.WithOutputSchema[saveOut](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 			id := a.String("id", "")
 			part := a.NoControl("part", a.String("part", ""))

@@ -17,27 +17,23 @@ import (
 
 func saveDraftTool() *Tool {
 	return &Tool{
-		Name:  "save_draft",
-		Title: "Save an email draft",
-		Description: "Save an email as a draft in the account's Drafts folder without sending it, for the user (or send_draft) to send later: " +
-			"to, cc, bcc, subject, plain-text body (optionally Markdown), reply_to and attachments, all optional. " +
-			"in_reply_to (a message id from search) makes the draft a threaded reply to that email (recipients and \"Re:\" subject filled in when omitted). " +
-			"Pass draft_id to update an existing draft: the new version is saved and the old one removed. Returns the draft's id (it changes with every save).",
-		Writes: true, Destructive: true, OpenWorld: true,
+		Name:        "save_draft",
+		Title:       "Save an email draft",
+		Description: "Save an email draft in the Drafts folder without sending it; every field is optional. in_reply_to (a message id) makes it a threaded reply, filling in recipients and the Re: subject. draft_id replaces that draft. Returns the new draft id (it changes with every save).",
+		Writes:      true, Destructive: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithArray("to", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Recipients, e.g. [\"Ann <ann@example.com>\", \"bob@example.org\"].")),
 			mcp.WithArray("cc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Copy recipients.")),
-			mcp.WithArray("bcc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Blind-copy recipients (kept in the draft, never written into the sent message).")),
-			mcp.WithString("subject", mcp.MaxLength(998), mcp.Description("Subject line (no line breaks).")),
-			mcp.WithString("body", mcp.Description("The message text (plain text).")),
-			mcp.WithBoolean("markdown", mcp.Description("Treat body as Markdown and add an HTML version (default false).")),
-			mcp.WithArray("reply_to", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Addresses replies should go to, when not the sender.")),
-			mcp.WithString("in_reply_to", mcp.MaxLength(2048), mcp.Description("Id (from search) of the email this draft answers: sets In-Reply-To and References so the reply threads.")),
-			mcp.WithString("draft_id", mcp.MaxLength(2048), mcp.Description("Id of an existing draft (from save_draft or list_drafts) to replace with this version.")),
+			mcp.WithArray("bcc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Blind-copy recipients.")),
+			mcp.WithString("subject", mcp.MaxLength(998), mcp.Description("Subject line.")),
+			mcp.WithString("body", mcp.Description("Message text.")),
+			mcp.WithBoolean("markdown", mcp.Description("body is Markdown: also send it as HTML.")),
+			mcp.WithArray("reply_to", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Where replies should go, if not to the sender.")),
+			mcp.WithString("in_reply_to", mcp.MaxLength(2048), mcp.Description("Id of the email this draft answers (threads the reply).")),
+			mcp.WithString("draft_id", mcp.MaxLength(2048), mcp.Description("Id of a draft (from save_draft or list_drafts) to replace.")),
 			attachmentsParam(),
 		},
-		Output: mcp.WithOutputSchema[saveDraftOutput](),
 		Handle: saveDraft,
 	}
 }

@@ -16,38 +16,33 @@ func searchTool() *Tool {
 		return mcp.WithString(name, mcp.Description(desc), mcp.MaxLength(500))
 	}
 	return &Tool{
-		Name:  "search",
-		Title: "Search email",
-		Description: "Search or list email messages, newest first: in one folder (default INBOX) or in all folders at once (folder \"all\": every folder except Trash and Junk). " +
-			"Find mail by sender, recipient, subject, text, date range, read/unread, flagged, answered, size, a header, attachments, or the conversation of a message (thread); " +
-			"all given criteria must match. Omit criteria to list the latest messages. Returns message envelopes (id, date, from, to, subject, flags, size, has_attachments; " +
-			"on Gmail also thread_id and labels), never bodies: pass an id to fetch_message to read one. Page with next_cursor. " +
-			"has_attachment is approximate on the server side: candidates are found by their multipart/mixed Content-Type and each page is confirmed from the message structure, " +
-			"so a page may hold fewer than limit messages and total_matches counts candidates.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "search",
+		Title:       "Search email",
+		Description: "Search or list email messages, newest first, in one folder (default INBOX) or every folder but Trash and Junk (folder \"all\"). All given criteria must match; none lists the latest. Returns envelopes (id, date, from, to, subject, flags, size; on Gmail thread_id, labels), never bodies: read one with fetch_message. Page with next_cursor; with has_attachment a page may hold fewer than limit.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
-			mcp.WithString("folder", mcp.Description("Folder to search (from list_folders), or \"all\" for every folder except Trash and Junk. Default INBOX."), mcp.DefaultString("INBOX"), mcp.MaxLength(500)),
+			mcp.WithString("folder", mcp.Description("Folder (from list_folders), or \"all\" for every folder but Trash and Junk."), mcp.DefaultString("INBOX"), mcp.MaxLength(500)),
 			str("from", "Sender address or name contains this text."),
 			str("to", "To recipient contains this text."),
 			str("cc", "Cc recipient contains this text."),
 			str("subject", "Subject contains this text."),
 			str("text", "Headers or body contain this text."),
 			str("body", "Body contains this text."),
-			mcp.WithString("since", mcp.Description("Only messages received on or after this date (YYYY-MM-DD).")),
-			mcp.WithString("before", mcp.Description("Only messages received before this date (YYYY-MM-DD).")),
-			mcp.WithBoolean("unseen", mcp.Description("true: only unread messages; false: only read ones.")),
-			mcp.WithBoolean("flagged", mcp.Description("true: only flagged (starred) messages; false: only unflagged.")),
-			mcp.WithBoolean("answered", mcp.Description("true: only messages that were replied to; false: only unanswered ones.")),
-			mcp.WithBoolean("has_attachment", mcp.Description("true: only messages with attachments; false: only messages without (confirmed per page, see the tool description).")),
-			mcp.WithInteger("larger", mcp.Description("Only messages larger than this many bytes."), mcp.Min(0)),
-			mcp.WithInteger("smaller", mcp.Description("Only messages smaller than this many bytes."), mcp.Min(1)),
-			mcp.WithString("header_name", mcp.Description("Name of a header to match, e.g. List-Id or X-Mailer (with header_value)."), mcp.MaxLength(100)),
-			str("header_value", "The header named header_name contains this text (empty: the header exists)."),
-			mcp.WithString("thread", mcp.Description("A message id from search: only messages of the same conversation (Gmail thread id; elsewhere the server's threading or the Message-ID/References headers)."), mcp.MaxLength(1000)),
-			str("gmail_query", "Gmail search syntax, e.g. \"has:attachment older_than:1y label:work\" (Gmail accounts only; combined with the other criteria)."),
-			mcp.WithInteger("limit", mcp.Description("Messages per page, 1-100. Default 20."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
-			mcp.WithString("cursor", mcp.Description("next_cursor from the previous page of the same search."), mcp.MaxLength(4000)),
+			mcp.WithString("since", mcp.Description("Received on or after this date (YYYY-MM-DD).")),
+			mcp.WithString("before", mcp.Description("Received before this date (YYYY-MM-DD).")),
+			mcp.WithBoolean("unseen", mcp.Description("true: only unread; false: only read.")),
+			mcp.WithBoolean("flagged", mcp.Description("true: only flagged (starred); false: only unflagged.")),
+			mcp.WithBoolean("answered", mcp.Description("true: only answered messages; false: only unanswered.")),
+			mcp.WithBoolean("has_attachment", mcp.Description("true: only messages with attachments; false: only without.")),
+			mcp.WithInteger("larger", mcp.Description("Larger than this many bytes."), mcp.Min(0)),
+			mcp.WithInteger("smaller", mcp.Description("Smaller than this many bytes."), mcp.Min(1)),
+			mcp.WithString("header_name", mcp.Description("A header to match, e.g. List-Id (with header_value)."), mcp.MaxLength(100)),
+			str("header_value", "header_name contains this text (empty: the header exists)."),
+			mcp.WithString("thread", mcp.Description("A message id: only messages of its conversation."), mcp.MaxLength(1000)),
+			str("gmail_query", "Gmail search syntax, e.g. \"older_than:1y label:work\" (Gmail only)."),
+			mcp.WithInteger("limit", mcp.Description("Messages per page."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
+			mcp.WithString("cursor", mcp.Description("next_cursor of the previous page."), mcp.MaxLength(4000)),
 		},
 		Output: mcp.WithOutputSchema[imapconn.Page](),
 		Handle: func(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {

@@ -20,18 +20,15 @@ import (
 
 func sendDraftTool() *Tool {
 	return &Tool{
-		Name:  "send_draft",
-		Title: "Send a saved draft",
-		Description: "Send a draft email by id (from save_draft or list_drafts), then remove it from Drafts. A draft mailmcp saved goes as saved; " +
-			"any other is rebuilt as plain text from this account and always needs the user's confirmation. " +
-			"Calling it again for the same draft never sends a second copy: it returns the first call's outcome (sent, partially_sent, queued or failed)." + policyNote,
-		Writes: true, Sends: true, Destructive: true, Idempotent: true, OpenWorld: true,
+		Name:        "send_draft",
+		Title:       "Send a saved draft",
+		Description: "Send a draft email by id (from save_draft or list_drafts), then remove it from Drafts. A draft mailmcp saved goes as saved; any other is rebuilt as plain text and always needs the user's confirmation. Repeating the call never sends twice. Outcomes and send policy as for send_email.",
+		Writes:      true, Sends: true, Destructive: true, Idempotent: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("id", mcp.Required(), mcp.MaxLength(2048), mcp.Description("Id of the draft.")),
 			idempotencyParam(),
 		},
-		Output: mcp.WithOutputSchema[sendOutput](),
 		Handle: sendDraft,
 	}
 }

@@ -10,25 +10,22 @@ import (
 
 func sendEmailTool() *Tool {
 	return &Tool{
-		Name:  "send_email",
-		Title: "Send an email",
-		Description: "Send a new email message from an account: to, cc, bcc, subject, plain-text body (optionally Markdown, sent with an HTML version), reply-to and attachments. " +
-			"The result says exactly what happened: sent (accepted by the server), partially_sent, queued (a temporary problem; retried automatically, with an outbox id), or failed (with the server's reason). " +
-			"Pass an idempotency_key so a retried call never sends twice. To answer a message use reply; to pass one on use forward." + policyNote,
-		Writes: true, Sends: true, OpenWorld: true,
+		Name:        "send_email",
+		Title:       "Send an email",
+		Description: "Send a new email: to, cc, bcc, subject, plain-text or Markdown body, reply_to, attachments. status: sent, partially_sent, queued (retried automatically), failed (with the server's reason), or by the send policy draft_saved or pending (show the user the preview; call confirm_send only if they agree). Pass idempotency_key so a retry never sends twice. To answer, use reply; to pass on, forward.",
+		Writes:      true, Sends: true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithArray("to", mcp.Required(), mcp.MinItems(1), mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Recipients, e.g. [\"Ann <ann@example.com>\", \"bob@example.org\"].")),
 			mcp.WithArray("cc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Copy recipients.")),
-			mcp.WithArray("bcc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Blind-copy recipients (never written into the message).")),
-			mcp.WithString("subject", mcp.Required(), mcp.MaxLength(998), mcp.Description("Subject line (no line breaks).")),
-			mcp.WithString("body", mcp.Required(), mcp.Description("The message text (plain text).")),
-			mcp.WithBoolean("markdown", mcp.Description("Treat body as Markdown and add an HTML version (default false).")),
-			mcp.WithArray("reply_to", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Addresses replies should go to, when not the sender.")),
+			mcp.WithArray("bcc", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Blind-copy recipients.")),
+			mcp.WithString("subject", mcp.Required(), mcp.MaxLength(998), mcp.Description("Subject line.")),
+			mcp.WithString("body", mcp.Required(), mcp.Description("Message text.")),
+			mcp.WithBoolean("markdown", mcp.Description("body is Markdown: also send it as HTML.")),
+			mcp.WithArray("reply_to", mcp.WithStringItems(mcp.MaxLength(998)), mcp.Description("Where replies should go, if not to the sender.")),
 			attachmentsParam(),
 			idempotencyParam(),
 		},
-		Output: mcp.WithOutputSchema[sendOutput](),
 		Handle: sendEmail,
 	}
 }

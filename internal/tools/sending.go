@@ -62,19 +62,16 @@ type recipientInfo struct {
 
 func idempotencyParam() mcp.ToolOption {
 	return mcp.WithString("idempotency_key", mcp.MaxLength(200), mcp.Description(
-		"Any unique string for this message (e.g. a UUID). Calling again with the same key (after a timeout or error) never sends a second copy: it returns the first call's outcome. Strongly recommended."))
+		"A unique string (e.g. a UUID): a retry with the same key never sends twice. Strongly recommended."))
 }
 
 func attachmentsParam() mcp.ToolOption {
 	return mcp.WithArray("attachments", mcp.MaxItems(50), mcp.Description(
-		"Files to attach: a path relative to the account's attachment directory (only files there can be attached), or {\"message_id\", \"part\"} to attach a part of an existing message (part ids as fetch_message lists them)."),
+		"Paths in the account's attachment directory, or {message_id, part} of existing mail."),
 		mcp.Items(map[string]any{"anyOf": []any{
 			map[string]any{"type": "string", "minLength": 1, "maxLength": 1024},
 			map[string]any{"type": "object", "additionalProperties": false, "required": []any{"message_id", "part"},
-				"properties": map[string]any{
-					"message_id": map[string]any{"type": "string", "description": "Message id from search or fetch_message."},
-					"part":       map[string]any{"type": "string", "description": "Part id, e.g. \"2\" or \"1.3\"."},
-				}},
+				"properties": map[string]any{"message_id": map[string]any{"type": "string"}, "part": map[string]any{"type": "string"}}},
 		}}))
 }
 

@@ -84,6 +84,7 @@ func TestSchemaKeywordsAreValidated(t *testing.T) {
 		}
 	}
 	for _, tool := range All() {
-		walk(tool.Name, "", inputSchema(tool.MCP()))
+		_, full := tool.build()
+		walk(tool.Name, "", full)
 	}
 }

@@ -38,25 +38,21 @@ type WatchResult struct {
 
 func watchInboxTool() *Tool {
 	return &Tool{
-		Name:  "watch_inbox",
-		Title: "Wait for new email",
-		Description: "Wait for new email to arrive in the inbox (long-poll). Returns at once with the new messages since the cursor, or waits up to timeout_seconds for the first one; " +
-			"each new message is reported once with its envelope (id, from, subject, date) and a short snippet: read it with fetch_message. " +
-			"Pass the returned cursor as since on the next call to continue without missing or repeating mail; omit since to start from now. " +
-			"An empty events list with timed_out=true just means no new mail yet.",
-		Idempotent: true, OpenWorld: true,
+		Name:        "watch_inbox",
+		Title:       "Wait for new email",
+		Description: "Wait for new email (long-poll): returns what arrived since the cursor at once, or waits up to timeout_seconds for the first message. Each is reported once, with envelope and snippet. Pass the returned cursor as since next time; omit since to start from now. timed_out with no events: no new mail yet.",
+		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
-			mcp.WithString("since", mcp.Description("cursor from the previous watch_inbox call; omit to wait for mail arriving from now on."), mcp.MaxLength(40)),
-			mcp.WithArray("folders", mcp.Description("Folders to watch. Default: the account's watched folders (INBOX)."), mcp.WithStringItems(mcp.MaxLength(500)), mcp.MaxItems(10)),
-			mcp.WithInteger("timeout_seconds", mcp.Description(fmt.Sprintf("How long to wait for the first new message, 0-%d seconds. Default %d.", watchMaxTimeout, watchDefaultTimeout)),
+			mcp.WithString("since", mcp.Description("cursor of the previous call; omit to start from now."), mcp.MaxLength(40)),
+			mcp.WithArray("folders", mcp.Description("Folders to watch (default: the account's watched folders)."), mcp.WithStringItems(mcp.MaxLength(500)), mcp.MaxItems(10)),
+			mcp.WithInteger("timeout_seconds", mcp.Description(fmt.Sprintf("Seconds to wait for the first new message (0-%d).", watchMaxTimeout)),
 				mcp.Min(0), mcp.Max(watchMaxTimeout), mcp.DefaultNumber(watchDefaultTimeout)),
-			mcp.WithString("from", mcp.Description("Only mail whose sender address or name contains this text."), mcp.MaxLength(500)),
+			mcp.WithString("from", mcp.Description("Sender address or name contains this text."), mcp.MaxLength(500)),
 			mcp.WithBoolean("unseen", mcp.Description("true: only messages that are still unread.")),
-			mcp.WithBoolean("include_changes", mcp.Description("true: also report flag changes (read, flagged) and deleted messages. Default false: new mail only.")),
-			mcp.WithInteger("limit", mcp.Description("Most events per call, 1-100. Default 20."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
+			mcp.WithBoolean("include_changes", mcp.Description("Also report flag changes and deleted messages, not only new mail.")),
+			mcp.WithInteger("limit", mcp.Description("Most events per call."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
 		},
-		Output: mcp.WithOutputSchema[WatchResult](),
 		Handle: handleWatchInbox,
 	}
 }
