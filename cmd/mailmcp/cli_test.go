@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -114,6 +117,19 @@ func TestCompletion(t *testing.T) {
 		var out bytes.Buffer
 		if err := execute(t.Context(), []string{"completion", sh}, nil, &out, &out); err != nil || !strings.Contains(out.String(), "mailmcp") {
 			t.Errorf("completion %s: %v\n%.200s", sh, err, out.String())
+		}
+	}
+	// The bash script loads in a real bash and registers the completion.
+	if bash, err := exec.LookPath("bash"); err == nil {
+		script := filepath.Join(t.TempDir(), "mailmcp.bash")
+		var out bytes.Buffer
+		if err := execute(t.Context(), []string{"completion", "bash"}, nil, &out, &out); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(script, out.Bytes(), 0o600)
+		got, err := exec.Command(bash, "-c", "source "+script+" && complete -p mailmcp").CombinedOutput()
+		if err != nil || !strings.Contains(string(got), "__start_mailmcp") {
+			t.Errorf("bash does not load the completion: %v\n%s", err, got)
 		}
 	}
 	var out bytes.Buffer

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/httpfront"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
@@ -62,22 +63,7 @@ func TestOpenClawSeesSkill(t *testing.T) {
 		t.Fatalf("setup openclaw: %v\n%s%s", err, out.String(), errb.String())
 	}
 
-	openclaw := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, oc, args...)
-		// No mailmcp on PATH: the skill must not depend on one.
-		cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "TERM=dumb", "NO_COLOR=1"}
-		cmd.Dir = home
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		stdout, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("openclaw %s: %v\n%s\n%s", strings.Join(args, " "), err, stdout, stderr.String())
-		}
-		return stdout
-	}
+	openclaw := func(args ...string) []byte { return runOpenClaw(t, oc, home, nil, args...) }
 
 	var skill struct {
 		Eligible, ModelVisible bool
@@ -96,11 +82,69 @@ func TestOpenClawSeesSkill(t *testing.T) {
 		}
 	}
 
+	checkProbe(t, openclaw("mcp", "probe", "email", "--json"))
+}
+
+// TestOpenClawOverHTTP: 'setup openclaw --url' writes an entry OpenClaw
+// connects with to a running daemon (streamable HTTP, not the SSE it
+// assumes without a transport; the bearer token expanded from the
+// environment).
+func TestOpenClawOverHTTP(t *testing.T) {
+	oc := openclawBinary(t)
+	t.Parallel()
+	const token = "openclaw-0123456789abcdef0123456789"
+	addr := freeAddr(t)
+	srv := binary(t, "demo", "--http", addr)
+	srv.Env = append(srv.Env, httpfront.EnvToken+"="+token)
+	srvLog := &syncBuffer{}
+	srv.Stderr = srvLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	waitHealthy(t, "http://"+addr, srvLog)
+
+	home := t.TempDir()
+	var out, errb strings.Builder
+	err := execute(t.Context(), []string{"setup", "openclaw", "--url", "http://" + addr + "/mcp",
+		"--file", filepath.Join(home, ".openclaw", "openclaw.json"),
+		"--skills-dir", filepath.Join(home, ".openclaw", "skills")}, nil, &out, &errb)
+	if err != nil {
+		t.Fatalf("setup openclaw --url: %v\n%s%s", err, out.String(), errb.String())
+	}
+	checkProbe(t, runOpenClaw(t, oc, home, []string{httpfront.EnvToken + "=" + token}, "mcp", "probe", "email", "--json"))
+	if strings.Contains(srvLog.String(), token) {
+		t.Error("the daemon logged the token")
+	}
+}
+
+// runOpenClaw runs the OpenClaw CLI with a private HOME and only the
+// variables a person's shell would give it, plus env.
+func runOpenClaw(t *testing.T, oc, home string, env []string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, oc, args...)
+	// No mailmcp on PATH: the skill and the entry must not depend on one.
+	cmd.Env = append([]string{"HOME=" + home, "PATH=/usr/bin:/bin", "TERM=dumb", "NO_COLOR=1"}, env...)
+	cmd.Dir = home
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openclaw %s: %v\n%s\n%s", strings.Join(args, " "), err, stdout, stderr.String())
+	}
+	return stdout
+}
+
+// checkProbe checks 'openclaw mcp probe email --json': the server answered
+// and its tools reach the model as email__*.
+func checkProbe(t *testing.T, raw []byte) {
+	t.Helper()
 	var probe struct {
 		Servers map[string]struct{ Tools int }
 		Tools   []string
 	}
-	raw = openclaw("mcp", "probe", "email", "--json")
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		t.Fatalf("mcp probe: %v\n%s", err, raw)
 	}
