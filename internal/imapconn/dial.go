@@ -80,6 +80,36 @@ func Dial(ctx context.Context, a *Account, o DialOptions) (*imapclient.Client, i
 	return connect(ctx, a, timeout, o.Unilateral, o.WrapTCP, nil)
 }
 
+// DialConn is Dial returning a *Conn with the raw path (for extension
+// commands such as NOTIFY) on implicit-TLS and plain connections. tap, when
+// set, sees the start of every response line go-imap receives, on its
+// reader goroutine (it must return quickly); it is how unsolicited
+// responses go-imap parses and drops (NOTIFY's STATUS) can be noticed. A
+// STARTTLS connection has no raw path and never calls tap. The caller owns
+// the connection; Conn.Client() is its go-imap client.
+func DialConn(ctx context.Context, a *Account, o DialOptions, tap func(line []byte)) (*Conn, error) {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		d := *a
+		d.withDefaults()
+		timeout = d.DialTimeout
+	}
+	conn := &Conn{created: time.Now()}
+	c, caps, err := connect(ctx, a, timeout, o.Unilateral, o.WrapTCP, func(s net.Conn) net.Conn {
+		conn.raw = newRawConn(s)
+		conn.raw.tap = tap
+		return conn.raw
+	})
+	if err != nil {
+		return nil, err
+	}
+	conn.c, conn.caps = c, caps
+	if conn.raw != nil && tap == nil {
+		conn.raw.setBypass() // raw commands still work; nothing to look at
+	}
+	return conn, nil
+}
+
 // connect dials, secures (implicit TLS, STARTTLS or loopback plain), reads
 // the greeting, authenticates and asks for the capabilities, all within
 // timeout and ctx. wrapTCP wraps the TCP connection; wrapStream wraps the

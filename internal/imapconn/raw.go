@@ -48,6 +48,10 @@ type rawConn struct {
 	cmd    *rawCmd
 	seq    int
 
+	// tap, when set, sees the start of every response line that passes
+	// through to go-imap (on the reader goroutine: it must be quick).
+	tap func(line []byte)
+
 	// Reader-goroutine state.
 	buf  []byte // storage behind out
 	out  []byte // pass-through bytes not yet handed to go-imap
@@ -159,6 +163,9 @@ func (r *rawConn) readErr(err error) error {
 // passLine queues a chunk of a response line for go-imap and notes a
 // literal announced at its end (RFC 9051 4.3: "{" number "}" CRLF).
 func (r *rawConn) passLine(chunk []byte) {
+	if r.tap != nil && !r.mid {
+		r.tap(chunk)
+	}
 	r.buf = append(r.buf[:0], chunk...)
 	r.out = r.buf
 	end := bytes.HasSuffix(chunk, []byte("\n"))

@@ -94,3 +94,47 @@ func TestConnectionBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyWakesPolledFolder: where the server offers NOTIFY (Dovecot
+// does), the IDLE connection asks to hear about the polled folders, so
+// mail appended to one is reported at once, long before its poll interval,
+// still on two connections.
+func TestNotifyWakesPolledFolder(t *testing.T) {
+	s := testrig.Require(t)
+	leakCheck(t)
+	u := s.NewUser(t)
+	c := imapClient(t, s, u)
+	if !c.Caps().Has("NOTIFY") {
+		t.Fatalf("Dovecot does not offer NOTIFY: %v", c.Caps())
+	}
+	for _, f := range []string{"A", "B"} {
+		if err := c.Create(f, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.Logout().Wait()
+	c.Close()
+	opt := fastOptions()
+	opt.PollInterval = time.Minute
+	h := NewHub(NewFeed(openStore(t, t.TempDir()), FeedOptions{}), []Target{{Account: dovecotAccount(s, u), Folders: []string{"INBOX", "A", "B"}, Always: true, Options: opt}},
+		HubOptions{Log: testLog()})
+	defer h.Close()
+	h.Start()
+	for _, f := range []string{"INBOX", "A", "B"} {
+		w, release, err := h.Acquire("t", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, w)
+		release()
+	}
+	time.Sleep(300 * time.Millisecond) // the first visits done, IDLE under way
+	start := time.Now()
+	appendTo(t, s, u, "B", "Into B")
+	evs, _ := collect(t, h.Feed(), 0, 1, 10*time.Second)
+	subjectsOnce(t, evs, []string{"Into B"})
+	t.Logf("polled folder (poll interval %s): reported %s after the append", opt.PollInterval, evs[0].Time.Sub(start).Round(time.Millisecond))
+	if n := connections(t, s, u, 500*time.Millisecond); n > 2 {
+		t.Errorf("%d connections, want at most 2", n)
+	}
+}

@@ -32,15 +32,16 @@ func (c *activityConn) quiet() time.Duration {
 
 // dialDedicated opens and authenticates a connection that belongs to one
 // watcher, outside the account's pool, with the watcher's handlers for
-// unilateral data and an activity record for its watchdog. The whole
-// handshake is bounded by timeout.
-func dialDedicated(ctx context.Context, a *imapconn.Account, timeout time.Duration, h *imapclient.UnilateralDataHandler) (*imapclient.Client, *activityConn, error) {
+// unilateral data, an activity record for its watchdog and, with tap, a
+// look at every response line (for NOTIFY's STATUS). The whole handshake is
+// bounded by timeout.
+func dialDedicated(ctx context.Context, a *imapconn.Account, timeout time.Duration, h *imapclient.UnilateralDataHandler, tap func([]byte)) (*imapconn.Conn, *activityConn, error) {
 	var ac *activityConn
-	c, _, err := imapconn.Dial(ctx, a, imapconn.DialOptions{Timeout: timeout, Unilateral: h, WrapTCP: func(raw net.Conn) net.Conn {
+	c, err := imapconn.DialConn(ctx, a, imapconn.DialOptions{Timeout: timeout, Unilateral: h, WrapTCP: func(raw net.Conn) net.Conn {
 		ac = &activityConn{Conn: raw}
 		ac.last.Store(time.Now().UnixNano())
 		return ac
-	}})
+	}}, tap)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -11,8 +11,12 @@
 // account's polled watchers share (STATUS, then SELECT and the catch-up
 // only when STATUS shows a change, then UNSELECT), so an account's watchers
 // hold at most IdleConnections + 1 connections however many folders they
-// follow. (NOTIFY, RFC 5465, would let one connection watch them all; go-imap
-// v2 beta.8 drops the unsolicited STATUS responses it relies on.)
+// follow. Where the server offers NOTIFY (RFC 5465), the account's first
+// dedicated connection asks to be told of new and expunged messages in the
+// polled folders; go-imap drops the unsolicited STATUS responses that
+// carry the news, so a tap on the connection's stream (imapconn.DialConn)
+// sees them and wakes the folder's watcher for a visit at once. Polling
+// goes on regardless: NOTIFY makes it sooner, never needed for correctness.
 //
 // A dedicated watcher selects
 // the folder, catches up from the folder's durable checkpoint, then IDLEs

@@ -136,14 +136,19 @@ func (h *Hub) entryLocked(t Target, folder string) *entry {
 	e := h.watchers[k]
 	if e == nil {
 		if i := slices.Index(t.Folders, folder); t.IdleConnections < 0 || (i >= 0 && i < t.IdleConnections) {
-			e = &entry{w: Start(t.Account, folder, h.feed, t.Options)}
+			var nt *notifier
+			if i == 0 && t.IdleConnections > 0 && len(t.Folders) > t.IdleConnections {
+				id := t.Account.ID
+				nt = &notifier{folders: t.Folders[t.IdleConnections:], poke: func(name string) { h.poke(id, name) }}
+			}
+			e = &entry{w: start(t.Account, folder, h.feed, t.Options, nil, nt)}
 		} else {
 			sh := h.shares[t.Account.ID]
 			if sh == nil {
 				sh = newShare(t.Account, t.Options.DialTimeout)
 				h.shares[t.Account.ID] = sh
 			}
-			e = &entry{w: start(t.Account, folder, h.feed, t.Options, sh)}
+			e = &entry{w: start(t.Account, folder, h.feed, t.Options, sh, nil)}
 		}
 		h.watchers[k] = e
 	}
@@ -152,6 +157,22 @@ func (h *Hub) entryLocked(t Target, folder string) *entry {
 		e.linger = nil
 	}
 	return e
+}
+
+// poke wakes the polled watcher of account/folder for a visit now (every
+// polled watcher of the account when folder is ""). It runs on a
+// connection's reader goroutine: it only signals.
+func (h *Hub) poke(account, folder string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, e := range h.watchers {
+		if k == key(account, folder) || (folder == "" && e.w.acct.ID == account) {
+			select {
+			case e.w.poke <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Acquire returns a running watcher for account/folder, starting one when

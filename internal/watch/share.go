@@ -163,6 +163,7 @@ func (w *Watcher) polled(ctx context.Context, sh *share, bo *backoff) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(w.opt.PollInterval):
+		case <-w.poke: // NOTIFY said the folder changed
 		}
 	}
 }

@@ -48,6 +48,12 @@ type Watcher struct {
 	// sched says how often to look for mail while idling; it survives
 	// reconnects (a server that does not push keeps not pushing).
 	sched checkSchedule
+
+	// notify, on an account's first dedicated watcher, asks the server to
+	// announce changes in the account's polled folders (nil: none).
+	notify *notifier
+	// poke wakes a polled watcher for a visit before its poll interval.
+	poke chan struct{}
 }
 
 // pendingChanges are what the unilateral-data handlers saw since the last sync.
@@ -67,12 +73,13 @@ type flagChange struct {
 // first connection is made in the background; Ready is closed after its
 // catch-up, Err tells why it failed.
 func Start(acct *imapconn.Account, folder string, feed *Feed, opt Options) *Watcher {
-	return start(acct, folder, feed, opt, nil)
+	return start(acct, folder, feed, opt, nil, nil)
 }
 
 // start begins watching; with sh, by visits on the account's shared
-// connection every poll interval instead of a connection of its own.
-func start(acct *imapconn.Account, folder string, feed *Feed, opt Options, sh *share) *Watcher {
+// connection every poll interval instead of a connection of its own; with
+// nt, asking its connection to announce changes in other folders.
+func start(acct *imapconn.Account, folder string, feed *Feed, opt Options, sh *share, nt *notifier) *Watcher {
 	opt.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &Watcher{
@@ -80,6 +87,7 @@ func start(acct *imapconn.Account, folder string, feed *Feed, opt Options, sh *s
 		log:  opt.Log.With("component", "watch", "account", acct.ID, "folder", folder),
 		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}),
 		sched: newCheckSchedule(opt.PollInterval, opt.IdleRefresh),
+		poke:  make(chan struct{}, 1), notify: nt,
 	}
 	w.h = w.handler()
 	metrics.SetWatcherState(acct.ID, folder, "starting")
@@ -228,16 +236,24 @@ func errClosed() error {
 // session runs one connection: connect, select, catch up, then IDLE or poll
 // until something fails or ctx ends.
 func (w *Watcher) session(ctx context.Context, bo *backoff) error {
-	c, ac, err := dialDedicated(ctx, w.acct, w.opt.DialTimeout, w.h)
+	var tap func([]byte)
+	if w.notify != nil {
+		tap = w.notify.tap
+	}
+	conn, ac, err := dialDedicated(ctx, w.acct, w.opt.DialTimeout, w.h, tap)
 	if err != nil {
 		return err
 	}
+	c := conn.Client()
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 
 	sel, err := w.attach(ctx, c)
 	if err != nil {
+		return err
+	}
+	if err := w.notify.set(ctx, conn, w.opt.CommandTimeout, w.log); err != nil {
 		return err
 	}
 	bo.reset()
