@@ -150,6 +150,10 @@ func cmdAuthStatus(c common, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.close()
+	if len(e.cfg.Accounts) == 0 {
+		fmt.Fprintln(stdout, "no account configured: run 'mailmcp accounts add', or try 'mailmcp demo'")
+		return nil
+	}
 	var in []auth.StatusInput
 	for i := range e.cfg.Accounts {
 		a := &e.cfg.Accounts[i]

@@ -81,3 +81,15 @@ func TestAuthLoginStdinClosed(t *testing.T) {
 		t.Errorf("no notice when stdin closed:\n%s", errb.String())
 	}
 }
+
+// TestAuthStatusWithoutAccounts says there is nothing to show, and what to
+// do, instead of printing nothing.
+func TestAuthStatusWithoutAccounts(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := execute(t.Context(), []string{"auth", "status", "--config", writeConfig(t, "")}, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "no account configured") || !strings.Contains(out.String(), "accounts add") {
+		t.Errorf("auth status with no account: %q", out.String())
+	}
+}
