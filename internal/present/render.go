@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -179,19 +178,6 @@ func decodeCursor(c, doc string) (int, error) {
 		return 0, fmt.Errorf("present: render: cursor is for different content: %w", ErrBadCursor)
 	}
 	return off, nil
-}
-
-var markerWord = regexp.MustCompile(`(?i)(END_)?EXTERNAL_EMAIL_CONTENT`)
-
-// Defuse defuses marker look-alikes in sender text so that only the
-// real markers carry the exact words (the nonce guards the rest).
-func Defuse(s string) string {
-	if !strings.Contains(strings.ToUpper(s), "EXTERNAL_EMAIL_CONTENT") {
-		return s
-	}
-	return markerWord.ReplaceAllStringFunc(s, func(w string) string {
-		return strings.ReplaceAll(w, "_", "-")
-	})
 }
 
 // document builds the deterministic content for opt and the number of

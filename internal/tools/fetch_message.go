@@ -112,6 +112,7 @@ func fetchMessageTool() *Tool {
 				Calendar: msg.Calendar, DeliveryStatus: msg.DeliveryStatus, Receipt: msg.Receipt,
 				Security: msg.Security, Auth: msg.Auth, Problems: msg.Problems, Content: *rendered,
 			}
+			defuseFetched(&out)
 			from := ""
 			if len(msg.From) > 0 {
 				from = (&mail.Address{Name: msg.From[0].Name, Address: msg.From[0].Email}).String()

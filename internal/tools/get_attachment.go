@@ -80,12 +80,13 @@ func getAttachmentTool() *Tool {
 				return errResult(err)
 			}
 			sum := sha256.Sum256(buf.Bytes())
-			out := attachmentOut{ID: id, Account: ref.Account, Part: part, Filename: pc.Info.Filename, MediaType: pc.Info.MediaType,
-				Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]), URI: attachmentURI(ref.Account, id, part, pc.Info.Filename)}
+			name := present.Defuse(pc.Info.Filename)
+			out := attachmentOut{ID: id, Account: ref.Account, Part: part, Filename: name, MediaType: pc.Info.MediaType,
+				Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]), URI: attachmentURI(ref.Account, id, part, name)}
 			if pc.Fallback != "" {
 				out.Note = "The server's BODYSTRUCTURE could not be used; the part was extracted from the whole message. "
 			}
-			summary := fmt.Sprintf("Attachment %s of message %s: %q, %s, %s (sha256 %s). Its bytes are in the embedded resource %s.",
+			summary := fmt.Sprintf("Attachment %s of message %s: file name (supplied by the sender) %q, %s, %s (sha256 %s). Its bytes are in the embedded resource %s.",
 				part, id, out.Filename, out.MediaType, present.HumanSize(out.Size), out.SHA256, out.URI)
 			text, terr := parse.TextOf(pc.Info, buf.Bytes())
 			var framed string
@@ -96,7 +97,7 @@ func getAttachmentTool() *Tool {
 				if len(runes) > maxChars {
 					text, out.TextTruncated = string(runes[:maxChars]), true
 				}
-				framed, _ = present.Frame("Text of attachment "+out.Filename+":", text)
+				framed, _ = present.Frame(fmt.Sprintf("Text of the attachment whose file name (supplied by the sender) is %q:", out.Filename), text)
 				out.Text = framed
 				if out.TextTruncated {
 					framed += fmt.Sprintf("[First %d of %d characters shown; save_attachment gives the whole file.]\n", maxChars, len(runes))

@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/present"
 )
 
 func searchTool() *Tool {
@@ -92,7 +93,8 @@ func pageResult(ctx context.Context, p *imapconn.Pool, folder string, crit imapc
 	if page.Messages == nil {
 		page.Messages = []imapconn.Envelope{}
 	}
-	return okResult(page, render(page))
+	defusePage(page)
+	return okResult(page, present.Defuse(render(page))) // addresses too
 }
 
 func renderPage(p *imapconn.Page) string {

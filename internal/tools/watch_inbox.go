@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mailmcp/mailmcp/internal/fault"
+	"github.com/mailmcp/mailmcp/internal/present"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -131,10 +132,11 @@ func handleWatchInbox(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
 	res.Cursor, res.Gap, res.More = watch.Cursor(page.Next), page.Gap, page.More
 	if len(page.Events) > 0 {
 		res.Events = page.Events
+		defuseEvents(res.Events)
 	} else {
 		res.TimedOut = true
 	}
-	return okResult(res, watchText(&res))
+	return okResult(res, present.Defuse(watchText(&res))) // addresses too
 }
 
 // waitWatchers waits until every watcher has caught up after connecting, so
