@@ -25,14 +25,14 @@ import (
 
 // binary returns a command running this test binary as mailmcp, with a
 // private HOME and state directory.
-func binary(t *testing.T, args ...string) *exec.Cmd {
+func binary(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = childEnv(t)
 	return cmd
 }
 
-func childEnv(t *testing.T) []string {
+func childEnv(t testing.TB) []string {
 	t.Helper()
 	env := os.Environ()
 	for k, v := range childVars(t) {
@@ -42,7 +42,7 @@ func childEnv(t *testing.T) []string {
 }
 
 // childVars makes a child process act as mailmcp with a private HOME.
-func childVars(t *testing.T) map[string]string {
+func childVars(t testing.TB) map[string]string {
 	t.Helper()
 	home := t.TempDir()
 	return map[string]string{
@@ -220,7 +220,7 @@ func TestStdioWithMCPClient(t *testing.T) {
 	exercise(t, c)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

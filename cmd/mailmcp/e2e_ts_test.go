@@ -81,7 +81,7 @@ func TestTypeScriptSDK(t *testing.T) {
 }
 
 // waitHealthy polls /healthz until the server answers.
-func waitHealthy(t *testing.T, base string, log fmt.Stringer) {
+func waitHealthy(t testing.TB, base string, log fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -3,13 +3,15 @@
 // exactly one of them at a time and moves to another when its holder dies
 // or drains.
 //
-// A lease is a record in the store naming its holder and an expiry. The
-// holder renews its leases every Beat; a lease whose holder stopped
-// renewing is free TTL after the last renewal, and any member may take it.
-// Every member also keeps a heartbeat of its own, so the members can share
-// the work evenly: a member takes at most its fair share, ceil(work /
-// live members), and gives back what it holds beyond that, which is how a
-// replica that joins gets work from the ones already running.
+// A lease is a record in the store naming its holder. Every member writes
+// a heartbeat of its own every Beat, and a lease is valid while its
+// holder's heartbeat is: a lease whose holder stopped beating is free TTL
+// after the last beat, and any member may take it. One row per member
+// renews all its leases, so holding a thousand folders costs what holding
+// one does. The heartbeats also let the members share the work evenly: a
+// member takes at most its fair share, ceil(work / live members), and
+// gives back what it holds beyond that, which is how a replica that joins
+// gets work from the ones already running.
 //
 // Each decision is one store transaction, so two members never both
 // believe they hold a lease: on PostgreSQL the transactions are
@@ -149,14 +151,17 @@ func (m *Manager) round(ctx context.Context) {
 	err := m.st.Update(tctx, func(tx store.Tx) error {
 		gained, kept = gained[:0], kept[:0]
 		leases, members := tx.Bucket(bucketLeases), tx.Bucket(bucketMembers)
+		// The member heartbeat is the only write of a quiet round: a
+		// lease is valid while its holder's heartbeat is, so a member
+		// holding a thousand folders renews them all with one row.
 		if err := put(members, m.opt.Holder, record{Holder: m.opt.Holder, Expires: now.Add(m.opt.TTL)}); err != nil {
 			return err
 		}
-		live := 0
+		live := map[string]bool{}
 		var dead []string
 		if err := members.Scan(store.ScanOptions{}, func(k string, v []byte) error {
 			if r, ok := decode(v); ok && r.Expires.After(now) {
-				live++
+				live[k] = true
 			} else {
 				dead = append(dead, k)
 			}
@@ -169,23 +174,28 @@ func (m *Manager) round(ctx context.Context) {
 				return err
 			}
 		}
-		share := (len(want) + live - 1) / max(live, 1)
+		holders := map[string]string{}
+		if err := leases.Scan(store.ScanOptions{}, func(k string, v []byte) error {
+			if r, ok := decode(v); ok {
+				holders[k] = r.Holder
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		share := (len(want) + len(live) - 1) / max(len(live), 1)
 		var free []string
 		for _, name := range want {
-			r, ok := decode(leases.Get(name))
-			switch {
-			case ok && r.Holder == m.opt.Holder && r.Expires.After(now):
+			switch h := holders[name]; {
+			case h == m.opt.Holder:
 				if len(kept) >= share { // more than a fair share: give back
 					if err := leases.Delete(name); err != nil {
 						return err
 					}
 					continue
 				}
-				if err := put(leases, name, record{Holder: m.opt.Holder, Expires: now.Add(m.opt.TTL)}); err != nil {
-					return err
-				}
 				kept = append(kept, name)
-			case ok && r.Expires.After(now):
+			case live[h]:
 				// another live member's
 			default:
 				free = append(free, name)
