@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/index"
+	"github.com/mailmcp/mailmcp/internal/metrics"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -38,7 +40,11 @@ func startIndexing(eng *engine, log *slog.Logger) (stop func()) {
 	if hub := eng.deps.Watch; hub != nil && len(svcs) > 0 {
 		hub.Feed().Listen(func(evs []watch.Event) { indexEvents(eng.deps.Indexes, evs) })
 	}
+	if len(svcs) > 0 {
+		metrics.SetIndexSource(func() map[string]metrics.IndexStats { return indexStats(svcs) })
+	}
 	return func() {
+		metrics.SetIndexSource(nil)
 		for _, s := range svcs {
 			if err := s.Close(); err != nil {
 				log.Warn("closing the index", "account", s.Account(), "err", err)
@@ -68,4 +74,19 @@ func indexEvents(svcs map[string]*index.Service, evs []watch.Event) {
 			svc.Kick()
 		}
 	}
+}
+
+func indexStats(svcs []*index.Service) map[string]metrics.IndexStats {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out := map[string]metrics.IndexStats{}
+	for _, s := range svcs {
+		r := s.Report(ctx)
+		st := metrics.IndexStats{Bytes: r.SizeBytes, Messages: r.Indexed, LagSeconds: -1}
+		if !r.SyncedAt.IsZero() {
+			st.LagSeconds = time.Since(r.SyncedAt).Seconds()
+		}
+		out[s.Account()] = st
+	}
+	return out
 }

@@ -28,6 +28,9 @@ type Info struct {
 	// AuthServIDs name the Authentication-Results headers to believe
 	// (empty: the provider's, else derived from the IMAP host).
 	AuthServIDs []string
+	// IndexFolders are the folders a local index covers when the account
+	// has one (empty: those of search folder "all").
+	IndexFolders []string
 }
 
 // Info is the tools' view of the account.
@@ -37,6 +40,6 @@ func (a *Account) Info() Info {
 		ID: c.ID, Email: c.Email, Name: c.Name, Provider: string(c.Provider), ReadOnly: a.readOnly,
 		DownloadDir: c.DownloadDir, AttachmentDir: c.AttachmentDir, InlineAttachmentMax: c.InlineAttachmentMax,
 		MaxRecipients: c.MaxRecipients, MaxMessageBytes: c.MaxMessageBytes, SavesSent: c.SavesSent(),
-		Policy: a.policy, Caps: a.caps, AuthServIDs: c.AuthServIDs,
+		Policy: a.policy, Caps: a.caps, AuthServIDs: c.AuthServIDs, IndexFolders: c.IndexFolders,
 	}
 }

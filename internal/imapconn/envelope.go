@@ -34,6 +34,8 @@ type Envelope struct {
 	ThreadID   string   `json:"thread_id,omitempty"`
 	GmailMsgID string   `json:"gmail_msgid,omitempty"`
 	Labels     []string `json:"labels,omitempty"`
+	// Snippet is the best matching passage (search sort "relevance").
+	Snippet string `json:"snippet,omitempty"`
 }
 
 // envelopeFetch is what every listing asks for: no body bytes.

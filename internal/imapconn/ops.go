@@ -207,6 +207,10 @@ func (p *Pool) runBulk(ctx context.Context, refs []MessageRef, op bulkOp, opt Bu
 				// Nothing was sent and nothing settled: the account cannot
 				// be reached or logged in to, the same cause for every id.
 				// The call fails with it instead of a list of per-id copies.
+				if fault.KindOf(err) == fault.Unavailable {
+					return nil, &fault.Error{Kind: fault.Unavailable, Op: op.name, Err: fmt.Errorf("server unreachable, nothing was changed: %w", err),
+						Hint: "Try again once the mail server is reachable"}
+				}
 				return nil, err
 			case err != nil && fault.KindOf(err) == fault.Stale:
 				stale = true

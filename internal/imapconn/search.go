@@ -135,6 +135,10 @@ type Page struct {
 	// with has_attachment it counts candidates before confirmation.
 	Total      int    `json:"total_matches"`
 	NextCursor string `json:"next_cursor,omitempty"`
+	// Source is "index" when the local index answered (IndexedAt: as of
+	// its last sync), else empty: the server answered.
+	Source    string `json:"source,omitempty"`
+	IndexedAt string `json:"as_of,omitempty"`
 }
 
 // Search returns the newest messages of folder (or of every folder, with

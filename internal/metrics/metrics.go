@@ -72,7 +72,7 @@ func init() {
 	Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		toolCalls, toolDuration, httpRequests, sessions, outboxQueue, webhookQueue, watcherState, pools,
+		toolCalls, toolDuration, httpRequests, sessions, outboxQueue, webhookQueue, watcherState, pools, indexCollector{},
 	)
 }
 

@@ -27,7 +27,9 @@ func deleteTool() *Tool {
 				action = "delete permanently"
 			}
 			return handleBulk(ctx, d, a, action, "", func(ctx context.Context, p *imapconn.Pool, refs []imapconn.MessageRef, opt imapconn.BulkOptions) (*imapconn.BulkResult, error) {
-				return p.Delete(ctx, refs, permanent, opt)
+				res, err := p.Delete(ctx, refs, permanent, opt)
+				indexWrite(ctx, d, p, refs, res, true, nil, nil)
+				return res, err
 			})
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -46,6 +47,10 @@ type fetchOut struct {
 	Trust policy.Trust `json:"trust"`
 	// Content is the bounded, framed rendering (also the text result).
 	Content present.Rendered `json:"content"`
+	// Source is "cache" when the server was unreachable and the message
+	// came from the local index, as cached at CachedAt.
+	Source   string `json:"source,omitempty"`
+	CachedAt string `json:"cached_at,omitempty"`
 }
 
 func fetchMessageTool() *Tool {
@@ -85,6 +90,12 @@ func fetchMessageTool() *Tool {
 				return errResult(err)
 			}
 			f, err := p.FetchMessage(ctx, ref, imapconn.FetchOptions{MarkRead: markRead, Parse: parse.ParseOptions{Headers: ropt.Headers}})
+			var cachedAt time.Time
+			if err != nil && unreachable(err) && !markRead {
+				if cf, at, ok := cachedMessage(ctx, d, ref); ok {
+					f, cachedAt, err = cf, at, nil
+				}
+			}
 			if err != nil {
 				return errResult(err)
 			}
@@ -119,7 +130,12 @@ func fetchMessageTool() *Tool {
 			}
 			out.Trust = trustFor(ctx, d, p, msg, from)
 			recordSeen(ctx, d, ref.Account, messageTexts(msg)...)
-			return okResult(out, trustText(out.Trust)+rendered.Text)
+			note := ""
+			if !cachedAt.IsZero() {
+				out.Source, out.CachedAt = "cache", cachedAt.UTC().Format(time.RFC3339)
+				note = "The mail server is unreachable: this copy comes from the local index, cached " + out.CachedAt + ".\n"
+			}
+			return okResult(out, note+trustText(out.Trust)+rendered.Text)
 		},
 	}
 }

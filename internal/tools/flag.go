@@ -32,7 +32,9 @@ func flagTool() *Tool {
 				}
 			}
 			return handleBulk(ctx, d, a, "flag", "", func(ctx context.Context, p *imapconn.Pool, refs []imapconn.MessageRef, opt imapconn.BulkOptions) (*imapconn.BulkResult, error) {
-				return p.Flag(ctx, refs, add, remove, opt)
+				res, err := p.Flag(ctx, refs, add, remove, opt)
+				indexWrite(ctx, d, p, refs, res, false, add, remove)
+				return res, err
 			})
 		},
 	}

@@ -21,6 +21,7 @@ type accountOut struct {
 	LastError       string   `json:"last_error,omitempty"`
 	Features        []string `json:"features,omitempty" jsonschema_description:"Features mailmcp uses (move, idle, quota, gmail, …), once connected"`
 	Capabilities    []string `json:"capabilities,omitempty" jsonschema_description:"The server's IMAP capabilities, once connected"`
+	Index           string   `json:"index,omitempty"`
 }
 
 type listAccountsOut struct {
@@ -62,6 +63,9 @@ func listAccountsTool() *Tool {
 				if ao.Capabilities != nil {
 					ao.Features = imapconn.Features(ao.Capabilities)
 				}
+				if svc := d.Indexes[info.ID]; svc != nil {
+					ao.Index = indexLine(svc.Report(ctx))
+				}
 				st := p.Stats()
 				ao.OpenConnections = st.Open
 				switch {
@@ -90,6 +94,9 @@ func listAccountsTool() *Tool {
 				}
 				if len(ao.Capabilities) > 0 {
 					fmt.Fprintf(&b, " capabilities=%s", strings.Join(ao.Capabilities, " "))
+				}
+				if ao.Index != "" {
+					fmt.Fprintf(&b, " index=%q", ao.Index)
 				}
 				b.WriteByte('\n')
 			}

@@ -29,7 +29,9 @@ func transferHandler(action string, op func(*imapconn.Pool, context.Context, []i
 			case err != nil:
 				return nil, err
 			case pl == nil:
-				return op(p, ctx, refs, to, opt)
+				res, err := op(p, ctx, refs, to, opt)
+				indexWrite(ctx, d, p, refs, res, action == "move", nil, nil)
+				return res, err
 			case len(pl.keep) == 0:
 				return pl.merge(&imapconn.BulkResult{}), nil
 			}
@@ -37,6 +39,7 @@ func transferHandler(action string, op func(*imapconn.Pool, context.Context, []i
 			if err != nil {
 				return nil, err
 			}
+			indexWrite(ctx, d, p, pl.keep, res, action == "move", nil, nil)
 			return pl.merge(res), nil
 		})
 	}

@@ -42,6 +42,7 @@ func searchTool() *Tool {
 			str("header_value", "header_name contains this text (empty: the header exists)."),
 			mcp.WithString("thread", mcp.Description("A message id: only messages of its conversation."), mcp.MaxLength(1000)),
 			str("gmail_query", "Gmail search syntax, e.g. \"older_than:1y label:work\" (Gmail only)."),
+			mcp.WithString("sort", mcp.Description("relevance: best first, with snippets (local index only)."), mcp.Enum("newest", "relevance")),
 			mcp.WithInteger("limit", mcp.Description("Messages per page."), mcp.Min(1), mcp.Max(100), mcp.DefaultNumber(20)),
 			mcp.WithString("cursor", mcp.Description("next_cursor of the previous page."), mcp.MaxLength(4000)),
 		},
@@ -69,18 +70,47 @@ func searchTool() *Tool {
 			}
 			limit := a.Int("limit", 20, 1, 100)
 			cursor := a.String("cursor", "")
+			relevance := a.String("sort", "newest") == "relevance"
 			if err == nil {
 				err = a.Err()
 			}
 			if err != nil {
 				return errResult(err)
 			}
-			return pageResult(ctx, p, folder, crit, limit, cursor, func(pg *imapconn.Page) string {
-				recordSeen(ctx, d, p.Account().ID, pageSubjects(pg)...)
-				return renderPage(pg)
-			})
+			return searchResult(ctx, d, p, folder, crit, limit, cursor, relevance)
 		},
 	}
+}
+
+// searchResult answers from the local index when it can, else from the
+// server; when the server is unreachable, a partly built index answers.
+func searchResult(ctx context.Context, d *Deps, p *imapconn.Pool, folder string, crit imapconn.Criteria, limit int, cursor string, relevance bool) *mcp.CallToolResult {
+	acct := p.Account().ID
+	note := ""
+	page, ok, err := searchIndex(ctx, d, acct, folder, crit, limit, cursor, relevance, false)
+	if err != nil {
+		return errResult(err)
+	}
+	if !ok {
+		page, err = p.Search(ctx, folder, crit, limit, cursor)
+		if err != nil && unreachable(err) {
+			if ipage, iok, ierr := searchIndex(ctx, d, acct, folder, crit, limit, cursor, relevance, true); iok && ierr == nil {
+				page, err = ipage, nil
+				note = "The mail server is unreachable: these results come from the local index, synced as_of.\n"
+			}
+		}
+		if err != nil {
+			return errResult(err)
+		}
+		if relevance && page.Source == "" {
+			note = "sort relevance needs the account's local index (index = true) and a text criterion of 3+ characters: newest first instead.\n"
+		}
+	}
+	if page.Messages == nil {
+		page.Messages = []imapconn.Envelope{}
+	}
+	recordSeen(ctx, d, acct, pageSubjects(page)...)
+	return okResult(page, note+renderPage(page))
 }
 
 // pageResult runs one page of a search (search, list_drafts) and returns
@@ -100,14 +130,18 @@ func pageResult(ctx context.Context, p *imapconn.Pool, folder string, crit imapc
 func renderPage(p *imapconn.Page) string {
 	var b strings.Builder
 	if len(p.Messages) == 0 {
-		fmt.Fprintf(&b, "No messages match in %s.\n", p.Folder)
+		fmt.Fprintf(&b, "No messages match in %s.\n%s", p.Folder, describeIndexSource(p))
 		return b.String()
 	}
 	where := p.Folder
 	if where == imapconn.FolderAll {
 		where = "all folders (except Trash and Junk)"
 	}
-	fmt.Fprintf(&b, "%d of %d matching messages in %s, newest first.\n%s", len(p.Messages), p.Total, where, untrustedNote)
+	order := "newest first"
+	if len(p.Messages) > 0 && p.Messages[0].Snippet != "" {
+		order = "best match first"
+	}
+	fmt.Fprintf(&b, "%d of %d matching messages in %s, %s.\n%s%s", len(p.Messages), p.Total, where, order, describeIndexSource(p), untrustedNote)
 	for _, m := range p.Messages {
 		from := ""
 		if len(m.From) > 0 {
@@ -125,6 +159,9 @@ func renderPage(p *imapconn.Page) string {
 		}
 		if m.HasAttachments {
 			b.WriteString(" attachments")
+		}
+		if m.Snippet != "" {
+			fmt.Fprintf(&b, " snippet=%q", m.Snippet)
 		}
 		b.WriteByte('\n')
 	}
