@@ -74,7 +74,7 @@ func newRootCmd() *cobra.Command {
 	}
 	add("serve", newServeCmd(), newDemoCmd())
 	add("setup", newAccountsCmd(), newAuthCmd(), newSetupCmd())
-	add("inspect", newToolsCmd(), newCallCmd(), newConfigCmd(), newDoctorCmd(), newVersionCmd())
+	add("inspect", newToolsCmd(), newCallCmd(), newConfigCmd(), newIndexCmd(), newDoctorCmd(), newVersionCmd())
 	root.SetHelpCommandGroupID("inspect")
 	root.SetCompletionCommandGroupID("setup")
 	return root
