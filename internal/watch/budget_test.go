@@ -21,7 +21,13 @@ func appendTo(t *testing.T, s *testrig.Stack, u testrig.User, folder, subject st
 	if err := c.Login(u.Username, u.Password).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	raw := mail(u, subject)
+	appendRaw(t, c, folder, mail(u, subject))
+	_ = c.Logout().Wait()
+}
+
+// appendRaw appends raw to folder over c.
+func appendRaw(t *testing.T, c *imapclient.Client, folder string, raw []byte) {
+	t.Helper()
 	app := c.Append(folder, int64(len(raw)), nil)
 	if _, err := app.Write(raw); err != nil {
 		t.Fatal(err)
@@ -32,7 +38,6 @@ func appendTo(t *testing.T, s *testrig.Stack, u testrig.User, folder, subject st
 	if _, err := app.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	_ = c.Logout().Wait()
 }
 
 // connections is the most IMAP sessions Dovecot reports for u over d.

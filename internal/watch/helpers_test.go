@@ -52,8 +52,10 @@ func openStore(t testing.TB, dir string) *store.File {
 	return st
 }
 
-func mail(u testrig.User, subject string) []byte {
-	return []byte("From: Alice <alice@example.test>\r\nTo: " + u.Email + "\r\nSubject: " + subject +
+func mail(u testrig.User, subject string) []byte { return mailTo(u.Email, subject) }
+
+func mailTo(to, subject string) []byte {
+	return []byte("From: Alice <alice@example.test>\r\nTo: " + to + "\r\nSubject: " + subject +
 		"\r\nMessage-ID: <" + subject + "@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, this is " + subject + ".\r\n")
 }
 

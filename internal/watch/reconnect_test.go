@@ -2,6 +2,8 @@ package watch
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,10 @@ func TestReconnectCatchUpIsSmall(t *testing.T) {
 	s := testrig.Require(t)
 	leakCheck(t)
 	u := s.NewUser(t)
-	const big = 5000
+	big := 5000
+	if n, err := strconv.Atoi(os.Getenv("WATCH_RECONNECT_MESSAGES")); err == nil && n > 0 {
+		big = n // a one-off measurement on a larger folder
+	}
 	s.PopulateFunc(t, u, "INBOX", big, func(i int) []byte { return mail(u, fmt.Sprintf("Old %d", i)) })
 	px := newLineProxy(t, s)
 	feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})

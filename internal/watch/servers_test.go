@@ -1,0 +1,73 @@
+package watch
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/imapconn"
+	"github.com/mailmcp/mailmcp/internal/testrig/servers"
+)
+
+// TestIdleThatDoesNotPushOnEachServer (issue 16): on every server of the
+// rig, mail appended while the watcher idles is reported within its poll
+// interval, whether or not the server announces it during IDLE (Cyrus
+// accepts IDLE and sends nothing).
+func TestIdleThatDoesNotPushOnEachServer(t *testing.T) {
+	for _, name := range servers.All {
+		t.Run(name, func(t *testing.T) {
+			srv := servers.Require(t, name)
+			u := srv.NewUser(t)
+			acct := &imapconn.Account{ID: "t", Email: u.Email, TLS: srv.TLS,
+				IMAP: imapconn.Endpoint{Host: srv.IMAP.Host, Port: srv.IMAP.Port, TLS: srv.IMAP.TLS},
+				Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+			feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+			opt := fastOptions()
+			opt.PollInterval = 2 * time.Second
+			startWatcher(t, acct, "INBOX", feed, opt)
+			time.Sleep(300 * time.Millisecond) // into IDLE
+			subject := fmt.Sprintf("Idle %s %d", name, time.Now().UnixNano())
+			start := time.Now()
+			if name == servers.Cyrus {
+				// Cyrus announces an APPEND from another session but not
+				// mail its lmtpd delivers: deliver through its SMTP sink.
+				addr := net.JoinHostPort(srv.SMTP.Host, strconv.Itoa(srv.SMTP.Port))
+				sc, err := smtp.Dial(addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sc.Close()
+				if err := sc.Auth(sasl.NewPlainClient("", u.Username, u.Password)); err != nil {
+					t.Fatal(err)
+				}
+				if err := sc.SendMail("alice@example.test", []string{u.Email}, bytes.NewReader(mailTo(u.Email, subject))); err != nil {
+					t.Fatal(err)
+				}
+				_ = sc.Quit()
+			} else {
+				c, err := srv.DialIMAP(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				appendRaw(t, c, "INBOX", mailTo(u.Email, subject))
+			}
+			evs, _ := collect(t, feed, 0, 1, opt.PollInterval+3*time.Second)
+			found := false
+			for _, e := range evs {
+				found = found || e.Subject() == subject
+			}
+			if !found {
+				t.Fatalf("%q not reported: %+v", subject, evs)
+			}
+			t.Logf("%s: reported %s after the append (poll interval %s)", name, time.Since(start).Round(time.Millisecond), opt.PollInterval)
+		})
+	}
+}
