@@ -29,6 +29,10 @@ type Part struct {
 	ContentID         string
 	Encoding          string // Content-Transfer-Encoding
 	Octets            int64  // size of the encoded body
+	// DecodedSize is the exact decoded size when the server told it
+	// (BINARY.SIZE, RFC 3516); 0 means unknown, and the size is estimated
+	// from Octets (EstimateDecoded).
+	DecodedSize int64
 
 	// Header is the raw header section: BODY[HEADER] for the message root,
 	// BODY[X.HEADER] for the root of a message encapsulated in part X,
@@ -104,7 +108,7 @@ type PartInfo struct {
 func DescribePart(p *Part) PartInfo {
 	w := &walker{opt: ParseOptions{}.withDefaults(), probs: &problems{}}
 	n := w.partNode(p, "application/octet-stream")
-	n.size = EstimateDecoded(p.Octets, p.Encoding)
+	n.size = sizeOf(p, p.Encoding)
 	return PartInfo{Attachment: nodeAttachment(n), Charset: n.params["charset"]}
 }
 
@@ -114,6 +118,15 @@ func DescribePart(p *Part) PartInfo {
 func DecodeTransfer(r io.Reader, encoding string) io.Reader {
 	dec, _, _ := transferDecoder(r, encoding)
 	return dec
+}
+
+// sizeOf is a part's decoded size: exact when the server said, else
+// estimated.
+func sizeOf(p *Part, encoding string) int64 {
+	if p.DecodedSize > 0 {
+		return p.DecodedSize
+	}
+	return EstimateDecoded(p.Octets, encoding)
 }
 
 // EstimateDecoded estimates a body's decoded size from its encoded size:
@@ -216,7 +229,7 @@ func (w *walker) partEntity(p *Part, h *headerBlock, depth int, defType string) 
 		n.msg = w.partMessage(p.Message, p.ID, depth+1)
 		return n
 	}
-	n.size = EstimateDecoded(p.Octets, cte)
+	n.size = sizeOf(p, cte)
 	headers := n.mediaType == "text/rfc822-headers" || isMessageType(n.mediaType)
 	if !keepsText(n) && !headers {
 		return n

@@ -60,6 +60,7 @@ func (p *Pool) FetchMessage(ctx context.Context, ref MessageRef, opt FetchOption
 		budget = 3 * popt.MaxTextBytes
 	}
 	var out *Fetched
+	var parsed *partTree
 	var bad *errBadStructure
 	err := p.Do(ctx, Op{Name: "fetch message", Folder: ref.Folder, Idempotent: !opt.MarkRead}, func(ctx context.Context, c *Conn) error {
 		out, bad = nil, nil
@@ -76,7 +77,7 @@ func (p *Pool) FetchMessage(ctx context.Context, ref MessageRef, opt FetchOption
 		if err := fetchSections(c, ref, tree, popt, budget); err != nil {
 			return err
 		}
-		out = &Fetched{Meta: meta, Message: parse.ParseParts(tree.root, popt)}
+		out, parsed = &Fetched{Meta: meta}, tree
 		if opt.MarkRead {
 			return markSeen(c, ref)
 		}
@@ -86,6 +87,8 @@ func (p *Pool) FetchMessage(ctx context.Context, ref MessageRef, opt FetchOption
 		return nil, err
 	}
 	if bad == nil {
+		p.decodedSizes(ctx, ref, parsed)
+		out.Message = parse.ParseParts(parsed.root, popt)
 		return out, nil
 	}
 	p.log.Info("BODYSTRUCTURE unusable; parsing the raw message", "reason", bad.why)
