@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -81,8 +82,8 @@ func netCause(err error) error {
 // trimAuthPrefixes drops the "auth: " and "login X: " prefixes that the
 // auth package's layers each add.
 func trimAuthPrefixes(s string) string {
-	s = strings.ReplaceAll(s, "auth: ", "")
-	if i := strings.Index(s, "login "); i == 0 {
+	s = authPrefix.ReplaceAllString(s, "$1")
+	if strings.HasPrefix(s, "login ") {
 		if j := strings.Index(s, ": "); j > 0 {
 			s = s[j+2:]
 		}
@@ -90,26 +91,31 @@ func trimAuthPrefixes(s string) string {
 	return s
 }
 
+// authPrefix is an "auth: " at the start or after another prefix, not
+// inside a word ("oauth: ").
+var authPrefix = regexp.MustCompile(`(^|: )auth: `)
+
 // eofNotice wraps a login's stdin: the first time it ends, it says so on
 // out (nothing can be pasted; only the browser's redirect can finish the
-// login) and remembers it for explainLogin.
+// login) and remembers it for explainLogin. The notice is written under
+// the lock closed takes, so a caller that read closed() == true also sees
+// the write.
 type eofNotice struct {
-	r    io.Reader
-	out  io.Writer
-	once sync.Once
-	mu   sync.Mutex
-	eof  bool
+	r   io.Reader
+	out io.Writer
+	mu  sync.Mutex
+	eof bool
 }
 
 func (e *eofNotice) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	if errors.Is(err, io.EOF) {
-		e.once.Do(func() {
-			e.mu.Lock()
+		e.mu.Lock()
+		if !e.eof {
 			e.eof = true
-			e.mu.Unlock()
 			fmt.Fprintln(e.out, "stdin is closed: nothing can be pasted here, so only the browser returning to the address above can finish the login. Ctrl-C stops.")
-		})
+		}
+		e.mu.Unlock()
 	}
 	return n, err
 }

@@ -93,3 +93,15 @@ func TestAuthStatusWithoutAccounts(t *testing.T) {
 		t.Errorf("auth status with no account: %q", out.String())
 	}
 }
+
+func TestTrimAuthPrefixes(t *testing.T) {
+	for in, want := range map[string]string{
+		"auth: login gmail: auth: exchange authorization code: oauth: bad": "exchange authorization code: oauth: bad",
+		"auth: refresh: invalid_grant":                                     "refresh: invalid_grant",
+		"the saved login is no longer valid":                               "the saved login is no longer valid",
+	} {
+		if got := trimAuthPrefixes(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
