@@ -53,3 +53,9 @@ bash scripts/install-openclaw.sh
 echo "== go test -race"
 # -count=1: never trust a cached pass for tests that talk to real servers.
 go test -race -count=1 -timeout 12m ./... "$@"
+
+echo "== go test -race, state on PostgreSQL"
+# The packages built on the state store run again with it on PostgreSQL
+# (internal/testrig/statetest), so both backends pass the same suites.
+MAILMCP_TEST_STATE=postgres go test -race -count=1 -timeout 12m \
+  ./internal/outbox/ ./internal/watch/ ./internal/policy/ ./internal/webhook/ ./internal/tools/ "$@"

@@ -16,8 +16,8 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
-	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/internal/testrig"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 )
 
 // TestMain lets tests use the real Dovecot and Postfix (testrig.Require).
@@ -234,10 +234,7 @@ func TestPostfixCrashAfterDot(t *testing.T) {
 
 	// Restart: the same state directory, submitting straight to Postfix,
 	// so a wrong resend would deliver a second copy.
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, dir)
 	t.Cleanup(func() { st.Close() })
 	box, err := New(Config{Store: st, Dir: dir + "/outbox", Log: log, Transport: &MailTransport{Mail: mail},
 		BaseDelay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond, Poll: 100 * time.Millisecond})
@@ -281,10 +278,7 @@ func pfChild(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	mail := imapconn.NewManager([]*imapconn.Account{acct}, log)
 	dir := os.Getenv(pfDirEnv)
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, dir)
 	box, err := New(Config{Store: st, Dir: dir + "/outbox", Log: log, Transport: &MailTransport{Mail: mail}})
 	if err != nil {
 		t.Fatal(err)

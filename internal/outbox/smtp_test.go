@@ -19,6 +19,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/demo"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 )
 
 // smtpServer is an in-process go-smtp server whose replies a test controls.
@@ -133,7 +134,7 @@ type rig struct {
 	SMTP  *smtpServer
 	Demo  *demo.Server
 	Mail  *imapconn.Manager
-	Store *store.File
+	Store store.Store
 	Dir   string
 	Box   *Outbox
 	saves bool
@@ -166,10 +167,7 @@ func newRig(t *testing.T, dir string, smtpAddr string, savesSent bool, tune func
 		defer cancel()
 		r.Mail.Close(ctx)
 	})
-	r.Store, err = store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.Store = statetest.Open(t, dir)
 	cfg := Config{Store: r.Store, Dir: dir + "/outbox", Log: log,
 		Transport: &MailTransport{Mail: r.Mail, ProviderSavesSent: func(string) bool { return r.saves }},
 		BaseDelay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond, Poll: 100 * time.Millisecond}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -178,10 +179,7 @@ func TestAssessTrust(t *testing.T) {
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, t.TempDir())
 	t.Cleanup(func() { st.Close() })
 	return st
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 )
 
 // TestScanTextDisguises: the forms the old scanner missed.
@@ -52,10 +53,7 @@ func TestScanTextDisguises(t *testing.T) {
 // however it is written, and forgotten after SeenTTL; only hashes are
 // stored.
 func TestSeenSecrets(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, t.TempDir())
 	defer st.Close()
 	l := NewLedger(st)
 	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/policy"
 	"github.com/mailmcp/mailmcp/internal/present"
-	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -27,10 +27,7 @@ func TestRigAttackMarkerLookalikes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, t.TempDir())
 	hub := watch.NewHub(watch.NewFeed(st, watch.FeedOptions{}), []watch.Target{{Account: p.Account(), Options: watch.Options{BackoffMin: 50 * time.Millisecond}}},
 		watch.HubOptions{Log: testWatchLog()})
 	t.Cleanup(hub.Close)

@@ -22,7 +22,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/internal/policy"
-	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 )
 
 // harness runs the tools behind a real MCP server and talks to it through
@@ -156,10 +156,7 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 func (h *harness) startSending(t *testing.T, log *slog.Logger, tune func(*outbox.Config)) {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, dir)
 	saves := map[string]bool{}
 	for _, info := range h.Deps.Accounts {
 		saves[info.ID] = info.SavesSent

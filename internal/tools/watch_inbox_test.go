@@ -17,7 +17,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mailmcp/mailmcp/internal/demo"
-	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -25,10 +25,7 @@ import (
 // directory, as a stdio process without a daemon has.
 func watchHub(t *testing.T, h *harness) *watch.Hub {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, t.TempDir())
 	p, err := h.Mail.Pool("demo")
 	if err != nil {
 		t.Fatal(err)

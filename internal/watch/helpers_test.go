@@ -16,6 +16,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/internal/testrig"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 )
 
 func TestMain(m *testing.M) { testrig.Main(m) }
@@ -28,8 +29,11 @@ func testLog() *slog.Logger {
 }
 
 func leakCheck(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+	opts := []goleak.Option{goleak.IgnoreCurrent(),
+		// The rig's PostgreSQL server (MAILMCP_TEST_STATE=postgres), started
+		// by the first test that needs it and stopped when the binary ends.
+		goleak.IgnoreAnyFunction("github.com/mailmcp/mailmcp/internal/testrig.(*Postgres).Start.func1")}
+	t.Cleanup(func() { goleak.VerifyNone(t, opts...) })
 }
 
 // fastOptions make reconnects quick for tests.
@@ -43,11 +47,8 @@ func dovecotAccount(s *testrig.Stack, u testrig.User) *imapconn.Account {
 		Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
 }
 
-func openStore(t testing.TB, dir string) *store.File {
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+func openStore(t testing.TB, dir string) store.Store {
+	st := statetest.Open(t, dir)
 	t.Cleanup(func() { st.Close() })
 	return st
 }

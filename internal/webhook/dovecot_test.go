@@ -12,6 +12,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/internal/testrig"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -35,10 +36,7 @@ func deliver(t testing.TB, s *testrig.Stack, u testrig.User, subject string) {
 
 // pipeline is a watcher on a fresh Dovecot mailbox feeding one webhook.
 func pipeline(t testing.TB, s *testrig.Stack, u testrig.User, url string, opt Options) (*watch.Watcher, *Hook, store.Store) {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := statetest.Open(t, t.TempDir())
 	feed := watch.NewFeed(st, watch.FeedOptions{})
 	h := New(Config{Name: "e2e", URL: url, Format: config.WebhookJSON, Secret: "k3y",
 		Filter: watch.Filter{Kinds: []watch.Kind{watch.KindMessage}}}, opt, nil)

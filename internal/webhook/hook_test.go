@@ -14,6 +14,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/store"
+	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -144,11 +145,8 @@ func runHook(t testing.TB, h *Hook, st store.Store) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-func openStore(t testing.TB) *store.File {
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+func openStore(t testing.TB) store.Store {
+	st := statetest.Open(t, t.TempDir())
 	return st
 }
 
