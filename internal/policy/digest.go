@@ -17,6 +17,9 @@ import (
 // to whom, what about, in answer to what.
 var digestFields = []string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "In-Reply-To", "References"}
 
+// addressFields are the digestFields that hold addresses.
+var addressFields = map[string]bool{"From": true, "Sender": true, "Reply-To": true, "To": true, "Cc": true, "Bcc": true}
+
 // ContentDigest is a digest of what a message says and to whom,
 // independent of how it is encoded: the fields in digestFields (decoded,
 // addresses lower-cased, white space folded) and every leaf part's media
@@ -34,7 +37,7 @@ func ContentDigest(raw []byte) (string, error) {
 	top := mail.Header{Header: e.Header}
 	for _, f := range digestFields {
 		fmt.Fprintf(h, "%s:", f)
-		if strings.HasSuffix(f, "To") || f == "From" || f == "Sender" || f == "Cc" || f == "Bcc" {
+		if addressFields[f] {
 			if l, err := top.AddressList(f); err == nil {
 				for _, a := range l {
 					fmt.Fprintf(h, "%q<%s>,", a.Name, strings.ToLower(a.Address))
