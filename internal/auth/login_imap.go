@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,27 +53,26 @@ func (l *PasswordLogin) forget() {
 	l.mu.Unlock()
 }
 
-// AuthenticateIMAP implements imapconn.Authenticator. It uses CRAM-MD5 when the
-// server offers it, else the LOGIN command, or AUTHENTICATE PLAIN when the
-// server disables LOGIN (RFC 9051 6.2.3). An auth_mechanism override is
-// used as given, or refused when not offered. SCRAM is left out on IMAP:
-// go-imap beta.8 encodes the empty client response that ends a SCRAM
-// exchange as "=", which servers refuse (Dovecot: "Invalid base64 data in
-// continued response"); without SCRAM there is nothing to bind to the TLS
-// channel either.
+// AuthenticateIMAP implements imapconn.Authenticator. It uses the strongest
+// challenge-response mechanism the server offers (SCRAM, channel-bound on
+// TLS; then CRAM-MD5), else the LOGIN command, or AUTHENTICATE PLAIN when
+// the server disables LOGIN (RFC 9051 6.2.3). An auth_mechanism override is
+// used as given, or refused when not offered. SCRAM is used only on a link
+// that can finish it (IMAPLink.SCRAM, set by imapconn's connections).
 func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error {
-	if strings.HasPrefix(strings.ToUpper(l.Mechanism), "SCRAM-") {
-		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: auth_mechanism %s is not available for IMAP yet "+
-			"(go-imap v2.0.0-beta.8 cannot send the empty final SCRAM response); it is used for SMTP", l.Mechanism),
+	link := IMAPLinkFrom(ctx)
+	if !link.SCRAM && strings.HasPrefix(strings.ToUpper(l.Mechanism), "SCRAM-") {
+		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: auth_mechanism %s needs a connection that can send an empty SASL response "+
+			"(go-imap v2.0.0-beta.8 alone sends \"=\"); this one cannot", l.Mechanism),
 			Hint: "Remove auth_mechanism from the account, or set CRAM-MD5, PLAIN or LOGIN"}
 	}
 	var offered []string
 	for _, m := range authMechanisms(c.Caps()) {
-		if !strings.HasPrefix(m, "SCRAM-") {
+		if link.SCRAM || !strings.HasPrefix(m, "SCRAM-") {
 			offered = append(offered, m)
 		}
 	}
-	mech, cerr := Choose(offered, Choice{Override: l.Mechanism})
+	mech, cerr := Choose(offered, Choice{Override: l.Mechanism, TLS: link.TLS != nil})
 	if cerr != nil && l.Mechanism != "" {
 		return &fault.Error{Kind: fault.Unsupported, Op: "login", Err: fmt.Errorf("imap login: %w", cerr),
 			Hint: "Remove auth_mechanism from the account, or set it to one the server offers"}
@@ -83,10 +83,10 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 	}
 	switch {
 	case cerr == nil && (mech != MechPlain && mech != MechLogin || l.Mechanism != ""):
-		err = l.authenticate(c, mech, s)
+		err = l.authenticate(c, mech, s, link.TLS)
 	case c.Caps().Has(imap.CapLoginDisabled):
 		mech = MechPlain
-		err = l.authenticate(c, mech, s)
+		err = l.authenticate(c, mech, s, link.TLS)
 	default:
 		mech = "LOGIN command"
 		err = c.Login(l.Username, s.Reveal()).Wait()
@@ -99,8 +99,8 @@ func (l *PasswordLogin) AuthenticateIMAP(ctx context.Context, c *imapclient.Clie
 	return nil
 }
 
-func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s Secret) error {
-	sc, err := NewSASLClient(mech, l.Username, s, "", 0, nil)
+func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s Secret, cs *tls.ConnectionState) error {
+	sc, err := NewSASLClient(mech, l.Username, s, "", 0, cs)
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,34 @@ func (l *PasswordLogin) authenticate(c *imapclient.Client, mech string, s Secret
 		return err
 	}
 	return VerifySASL(sc)
+}
+
+// IMAPLink describes the connection an IMAP login runs on.
+type IMAPLink struct {
+	// TLS is the connection's TLS state, nil without TLS: SCRAM binds to it
+	// (-PLUS, or the "y" flag that lets a server detect a stripped -PLUS,
+	// RFC 5802 6).
+	TLS *tls.ConnectionState
+	// SCRAM is true when the stream sends an empty SASL continuation
+	// response as the empty line servers expect. SCRAM's last client
+	// message is empty, and a bare go-imap v2.0.0-beta.8 client sends it as
+	// "=", which servers refuse (Dovecot: "Invalid base64 data in continued
+	// response"); imapconn's connections correct it.
+	SCRAM bool
+}
+
+type imapLinkKey struct{}
+
+// WithIMAPLink returns ctx carrying what the login should know of its link.
+func WithIMAPLink(ctx context.Context, l IMAPLink) context.Context {
+	return context.WithValue(ctx, imapLinkKey{}, l)
+}
+
+// IMAPLinkFrom returns the link WithIMAPLink put in ctx (zero: no TLS
+// state, no SCRAM).
+func IMAPLinkFrom(ctx context.Context) IMAPLink {
+	l, _ := ctx.Value(imapLinkKey{}).(IMAPLink)
+	return l
 }
 
 // UsedMechanism is the mechanism of the last successful login ("" before

@@ -26,7 +26,7 @@ func Settings() []Setting {
 		{"accounts[].provider", "MAILMCP_PROVIDER", "`generic`", "Preset: " + strings.Join(ProviderNames(), ", ") + "."},
 		{"accounts[].username", "MAILMCP_USERNAME", "the email", "Login name for IMAP and SMTP."},
 		{"accounts[].auth", "MAILMCP_AUTH", "`password` (`oauth2` for outlook)", "`password` or `oauth2`."},
-		{"accounts[].auth_mechanism", "", "strongest offered", "Pins the SASL mechanism of a password login: `SCRAM-SHA-256`, `SCRAM-SHA-1` (each also `-PLUS`), `CRAM-MD5`, `PLAIN` or `LOGIN`. Without it: SCRAM (SMTP only for now), then CRAM-MD5, then PLAIN/LOGIN, whichever the server offers first."},
+		{"accounts[].auth_mechanism", "", "strongest offered", "Pins the SASL mechanism of a password login: `SCRAM-SHA-256`, `SCRAM-SHA-1` (each also `-PLUS`), `CRAM-MD5`, `PLAIN` or `LOGIN`. Without it: SCRAM (channel-bound `-PLUS` when offered on TLS), then CRAM-MD5, then PLAIN/LOGIN, whichever the server offers first."},
 		{"accounts[].password_env", "MAILMCP_PASSWORD", "", "In the file: the *name* of the env var that holds the password or app password, e.g. `password_env = \"WORK_MAIL_PASSWORD\"`. In the environment it differs: `MAILMCP_PASSWORD` holds the env account's password itself."},
 		{"accounts[].password_file", "MAILMCP_PASSWORD_FILE", "", "File whose content is the password."},
 		{"accounts[].password_command", "MAILMCP_PASSWORD_COMMAND", "", "Command (run by `sh -c`) whose stdout is the password, e.g. `pass show mail`."},

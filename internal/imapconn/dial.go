@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
 
+	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
@@ -113,8 +114,9 @@ func DialConn(ctx context.Context, a *Account, o DialOptions, tap func(line []by
 // connect dials, secures (implicit TLS, STARTTLS or loopback plain), reads
 // the greeting, authenticates and asks for the capabilities, all within
 // timeout and ctx. wrapTCP wraps the TCP connection; wrapStream wraps the
-// cleartext stream go-imap reads (not possible under STARTTLS, where
-// go-imap owns the upgrade).
+// cleartext stream go-imap reads and writes. The login gets a stream that
+// sends empty SASL responses correctly (loginConn) and learns that, with
+// the TLS state, from its ctx (auth.WithIMAPLink).
 func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral *imapclient.UnilateralDataHandler,
 	wrapTCP, wrapStream func(net.Conn) net.Conn) (*imapclient.Client, imap.CapSet, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -140,7 +142,8 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 	if tlsCfg == nil {
 		tlsCfg = &tls.Config{ServerName: a.IMAP.Host, MinVersion: tls.VersionTLS12}
 	}
-	var c *imapclient.Client
+	var stream net.Conn
+	link := auth.IMAPLink{SCRAM: true} // loginConn below
 	switch a.IMAP.TLS {
 	case TLSImplicit:
 		tc := tls.Client(tcp, tlsCfg)
@@ -148,27 +151,37 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 			raw.Close()
 			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
 		}
-		opts.TLSConfig = tlsCfg
-		c = imapclient.New(wrapStream(tc), opts)
+		cs := tc.ConnectionState()
+		link.TLS = &cs
+		stream = tc
 	case TLSStartTLS:
-		opts.TLSConfig = tlsCfg
-		c, err = imapclient.NewStartTLS(tcp, opts)
+		tc, greeted, err := startTLS(ctx, tcp, tlsCfg)
 		if err != nil {
 			raw.Close()
+			if fault.As(err) != nil {
+				return nil, nil, err
+			}
 			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
 		}
+		cs := tc.ConnectionState()
+		link.TLS = &cs
+		stream = greeted
 	case TLSPlain:
-		c = imapclient.New(wrapStream(tcp), opts)
+		stream = tcp
 	default:
 		raw.Close()
 		return nil, nil, fmt.Errorf("imapconn: unknown TLS mode %q", a.IMAP.TLS)
 	}
+	login := &loginConn{Conn: stream}
+	c := imapclient.New(wrapStream(login), opts)
 	probe := &Conn{c: c} // lets fail tell a dropped connection from a refusal
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
 		return nil, nil, probe.fail(ctx, "greeting", err)
 	}
-	if err := a.Auth.AuthenticateIMAP(ctx, c); err != nil {
+	err = a.Auth.AuthenticateIMAP(auth.WithIMAPLink(ctx, link), c)
+	login.done.Store(true)
+	if err != nil {
 		c.Close() // a failed AUTHENTICATE leaves go-imap in an unknown state
 		if ctx.Err() != nil {
 			return nil, nil, probe.fail(ctx, "login", err)

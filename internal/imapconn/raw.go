@@ -307,13 +307,13 @@ func isQuotedSafe(s string) bool {
 
 // Raw sends one command that go-imap cannot express and returns its
 // untagged responses of the given kinds (e.g. "FETCH", "SEARCH"). The
-// connection must have been dialled with the raw path (implicit TLS or
-// plain) and be owned by the caller.
+// connection must be a pooled one (which has the raw path, whatever its TLS
+// mode) and be owned by the caller.
 func (c *Conn) Raw(ctx context.Context, accept []string, args ...rawArg) ([][]byte, error) {
 	r := c.raw
 	if r == nil {
-		return nil, &fault.Error{Kind: fault.Unsupported, Op: "raw command", Err: errors.New("this connection cannot send extension commands (STARTTLS connections have no raw path)"),
-			Hint: "Configure the account with implicit TLS (port 993)"}
+		// Only pooled connections have the raw path; others never call Raw.
+		return nil, &fault.Error{Kind: fault.Internal, Op: "raw command", Err: errors.New("imapconn: extension command on a connection dialled without the raw path")}
 	}
 	r.mu.Lock()
 	if r.cmd != nil {

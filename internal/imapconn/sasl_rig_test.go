@@ -14,22 +14,28 @@ import (
 
 // Every password mechanism logs in on IMAP (implicit TLS and STARTTLS)
 // against real Dovecot, with the mechanism that was asked for; without an
-// override the strongest offered one is used; a wrong password fails with
-// the server's refusal, for each. (Submission: internal/submit.)
+// override the strongest offered one (SCRAM-SHA-256) is used; a wrong
+// password fails with the server's refusal, for each. SCRAM ends with an
+// empty client response, which go-imap beta.8 alone sends as "=" and
+// Dovecot refuses (see loginConn). (Submission: internal/submit.)
 func TestSASLMechanismsOnDovecot(t *testing.T) {
 	s := testrig.Require(t)
 	u := s.NewUser(t)
-	// IMAP: SCRAM is not used (see PasswordLogin.AuthenticateIMAP), so the
-	// strongest there is CRAM-MD5.
 	imapMechs := []struct{ override, want string }{
-		{"", auth.MechCRAMMD5},
+		{"", auth.MechSCRAMSHA256},
+		{auth.MechSCRAMSHA256, auth.MechSCRAMSHA256},
+		{auth.MechSCRAMSHA1, auth.MechSCRAMSHA1},
 		{auth.MechCRAMMD5, auth.MechCRAMMD5},
 		{auth.MechPlain, auth.MechPlain},
 		{auth.MechLogin, auth.MechLogin},
 	}
 	for _, m := range imapMechs {
 		for _, imapMode := range []string{imapconn.TLSImplicit, imapconn.TLSStartTLS} {
-			t.Run("imap/"+imapMode+"/"+m.want, func(t *testing.T) {
+			name := m.override
+			if name == "" {
+				name = "strongest"
+			}
+			t.Run(imapMode+"/"+name, func(t *testing.T) {
 				a := mechAccount(t, s, u, u.Password, m.override, imapMode)
 				p := openPool(t, a)
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -57,7 +63,7 @@ func TestSASLOverrideNotOffered(t *testing.T) {
 	u := s.NewUser(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for _, mech := range []string{"DIGEST-MD5", "SCRAM-SHA-256"} {
+	for _, mech := range []string{"DIGEST-MD5", "SCRAM-SHA-256-PLUS"} {
 		a := mechAccount(t, s, u, u.Password, mech, imapconn.TLSImplicit)
 		_, err := openPool(t, a).Search(ctx, "INBOX", imapconn.Criteria{}, 1, "")
 		if fault.KindOf(err) != fault.Unsupported || !strings.Contains(err.Error(), mech) {

@@ -67,7 +67,7 @@ func (c *Conn) gmailMeta(ctx context.Context, uids []imap.UID) (map[imap.UID]Gma
 
 // addGmailMeta fills the Gmail fields of envelopes from the selected folder.
 func (c *Conn) addGmailMeta(ctx context.Context, envs []Envelope) error {
-	if !c.Has(CapGmail) || c.raw == nil || len(envs) == 0 { // no raw path (STARTTLS): plain envelopes
+	if !c.Has(CapGmail) || c.raw == nil || len(envs) == 0 { // no raw path (a connection dialled without it): plain envelopes
 		return nil
 	}
 	uids := make([]imap.UID, len(envs))
