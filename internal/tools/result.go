@@ -76,8 +76,7 @@ func sentence(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[len(s)-1] {
-	case '.', '!', '?', ')', '"':
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "…") {
 		return s
 	}
 	return s + "."
