@@ -41,7 +41,7 @@ func Settings() []Setting {
 		{"accounts[].max_message_bytes", "", "26214400", "Largest outgoing message in bytes."},
 		{"accounts[].send_policy", "MAILMCP_SEND_POLICY", "`confirm`", "`disabled` (no send tools), `drafts_only` (compose saves drafts), `confirm` (every send confirmed), `allowlist` (confirm only outside the allowlist), `autonomous`."},
 		{"accounts[].send_allowlist", "", "", "Addresses, domains and `*.domains` allowlist mode sends to without confirmation."},
-		{"accounts[].allow_known_correspondents", "", "`false`", "In allowlist mode, also admit addresses the account has sent mail to (never for forwards)."},
+		{"accounts[].allow_known_correspondents", "", "`false`", "In allowlist mode, also admit addresses the account has sent mail to: through mailmcp, or in Sent messages from the account's own address that the agent did not copy or move there (never for forwards)."},
 		{"accounts[].authserv_ids", "", "preset, else the IMAP host's domain", "Authentication-Results authserv-ids your own server stamps (`mx.example.org`, or `.example.org` for any host under it); other such headers are ignored as forgeable."},
 		{"accounts[].max_sends_per_hour", "", "20", "Messages per hour (0: no limit)."},
 		{"accounts[].max_sends_per_day", "", "100", "Messages per day (0: no limit)."},
