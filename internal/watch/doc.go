@@ -31,7 +31,7 @@
 //
 // Some servers accept IDLE and never announce anything (Cyrus). So an
 // idling watcher also ends IDLE every poll interval, sends NOOP and looks
-// for mail above the highest UID it knows (UID SEARCH UID <n+1>:*). A check
+// for mail above the highest UID it knows (SEARCH UID <n+1>:*). A check
 // that finds mail no EXISTS announced marks the server as not pushing and
 // checks stay at the poll interval; each push seen during IDLE doubles the
 // interval, up to the IDLE refresh.
@@ -44,7 +44,7 @@
 // re-reads and advances the checkpoint, so a message is emitted once even
 // when several processes watch the same folder, and a restart or reconnect
 // resumes from the checkpoint. A reconnect costs one small command whatever
-// the folder's size: UID SEARCH UID <n+1>:* for the messages above the
+// the folder's size: SEARCH UID <n+1>:* for the messages above the
 // highest UID this process knew (nothing when UIDNEXT says none), then a
 // UID FETCH of exactly those; the folder is listed (compactly with ESEARCH)
 // only on a process's first connection or when EXISTS shows that messages

@@ -14,7 +14,7 @@ import (
 )
 
 // TestReconnectCatchUpIsSmall: after a network cut, the watcher of a large
-// folder catches up with a search above its checkpoint (UID SEARCH UID
+// folder catches up with a search above its checkpoint (SEARCH UID
 // n:*), not a listing of the whole folder, and reports the mail delivered
 // while it was cut off exactly once.
 func TestReconnectCatchUpIsSmall(t *testing.T) {
@@ -52,8 +52,8 @@ func TestReconnectCatchUpIsSmall(t *testing.T) {
 	subjectsOnce(t, append(append(more, rest...), tail...), append(away, "After"))
 
 	cmds := px.sent()
-	for _, l := range matching(cmds, "UID SEARCH") {
-		if strings.HasSuffix(strings.ToUpper(l), " ALL") {
+	for _, l := range cmds {
+		if u := strings.ToUpper(l); strings.Contains(u, "SEARCH") && strings.HasSuffix(u, " ALL") {
 			t.Errorf("the reconnect listed the whole folder: %q", l)
 		}
 	}

@@ -139,8 +139,8 @@ var (
 
 // syncNew fetches the messages above the checkpoint and appends one event
 // each, chunk by chunk; the transaction skips any another process emitted.
-// The new UIDs come from UID SEARCH UID <tail+1>:* (tail: the highest UID in
-// the sequence map), asked when EXISTS announced more messages than the map
+// The new UIDs come from SEARCH UID <tail+1>:* (tail: the highest UID in
+// the sequence map; see newAbove), asked when EXISTS announced more messages than the map
 // holds or, with probe, always: a server that accepts IDLE but never pushes
 // (Cyrus) is found out by a probe that finds mail nothing announced, which
 // syncNew reports as unannounced. Messages are fetched by explicit UID sets,
@@ -159,7 +159,7 @@ func (w *Watcher) syncNew(ctx context.Context, c *imapclient.Client, observed ti
 		announced = true
 	}
 	if announced || probe {
-		fresh, err := w.uidsAbove(ctx, c, tail, 0)
+		fresh, err := w.newAbove(ctx, c, tail)
 		if err != nil {
 			return false, err
 		}
