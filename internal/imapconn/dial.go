@@ -149,7 +149,8 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 		tc := tls.Client(tcp, tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
-			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err)}
+			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with %s: %w", a.IMAP.Address(), err),
+				Hint: fault.CertificateHint(a.IMAP.Host, err)}
 		}
 		cs := tc.ConnectionState()
 		link.TLS = &cs
@@ -161,7 +162,8 @@ func connect(ctx context.Context, a *Account, timeout time.Duration, unilateral 
 			if fault.As(err) != nil {
 				return nil, nil, err
 			}
-			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err)}
+			return nil, nil, &fault.Error{Kind: fault.Unavailable, Op: "starttls", Err: fmt.Errorf("STARTTLS with %s: %w", a.IMAP.Address(), err),
+				Hint: fault.CertificateHint(a.IMAP.Host, err)}
 		}
 		cs := tc.ConnectionState()
 		link.TLS = &cs

@@ -297,7 +297,8 @@ func (s *session) connect(ctx context.Context, from string) error {
 		tc := tls.Client(conn, tlsCfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			conn.Close()
-			return &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with SMTP server %s: %w", s.server, err)}
+			return &fault.Error{Kind: fault.Unavailable, Op: "tls", Err: fmt.Errorf("TLS handshake with SMTP server %s: %w", s.server, err),
+				Hint: fault.CertificateHint(a.Server.Host, err)}
 		}
 		s.c, s.secure = smtp.NewClient(tc), true
 	case TLSStartTLS:

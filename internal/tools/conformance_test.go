@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -122,6 +123,7 @@ var confCases = []confCase{
 	{"read/no-recent-flag", caseNoRecentFlag},
 	{"drafts/save-replace-send", caseDrafts},
 	{"send/to-self", caseSendToSelf},
+	{"tls/ip-host", caseIPHost},
 }
 
 // folderList is list_folders' structured result.
@@ -534,5 +536,30 @@ func caseSendToSelf(t *testing.T, c *conf) {
 	p := c.search(t, map[string]any{"folder": "sent", "header_name": "Message-ID", "header_value": out.MessageID})
 	if len(p.Messages) != 1 {
 		t.Errorf("%d copies in the sent folder, want 1", len(p.Messages))
+	}
+}
+
+// caseIPHost: an account whose host is the server's IP address while its
+// certificate names only host names (mox's names only localhost) fails
+// with a hint naming the host name to use instead.
+func caseIPHost(t *testing.T, c *conf) {
+	if c.srv.IMAP.TLS == servers.TLSPlain || c.srv.TLS == nil {
+		t.Skipf("%s serves plain IMAP on loopback in the rig: no certificate to check", c.srv.Name)
+	}
+	acct := &imapconn.Account{
+		ID: "byip", Email: c.user.Email, TLS: &tls.Config{RootCAs: c.srv.TLS.RootCAs, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12},
+		IMAP: imapconn.Endpoint{Host: "127.0.0.1", Port: c.srv.IMAP.Port, TLS: c.srv.IMAP.TLS},
+		Auth: &imapconn.PasswordLogin{Username: c.user.Username, Source: auth.SecretSource{Command: "printf %s '" + c.user.Password + "'"}},
+	}
+	h := newHarness(t, harnessOptions{Accounts: []*imapconn.Account{acct},
+		Infos: []AccountInfo{{ID: "byip", Email: c.user.Email, Provider: "generic", DownloadDir: t.TempDir()}}})
+	res := h.Call("list_folders", map[string]any{})
+	if !res.IsError {
+		t.Logf("%s: its certificate covers 127.0.0.1", c.srv.Name)
+		return
+	}
+	text := resultText(res)
+	if !strings.Contains(text, "IP address 127.0.0.1") || !strings.Contains(text, c.srv.TLS.ServerName) {
+		t.Errorf("list_folders by IP address: %s\nwant a hint to use the certificate's host name %q", text, c.srv.TLS.ServerName)
 	}
 }
