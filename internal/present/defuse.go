@@ -144,8 +144,12 @@ func skeletonSpans(s string, withSpans bool) ([]byte, [][2]int) {
 // defuseBrackets cuts runs of three or more '<' or '>' (or their
 // full-width and small forms) to two.
 func defuseBrackets(s string) string {
-	isOpen := func(r rune) bool { return r == '<' || r == '＜' || r == '﹤' || r == '‹' || r == '〈' || r == '《' }
-	isClose := func(r rune) bool { return r == '>' || r == '＞' || r == '﹥' || r == '›' || r == '〉' || r == '》' }
+	isOpen := func(r rune) bool {
+		return r == '<' || r == '＜' || r == '﹤' || r == '‹' || r == '〈' || r == '《'
+	}
+	isClose := func(r rune) bool {
+		return r == '>' || r == '＞' || r == '﹥' || r == '›' || r == '〉' || r == '》'
+	}
 	if !strings.ContainsFunc(s, func(r rune) bool { return isOpen(r) || isClose(r) }) {
 		return s
 	}
