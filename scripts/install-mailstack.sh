@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian/Ubuntu packages the real-server test tier needs
-# (internal/testrig): Dovecot 2.3 IMAP + LMTP, Postfix, and PostgreSQL's
+# (internal/testrig): Dovecot 2.3 IMAP + POP3 + LMTP, Postfix, and PostgreSQL's
 # server binaries (the second state-store backend; testrig.RequirePostgres
 # runs a private server per test binary, never the system cluster).
 #
@@ -18,11 +18,11 @@
 # real-server tests skip (under CI=true they fail instead).
 set -euo pipefail
 
-PKGS="dovecot-core dovecot-imapd dovecot-lmtpd postfix postgresql"
+PKGS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pop3d postfix postgresql"
 
 have_all() {
   local f
-  for f in /usr/sbin/dovecot /usr/bin/doveadm /usr/lib/dovecot/imap /usr/lib/dovecot/lmtp \
+  for f in /usr/sbin/dovecot /usr/bin/doveadm /usr/lib/dovecot/imap /usr/lib/dovecot/lmtp /usr/lib/dovecot/pop3 \
            /usr/sbin/postfix /usr/lib/postfix/sbin/master /usr/lib/postfix/sbin/smtpd; do
     [ -x "$f" ] || return 1
   done

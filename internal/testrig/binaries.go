@@ -22,6 +22,7 @@ var sbinDirs = []string{"/usr/sbin", "/usr/bin", "/sbin"}
 var requiredFiles = []string{
 	"/usr/lib/dovecot/imap",
 	"/usr/lib/dovecot/lmtp",
+	"/usr/lib/dovecot/pop3",
 	"/usr/lib/postfix/sbin/master",
 	"/usr/lib/postfix/sbin/smtpd",
 }

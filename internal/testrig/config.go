@@ -23,6 +23,7 @@ type configData struct {
 	Host                                                         string
 	Domain                                                       string
 	IMAPPort, IMAPSPort, SubmissionPort, SubmissionsPort, MXPort int
+	POP3Port, POP3SPort                                          int
 	OAuthURL                                                     string
 	SocketmapAddr                                                string
 	CertFile, KeyFile                                            string

@@ -19,6 +19,8 @@ func (s *Stack) dovecotProbes() []probe {
 	return []probe{
 		{name: "imap", addr: s.IMAPAddr(), greeting: "* OK"},
 		{name: "imaps", addr: s.IMAPSAddr(), implicitTLS: true, greeting: "* OK"},
+		{name: "pop3", addr: s.POP3Addr(), greeting: "+OK"},
+		{name: "pop3s", addr: s.POP3SAddr(), implicitTLS: true, greeting: "+OK"},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 type Stack struct {
 	Host                            string // "127.0.0.1"
 	IMAPPort, IMAPSPort             int    // STARTTLS, implicit TLS
+	POP3Port, POP3SPort             int    // POP3 with STLS, implicit TLS
 	SubmissionPort, SubmissionsPort int    // 587-style STARTTLS, 465-style implicit TLS; AUTH required
 	MXPort                          int    // no auth, local domain only
 	Domain                          string // "example.test"
@@ -158,11 +159,12 @@ func (s *Stack) prepare(ids systemIDs) error {
 // startDaemons picks ports, renders the configuration, records the stack in
 // rig.json and starts Dovecot, then Postfix.
 func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
-	ports, err := FreePorts(s.Host, 5)
+	ports, err := FreePorts(s.Host, 7)
 	if err != nil {
 		return err
 	}
 	s.IMAPPort, s.IMAPSPort, s.SubmissionPort, s.SubmissionsPort, s.MXPort = ports[0], ports[1], ports[2], ports[3], ports[4]
+	s.POP3Port, s.POP3SPort = ports[5], ports[6]
 	authDebug := "no"
 	if opts.AuthDebug {
 		authDebug = "yes"
@@ -173,6 +175,8 @@ func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
 		Domain:               s.Domain,
 		IMAPPort:             s.IMAPPort,
 		IMAPSPort:            s.IMAPSPort,
+		POP3Port:             s.POP3Port,
+		POP3SPort:            s.POP3SPort,
 		SubmissionPort:       s.SubmissionPort,
 		SubmissionsPort:      s.SubmissionsPort,
 		MXPort:               s.MXPort,
@@ -253,6 +257,12 @@ func (s *Stack) IMAPAddr() string { return s.addr(s.IMAPPort) }
 
 // IMAPSAddr is host:port of IMAP with implicit TLS.
 func (s *Stack) IMAPSAddr() string { return s.addr(s.IMAPSPort) }
+
+// POP3Addr is host:port of POP3 with STLS.
+func (s *Stack) POP3Addr() string { return s.addr(s.POP3Port) }
+
+// POP3SAddr is host:port of POP3 with implicit TLS.
+func (s *Stack) POP3SAddr() string { return s.addr(s.POP3SPort) }
 
 // SubmissionAddr is host:port of submission with STARTTLS (AUTH required).
 func (s *Stack) SubmissionAddr() string { return s.addr(s.SubmissionPort) }

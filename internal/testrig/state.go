@@ -17,6 +17,8 @@ type rigState struct {
 	Domain          string `json:"domain"`
 	IMAPPort        int    `json:"imap_port"`
 	IMAPSPort       int    `json:"imaps_port"`
+	POP3Port        int    `json:"pop3_port"`
+	POP3SPort       int    `json:"pop3s_port"`
 	SubmissionPort  int    `json:"submission_port"`
 	SubmissionsPort int    `json:"submissions_port"`
 	MXPort          int    `json:"mx_port"`
@@ -32,7 +34,7 @@ type rigState struct {
 func (s *Stack) saveState() error {
 	st := rigState{
 		Host: s.Host, Domain: s.Domain,
-		IMAPPort: s.IMAPPort, IMAPSPort: s.IMAPSPort,
+		IMAPPort: s.IMAPPort, IMAPSPort: s.IMAPSPort, POP3Port: s.POP3Port, POP3SPort: s.POP3SPort,
 		SubmissionPort: s.SubmissionPort, SubmissionsPort: s.SubmissionsPort, MXPort: s.MXPort,
 		CAFile: s.CAFile, StateDir: s.StateDir,
 		OAuthURL: s.oauthURL, SocketmapAddr: s.socketmapAddr,
@@ -90,7 +92,7 @@ func Attach(path string) (*Stack, error) {
 	}
 	s := &Stack{
 		Host: st.Host, Domain: st.Domain,
-		IMAPPort: st.IMAPPort, IMAPSPort: st.IMAPSPort,
+		IMAPPort: st.IMAPPort, IMAPSPort: st.IMAPSPort, POP3Port: st.POP3Port, POP3SPort: st.POP3SPort,
 		SubmissionPort: st.SubmissionPort, SubmissionsPort: st.SubmissionsPort, MXPort: st.MXPort,
 		CAFile: st.CAFile, CAPool: pool, StateDir: st.StateDir,
 		l: newLayout(st.StateDir), bins: bins,
