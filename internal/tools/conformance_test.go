@@ -26,9 +26,13 @@ import (
 // known lists server behaviours that are the server's own and that the
 // suite records instead of papering over: server -> difference -> evidence.
 var known = map[string]map[string]string{
+	servers.Maddy: {
+		// Also with a raw `UID SEARCH SINCE <today>` on v0.8.1.
+		"since-today": "maddy v0.8.1: SEARCH SINCE drops a message dated that very day (interop NOTES 2026-12-03; this suite)",
+	},
 	servers.Mox: {
-		// Also with a raw `UID SEARCH BODY zebrafinch` on v0.0.15.
-		"body-search-single-part": "mox v0.0.15: UID SEARCH BODY misses a single-part message without MIME headers (this suite; also with a raw UID SEARCH)",
+		// A message with MIME headers is found; one without is not.
+		"body-search-single-part": "mox v0.0.15: UID SEARCH BODY misses a single-part message without MIME headers (this suite; the interop NOTES of 2026-12-03 saw it with a raw UID SEARCH BODY)",
 	},
 }
 
@@ -118,6 +122,7 @@ var confCases = []confCase{
 	{"search/by-role", caseSearchByRole},
 	{"read/seed-and-search", caseSeedSearch},
 	{"read/body-search", caseBodySearch},
+	{"read/since-today", caseSinceToday},
 	{"read/has-attachment", caseHasAttachment},
 	{"read/attachment-size", caseAttachmentSize},
 	{"read/no-recent-flag", caseNoRecentFlag},
@@ -384,6 +389,21 @@ func caseBodySearch(t *testing.T, c *conf) {
 	}
 	if !slices.Equal(got, []string{c.tag + " plain"}) {
 		t.Errorf("search body zebrafinch: %v", got)
+	}
+}
+
+func caseSinceToday(t *testing.T, c *conf) {
+	p := c.search(t, map[string]any{"subject": c.tag, "since": time.Now().Format("2006-01-02")})
+	got := p.subjects()
+	if why, ok := differs(c.srv.Name, "since-today"); ok {
+		if len(got) < 3 {
+			t.Logf("known difference: %s (found %v)", why, got)
+			return
+		}
+		t.Errorf("%s found today's messages with since: the known difference %q is gone, drop it", c.srv.Name, why)
+	}
+	if len(got) != 3 {
+		t.Errorf("search since today: %v, want the 3 messages seeded today", got)
 	}
 }
 

@@ -14,7 +14,7 @@ func listDraftsTool() *Tool {
 	return &Tool{
 		Name:        "list_drafts",
 		Title:       "List email drafts",
-		Description: "List the email drafts in the account's Drafts folder, newest first. Send one with send_draft, update it with save_draft (draft_id), read it with fetch_message. Page with next_cursor.",
+		Description: "List the email drafts in the account's Drafts folder, most recently saved first. Send one with send_draft, update it with save_draft (draft_id), read it with fetch_message. Page with next_cursor.",
 		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),

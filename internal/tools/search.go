@@ -19,7 +19,7 @@ func searchTool() *Tool {
 	return &Tool{
 		Name:        "search",
 		Title:       "Search email",
-		Description: "Search or list email messages, newest first, in one folder (default INBOX) or every folder but Trash and Junk (folder \"all\"). All given criteria must match; none lists the latest. Returns envelopes (id, date, from, to, subject, flags, size; on Gmail thread_id, labels), never bodies: read one with fetch_message. Page with next_cursor; with has_attachment a page may hold fewer than limit.",
+		Description: "Search or list email messages, newest first (in the order they arrived in the folder, not by their Date header), in one folder (default INBOX) or every folder but Trash and Junk (folder \"all\"). All given criteria must match; none lists the latest. Returns envelopes (id, date, from, to, subject, flags, size; on Gmail thread_id, labels), never bodies: read one with fetch_message. Page with next_cursor; with has_attachment a page may hold fewer than limit.",
 		Idempotent:  true, OpenWorld: true,
 		Params: []mcp.ToolOption{
 			accountParam(),
@@ -137,7 +137,7 @@ func renderPage(p *imapconn.Page) string {
 	if where == imapconn.FolderAll {
 		where = "all folders (except Trash and Junk)"
 	}
-	order := "newest first"
+	order := "newest first (by arrival in the folder, not by Date header)"
 	if len(p.Messages) > 0 && p.Messages[0].Snippet != "" {
 		order = "best match first"
 	}
