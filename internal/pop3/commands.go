@@ -3,8 +3,8 @@ package pop3
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
