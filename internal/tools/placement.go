@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/policy"
 	"github.com/mailmcp/mailmcp/parse"
@@ -68,7 +69,7 @@ func screenPlacement(ctx context.Context, d *Deps, p *imapconn.Pool, refs []imap
 			continue
 		}
 		if err := d.Ledger.RecordPlaced(ctx, acct.ID, fm.Message.MessageID); err != nil {
-			return nil, fmt.Errorf("record placed message: %w", err)
+			return nil, fault.Wrap(fault.Unavailable, "record placed message", err)
 		}
 		pl.keep = append(pl.keep, ref)
 		pl.keptAt = append(pl.keptAt, i)
