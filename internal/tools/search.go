@@ -110,7 +110,8 @@ func searchResult(ctx context.Context, d *Deps, p *imapconn.Pool, folder string,
 		page.Messages = []imapconn.Envelope{}
 	}
 	recordSeen(ctx, d, acct, pageSubjects(page)...)
-	return okResult(page, note+renderPage(page))
+	defusePage(page)
+	return okResult(page, note+present.Defuse(renderPage(page))) // addresses too
 }
 
 // pageResult runs one page of a search (search, list_drafts) and returns
