@@ -43,9 +43,10 @@ func fillHeaders(m *Message, h *headerBlock, extra []string, probs *problems, pa
 			}
 		}
 	}
-	for _, f := range h.fields {
+	for i, f := range h.fields {
 		if equalFold(f.Name, "Authentication-Results") {
 			if ar, ok := parseAuthResults(f.Value); ok {
+				ar.Field = i
 				m.Auth = append(m.Auth, ar)
 			}
 		}

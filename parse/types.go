@@ -113,6 +113,10 @@ type AuthResult struct {
 	DKIM       string       `json:"dkim,omitempty"`
 	DMARC      string       `json:"dmarc,omitempty"`
 	Methods    []AuthMethod `json:"methods,omitempty"`
+	// Field is the header's position among the message's header fields
+	// (0 = topmost), so a reader can tell a header the receiving server
+	// prepended from one further down that the sender wrote.
+	Field int `json:"-"`
 }
 
 // AuthMethod is one resinfo of an Authentication-Results header.

@@ -157,7 +157,7 @@ func TestAssessTrust(t *testing.T) {
 		{AuthServID: "forged.example", SPF: "pass", DKIM: "pass", DMARC: "pass"},
 	}
 	in := TrustInput{ProviderAuthServIDs: ProviderAuthServIDs("gmail"), Known: func(a string) bool { return a == "pat@example.org" }, KnownDomains: []string{"example.org"}}
-	tr := Assess(&parse.Message{Auth: auth}, "Pat <pat@example.org>", in)
+	tr := Assess(authMsg(t, auth), "Pat <pat@example.org>", in)
 	if tr.VerifiedBy != "mx.google.com" || tr.DMARC != "pass" || tr.NewSender || tr.DisplayNameMismatch || tr.LookalikeOf != "" || len(tr.Warnings) != 0 {
 		t.Errorf("known, authenticated sender: %+v", tr)
 	}
@@ -166,12 +166,12 @@ func TestAssessTrust(t *testing.T) {
 		{AuthServID: "mx.google.com", SPF: "fail", DKIM: "none", DMARC: "fail"},
 		{AuthServID: "mx.google.com.evil.example", SPF: "pass", DKIM: "pass", DMARC: "pass"},
 	}
-	tr = Assess(&parse.Message{Auth: forged}, `"pat@example.org" <billing@exarnple.org>`, in)
+	tr = Assess(authMsg(t, forged), `"pat@example.org" <billing@exarnple.org>`, in)
 	if tr.DMARC != "fail" || !tr.DisplayNameMismatch || !tr.NewSender || tr.LookalikeOf != "example.org" || len(tr.Warnings) != 4 {
 		t.Errorf("spoofed sender: %+v", tr)
 	}
 	// Only a forged header: unverified.
-	tr = Assess(&parse.Message{Auth: forged[1:]}, "x@y.example", in)
+	tr = Assess(authMsg(t, forged[1:]), "x@y.example", in)
 	if !tr.Unverified || tr.DMARC != "" {
 		t.Errorf("only a foreign header: %+v", tr)
 	}

@@ -255,7 +255,7 @@ func writeSummary(b *strings.Builder, m *parse.Message, opt RenderOptions) {
 			}
 		}
 		if len(v) > 0 {
-			line("Authentication", "by "+a.AuthServID+": "+strings.Join(v, " "))
+			line("Authentication-Results (a header in the message, not checked by mailmcp)", a.AuthServID+": "+strings.Join(v, " "))
 		}
 	}
 	if len(m.Attachments) > 0 {

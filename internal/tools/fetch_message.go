@@ -128,7 +128,7 @@ func fetchMessageTool() *Tool {
 			if len(msg.From) > 0 {
 				from = (&mail.Address{Name: msg.From[0].Name, Address: msg.From[0].Email}).String()
 			}
-			out.Trust = trustFor(ctx, d, p, msg, from)
+			out.Trust = trustFor(ctx, d, p, ref.Folder, msg, from)
 			recordSeen(ctx, d, ref.Account, messageTexts(msg)...)
 			note := ""
 			if !cachedAt.IsZero() {

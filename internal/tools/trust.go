@@ -23,12 +23,19 @@ const (
 	knownMax     = 5000
 )
 
-// trustFor computes the trust signals of a fetched message. It never fails
-// the fetch: without a ledger the new-sender and lookalike checks are
-// skipped and only the authentication verdicts are given.
-func trustFor(ctx context.Context, d *Deps, p *imapconn.Pool, m *parse.Message, from string) policy.Trust {
+// trustFor computes the trust signals of a message fetched from folder. It
+// never fails the fetch: without a ledger the new-sender and
+// correspondent-lookalike checks are skipped.
+func trustFor(ctx context.Context, d *Deps, p *imapconn.Pool, folder string, m *parse.Message, from string) policy.Trust {
 	acct := p.Account()
-	in := policy.TrustInput{ProviderAuthServIDs: authServIDs(d, acct)}
+	ids, why := authServIDs(d, acct)
+	in := policy.TrustInput{ProviderAuthServIDs: ids, NoVerdicts: why}
+	if _, own, ok := strings.Cut(strings.ToLower(acct.Email), "@"); ok {
+		in.OwnDomain = own
+	}
+	if in.NoVerdicts == "" {
+		in.NoVerdicts = savedNotDelivered(ctx, p, folder)
+	}
 	if d.Ledger != nil {
 		seedKnown(ctx, d, p)
 		if set, err := d.Ledger.KnownSet(ctx, acct.ID, knownMax); err == nil {
@@ -58,25 +65,40 @@ func trustFor(ctx context.Context, d *Deps, p *imapconn.Pool, m *parse.Message, 
 
 // authServIDs are the Authentication-Results producers to believe for an
 // account: configured ones, else the provider preset's, else the IMAP
-// host's registrable domain and its subdomains. Nil (an IP or localhost
-// IMAP host) means the topmost header, which the receiving server added
-// last.
-func authServIDs(d *Deps, acct *imapconn.Account) []string {
+// host's registrable domain and its subdomains. An IP or localhost IMAP
+// host (a local bridge, a test server) names no domain: then no header is
+// believed, and why says so.
+func authServIDs(d *Deps, acct *imapconn.Account) (ids []string, why string) {
 	if ids := accountInfo(d, acct.ID).AuthServIDs; len(ids) > 0 {
-		return ids
+		return ids, ""
 	}
 	if ids := policy.ProviderAuthServIDs(acct.Provider); len(ids) > 0 {
-		return ids
+		return ids, ""
 	}
-	host := strings.ToLower(acct.IMAP.Host)
-	if host == "localhost" || net.ParseIP(host) != nil {
-		return nil
+	host := strings.ToLower(strings.TrimSuffix(acct.IMAP.Host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return nil, policy.NoAuthServIDs
 	}
 	dom, err := publicsuffix.EffectiveTLDPlusOne(host)
 	if err != nil {
-		return nil
+		return nil, policy.NoAuthServIDs
 	}
-	return []string{dom, "." + dom}
+	return []string{dom, "." + dom}, ""
+}
+
+// savedNotDelivered says why a message in the Drafts or Sent folder has no
+// verdicts: it was saved there (APPENDed) by a client, with whatever
+// headers its author wrote, not delivered by the server.
+func savedNotDelivered(ctx context.Context, p *imapconn.Pool, folder string) string {
+	for _, role := range []string{"drafts", "sent"} {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		f, err := p.FolderForRole(rctx, role)
+		cancel()
+		if err == nil && f == folder {
+			return "no trusted authentication results: the message is in " + f + ", saved there by a mail client rather than delivered, so its Authentication-Results headers are not verdicts"
+		}
+	}
+	return ""
 }
 
 // seedKnown learns known correspondents from the Sent folder when that
@@ -148,9 +170,12 @@ func sentByAccount(ctx context.Context, d *Deps, account, self string, e imapcon
 func trustText(t policy.Trust) string {
 	var b strings.Builder
 	b.WriteString("Sender checks (by mailmcp): ")
-	if t.Unverified {
+	switch {
+	case t.Unverified && t.UnverifiedWhy != "":
+		b.WriteString(t.UnverifiedWhy)
+	case t.Unverified:
 		b.WriteString("no authentication results from your provider")
-	} else {
+	default:
 		fmt.Fprintf(&b, "spf=%s dkim=%s dmarc=%s (by %s)", or(t.SPF, "none"), or(t.DKIM, "none"), or(t.DMARC, "none"), t.VerifiedBy)
 	}
 	b.WriteString("\n")

@@ -13,7 +13,7 @@ import (
 // TestFetchCarriesTrustSignals: a spoofed message from a lookalike domain,
 // with a forged "pass" further down, is flagged; a known sender is not.
 func TestFetchCarriesTrustSignals(t *testing.T) {
-	h := newHarness(t, harnessOptions{Sending: true})
+	h := newHarness(t, harnessOptions{Sending: true, Info: func(i *AccountInfo) { i.AuthServIDs = []string{"mx.demo.mailmcp.test"} }})
 	ctx := context.Background()
 	if err := h.Deps.Ledger.AddKnown(ctx, "demo", []string{"pat@example.org"}); err != nil {
 		t.Fatal(err)
@@ -97,8 +97,11 @@ func TestAuthServIDsDefaults(t *testing.T) {
 		{imapconn.Account{ID: "g", Provider: "gmail", IMAP: imapconn.Endpoint{Host: "imap.gmail.com"}}, "mx.google.com .google.com"},
 		{imapconn.Account{ID: "h", Provider: "generic", IMAP: imapconn.Endpoint{Host: "imap.mail.example.co.uk"}}, "example.co.uk .example.co.uk"},
 		{imapconn.Account{ID: "l", Provider: "generic", IMAP: imapconn.Endpoint{Host: "127.0.0.1"}}, ""},
+		{imapconn.Account{ID: "lh", Provider: "generic", IMAP: imapconn.Endpoint{Host: "localhost"}}, ""},
+		{imapconn.Account{ID: "v6", Provider: "generic", IMAP: imapconn.Endpoint{Host: "::1"}}, ""},
 	} {
-		if got := strings.Join(authServIDs(d, &c.acct), " "); got != c.want {
+		ids, why := authServIDs(d, &c.acct)
+		if got := strings.Join(ids, " "); got != c.want || (got == "") != (why == policy.NoAuthServIDs) {
 			t.Errorf("%s: %q, want %q", c.acct.ID, got, c.want)
 		}
 	}
