@@ -142,9 +142,8 @@ func seenHash(key []byte, v string) string {
 // SeenSet is an account's unexpired seen codes and secrets, loaded once
 // for one outgoing message. The zero value and nil match nothing.
 type SeenSet struct {
-	key     []byte
-	hashes  map[string]bool
-	lengths map[int]bool
+	key    []byte
+	hashes map[string]bool
 }
 
 // SeenSecrets loads the account's unexpired seen codes and secrets and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/watch"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -44,6 +45,20 @@ func pageSubjects(pg *imapconn.Page) []string {
 		out = append(out, m.Subject)
 	}
 	return out
+}
+
+// recordSeenEvents remembers the codes in new-mail events the agent reads
+// (subject with snippet and body, per account).
+func recordSeenEvents(ctx context.Context, d *Deps, evs []watch.Event) {
+	by := map[string][]string{}
+	for _, e := range evs {
+		if e.Kind == watch.KindMessage {
+			by[e.Account] = append(by[e.Account], e.Subject()+"\n"+e.Snippet+"\n"+e.Body)
+		}
+	}
+	for acct, texts := range by {
+		recordSeen(ctx, d, acct, texts...)
+	}
 }
 
 // seenSecrets loads the account's seen codes for one outgoing message;

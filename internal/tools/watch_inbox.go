@@ -133,6 +133,7 @@ func handleWatchInbox(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
 	if len(page.Events) > 0 {
 		res.Events = page.Events
 		defuseEvents(res.Events)
+		recordSeenEvents(ctx, d, res.Events)
 	} else {
 		res.TimedOut = true
 	}
