@@ -17,19 +17,21 @@ import (
 
 // schemaVersion changes whenever the tables below change; an index of
 // another version is rebuilt (it holds nothing that cannot be refetched).
-const schemaVersion = "1"
+const schemaVersion = "4"
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS folders (
-	name TEXT PRIMARY KEY,
+	id INTEGER PRIMARY KEY,               -- the high 32 bits of its messages' ids
+	name TEXT NOT NULL UNIQUE,
 	uidvalidity INTEGER NOT NULL,
 	complete INTEGER NOT NULL DEFAULT 0, -- backfill reached the oldest message
 	synced_at INTEGER NOT NULL DEFAULT 0, -- unix ms of the last finished sync
 	server_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS msgs (
-	id INTEGER PRIMARY KEY,
+	id INTEGER PRIMARY KEY,   -- folder id << 32 | UID: per folder, id order is UID order
+	                          -- and the full-text index streams newest first
 	folder TEXT NOT NULL,
 	uidvalidity INTEGER NOT NULL,
 	uid INTEGER NOT NULL,
@@ -40,14 +42,13 @@ CREATE TABLE IF NOT EXISTS msgs (
 	size INTEGER NOT NULL,
 	has_att INTEGER NOT NULL,
 	message_id TEXT NOT NULL,
-	refs TEXT NOT NULL,       -- In-Reply-To and References, space-separated
-	env BLOB NOT NULL,        -- JSON: addresses and the rarely used parse fields
+	env BLOB NOT NULL,        -- JSON: the parse result but for the columns here and in fts
 	cached_at INTEGER NOT NULL,
 	UNIQUE (folder, uidvalidity, uid)
 );
 CREATE INDEX IF NOT EXISTS msgs_arrived ON msgs (arrived);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
-	subject, hfrom, hto, hcc, body, headers, attachments,
+	subject, hfrom, hto, hcc, body, attachments,
 	tokenize = 'trigram case_sensitive 0'
 );
 `
@@ -150,6 +151,7 @@ func (ix *Index) open(ctx context.Context) error {
 	if ix.writer {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "cache_size(-16384)") // 16 MiB: FTS segment merges during backfill
 	} else {
 		q.Set("mode", "ro")
 		if _, err := os.Stat(ix.path); err != nil {

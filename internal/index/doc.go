@@ -28,11 +28,11 @@
 //
 // What the index matches: FROM/TO/CC/SUBJECT against the decoded header
 // values, BODY against the rendered text (for HTML mail that is the visible
-// text, where a server without full-text search also matches markup), TEXT
-// against all decoded headers and the text. SINCE/BEFORE compare arrival
-// time (INTERNALDATE), LARGER/SMALLER RFC822.SIZE, flags the server's flags
-// as of the last sync. Header, thread and Gmail-query criteria are not
-// answered here.
+// text, where a server without full-text search also matches markup).
+// SINCE/BEFORE compare arrival time (INTERNALDATE), LARGER/SMALLER
+// RFC822.SIZE, flags the server's flags as of the last sync. TEXT (which
+// covers every header field; keeping them all would double the index),
+// header, thread and Gmail-query criteria go to the server.
 //
 // # Consistency
 //

@@ -107,8 +107,6 @@ func TestSameResultsAsDovecot(t *testing.T) {
 		{Body: "ZX1"},
 		{Body: "filler line"},
 		{Body: "eingegangen"},
-		{Text: "falcon"},
-		{Text: "carol@corp"},
 		{Subject: "order", Body: "tracking"},
 		{From: "bob", Seen: &no},
 		{Larger: 800},
@@ -149,6 +147,10 @@ func TestSameResultsAsDovecot(t *testing.T) {
 		}
 	}
 	compare(t, "after backfill")
+	// TEXT covers every header, which the index does not keep: the server.
+	if _, ok := index.FromCriteria(imapconn.Criteria{Text: "falcon"}, []string{"INBOX"}, 20); ok {
+		t.Error("the index claims to answer TEXT")
+	}
 	// Flag changes and expunges on the server, seen by the next sync.
 	c := rawClient(t, s, u)
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {

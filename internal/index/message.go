@@ -13,9 +13,6 @@ import (
 // parser bounds it); longer mail is indexed and shown offline up to here.
 const MaxTextBytes = 256 << 10
 
-// maxHeaderText bounds the decoded headers kept for TEXT searches.
-const maxHeaderText = 16 << 10
-
 // Message is one indexed message: what the server said about it and the
 // parsed message fetch_message renders.
 type Message struct {
@@ -53,11 +50,11 @@ func flagBits(flags []string) int {
 
 // row is a Message as stored.
 type row struct {
-	date, flags, messageID, refs string
-	hasAtt                       bool
-	env                          []byte
-	subject, from, to, cc, body  string
-	headers, attachments         string
+	date, flags, messageID      string
+	hasAtt                      bool
+	env                         []byte
+	subject, from, to, cc, body string
+	attachments                 string
 }
 
 func toRow(m *Message) (*row, error) {
@@ -67,22 +64,10 @@ func toRow(m *Message) (*row, error) {
 	if r.date == "" && !m.Arrived.IsZero() {
 		r.date = m.Arrived.Format(time.RFC3339)
 	}
-	r.refs = strings.Join(append([]string{p.InReplyTo}, p.References...), " ")
 	r.subject, r.body = p.Subject, p.Text
 	r.from = strings.Join(p.HeaderValues("From"), ", ")
 	r.to = strings.Join(p.HeaderValues("To"), ", ")
 	r.cc = strings.Join(p.HeaderValues("Cc"), ", ")
-	var hb strings.Builder
-	for _, h := range p.AllHeaders() {
-		if hb.Len()+len(h.Name)+len(h.Value)+3 > maxHeaderText {
-			break
-		}
-		hb.WriteString(h.Name)
-		hb.WriteString(": ")
-		hb.WriteString(h.Value)
-		hb.WriteByte('\n')
-	}
-	r.headers = hb.String()
 	var names []string
 	for _, a := range p.Attachments {
 		if a.Filename != "" {
@@ -93,7 +78,10 @@ func toRow(m *Message) (*row, error) {
 	// The text and subject live in the full-text table; the rest of the
 	// parse result is kept as JSON to render it offline exactly as online.
 	cp := *p
-	cp.Text, cp.Subject = "", ""
+	cp.Text, cp.Subject, cp.MessageID = "", "", "" // kept in their own columns
+	if cp.Date == r.date {
+		cp.Date = ""
+	}
 	env, err := json.Marshal(&cp)
 	if err != nil {
 		return nil, fmt.Errorf("index: encode message: %w", err)
@@ -103,12 +91,15 @@ func toRow(m *Message) (*row, error) {
 }
 
 // fromRow rebuilds the parse result fetch_message renders.
-func fromRow(env []byte, subject, body string) (*parse.Message, error) {
+func fromRow(env []byte, subject, body, messageID, date string) (*parse.Message, error) {
 	var m parse.Message
 	if err := json.Unmarshal(env, &m); err != nil {
 		return nil, fmt.Errorf("index: decode message: %w", err)
 	}
-	m.Subject, m.Text = subject, body
+	m.Subject, m.Text, m.MessageID = subject, body, messageID
+	if m.Date == "" && m.DateRaw != "" {
+		m.Date = date
+	}
 	return &m, nil
 }
 

@@ -17,13 +17,13 @@ import (
 // ones must match, as in imapconn.Criteria.
 type Query struct {
 	// Folders to search: one folder, or several (then ordered by arrival).
-	Folders                           []string
-	From, To, Cc, Subject, Body, Text string
-	Since, Before                     time.Time
-	Seen, Flagged, Answered           *bool
-	HasAttachment                     *bool
-	Larger, Smaller                   int64
-	Limit                             int
+	Folders                     []string
+	From, To, Cc, Subject, Body string
+	Since, Before               time.Time
+	Seen, Flagged, Answered     *bool
+	HasAttachment               *bool
+	Larger, Smaller             int64
+	Limit                       int
 	// Relevance orders by BM25 (needs a text criterion) and adds snippets.
 	Relevance bool
 	// After continues from a previous Result.Next.
@@ -73,7 +73,7 @@ const MinTerm = 3
 // Answerable reports whether q can be answered from the index: every text
 // term has at least MinTerm characters.
 func (q *Query) Answerable() bool {
-	for _, s := range []string{q.From, q.To, q.Cc, q.Subject, q.Body, q.Text} {
+	for _, s := range []string{q.From, q.To, q.Cc, q.Subject, q.Body} {
 		if s != "" && utf8.RuneCountInString(s) < MinTerm {
 			return false
 		}
@@ -82,7 +82,13 @@ func (q *Query) Answerable() bool {
 }
 
 func (q *Query) hasText() bool {
-	return q.From != "" || q.To != "" || q.Cc != "" || q.Subject != "" || q.Body != "" || q.Text != ""
+	return q.From != "" || q.To != "" || q.Cc != "" || q.Subject != "" || q.Body != ""
+}
+
+// onlyText: no criterion but the text ones (and the folder).
+func (q *Query) onlyText() bool {
+	return q.Since.IsZero() && q.Before.IsZero() && q.Seen == nil && q.Flagged == nil && q.Answered == nil &&
+		q.HasAttachment == nil && q.Larger == 0 && q.Smaller == 0
 }
 
 // match builds the FTS5 query: each term a quoted string (a substring test
@@ -99,23 +105,27 @@ func (q *Query) match() string {
 	add("hcc", q.Cc)
 	add("subject", q.Subject)
 	add("body", q.Body)
-	add("headers body", q.Text)
 	return strings.Join(parts, " AND ")
 }
 
-// where returns the conditions shared by the page and the count.
-func (q *Query) where() (string, []any) {
+// idRange is one folder's span of message ids (see the msgs schema).
+func idRange(fid int64) (lo, hi int64) { return fid << 32, fid<<32 | 0xFFFFFFFF }
+
+// where returns the conditions on msgs (alias m) shared by the page and
+// the count; fids are the folders' ids.
+func (q *Query) where(fids []int64) (string, []any) {
 	var conds []string
 	var args []any
-	if m := q.match(); m != "" {
-		conds = append(conds, "fts MATCH ?")
-		args = append(args, m)
+	var spans []string
+	for _, fid := range fids {
+		lo, hi := idRange(fid)
+		if a := q.After; a != nil && !q.Relevance && len(fids) == 1 {
+			hi = lo + int64(a.UID) - 1
+		}
+		spans = append(spans, "m.id BETWEEN ? AND ?")
+		args = append(args, lo, hi)
 	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(q.Folders)), ",")
-	conds = append(conds, "m.folder IN ("+ph+")", "m.uidvalidity = (SELECT uidvalidity FROM folders WHERE name = m.folder)")
-	for _, f := range q.Folders {
-		args = append(args, f)
-	}
+	conds = append(conds, "("+strings.Join(spans, " OR ")+")")
 	if !q.Since.IsZero() {
 		conds, args = append(conds, "m.arrived >= ?"), append(args, q.Since.Unix())
 	}
@@ -144,17 +154,16 @@ func (q *Query) where() (string, []any) {
 	if q.Smaller > 0 {
 		conds, args = append(conds, "m.size < ?"), append(args, q.Smaller)
 	}
-	if a := q.After; a != nil && !q.Relevance {
-		if len(q.Folders) == 1 {
-			conds, args = append(conds, "m.uid < ?"), append(args, a.UID)
-		} else {
-			conds, args = append(conds, "(m.arrived < ? OR (m.arrived = ? AND m.id < ?))"), append(args, a.Arrived, a.Arrived, a.ID)
-		}
+	if a := q.After; a != nil && !q.Relevance && len(fids) > 1 {
+		conds, args = append(conds, "(m.arrived < ? OR (m.arrived = ? AND m.id < ?))"), append(args, a.Arrived, a.Arrived, a.ID)
 	}
 	return strings.Join(conds, " AND "), args
 }
 
-// Search runs q.
+// Search runs q in one read transaction (the page and its count see one
+// snapshot). With a text criterion the full-text index drives the query;
+// in one folder it yields ids newest first, so the page stops after limit
+// hits instead of sorting every match.
 func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if ix.db == nil {
 		return nil, errors.New("index: closed")
@@ -168,10 +177,39 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if q.Limit <= 0 {
 		q.Limit = 20
 	}
-	from := "msgs m JOIN fts ON fts.rowid = m.id"
-	where, args := q.where()
-	order := "m.uid DESC"
-	if len(q.Folders) > 1 {
+	tx, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, classify(fmt.Errorf("index: search: %w", err))
+	}
+	defer tx.Rollback()
+	var fids []int64
+	for _, name := range q.Folders {
+		var fid int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM folders WHERE name = ?`, name).Scan(&fid)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, classify(fmt.Errorf("index: search: %w", err))
+		}
+		fids = append(fids, fid)
+	}
+	if len(fids) == 0 {
+		return &Result{}, nil
+	}
+	where, args := q.where(fids)
+	from := "msgs m"
+	match := q.match()
+	if match != "" {
+		from = "fts JOIN msgs m ON m.id = fts.rowid"
+		where = "fts MATCH ? AND " + where
+		args = append([]any{match}, args...)
+	}
+	order := "m.id DESC"
+	if match != "" {
+		order = "fts.rowid DESC"
+	}
+	if len(fids) > 1 {
 		order = "m.arrived DESC, m.id DESC"
 	}
 	snippet := "''"
@@ -183,32 +221,40 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			offset = q.After.Offset
 		}
 	}
-	// A read transaction: the page and its count see one snapshot.
-	tx, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, classify(fmt.Errorf("index: search: %w", err))
-	}
-	defer tx.Rollback()
 	res := &Result{}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+from+" WHERE "+where, args...).Scan(&res.Total); err != nil {
+	countSQL := "SELECT count(*) FROM " + from + " WHERE " + where
+	if match != "" && len(fids) == 1 && q.onlyText() {
+		// Only the text and the folder restrict: count in the full-text
+		// index alone, without a lookup in msgs per match.
+		lo, hi := idRange(fids[0])
+		if a := q.After; a != nil && !q.Relevance {
+			hi = lo + int64(a.UID) - 1
+		}
+		countSQL = "SELECT count(*) FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ?"
+		args2 := []any{match, lo, hi}
+		if err := tx.QueryRowContext(ctx, countSQL, args2...).Scan(&res.Total); err != nil {
+			return nil, classify(fmt.Errorf("index: search: %w", err))
+		}
+	} else if err := tx.QueryRowContext(ctx, countSQL, args...).Scan(&res.Total); err != nil {
 		return nil, classify(fmt.Errorf("index: search: %w", err))
 	}
 	if q.Relevance {
 		res.Total -= offset
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.folder, m.uidvalidity, m.uid, m.arrived, m.date, m.flags, m.size, m.has_att, m.message_id, m.env, fts.subject, `+snippet+
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.folder, m.uidvalidity, m.uid, m.arrived, m.date, m.flags, m.size, m.has_att, m.message_id, m.env, `+snippet+
 		` FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, q.Limit, offset)...)
 	if err != nil {
 		return nil, classify(fmt.Errorf("index: search: %w", err))
 	}
 	defer rows.Close()
 	var lastID int64
+	var ids []int64
 	for rows.Next() {
 		var h Hit
 		var arrived int64
 		var flags string
 		var env []byte
-		if err := rows.Scan(&lastID, &h.Folder, &h.UIDValidity, &h.UID, &arrived, &h.Date, &flags, &h.Size, &h.HasAtt, &h.MessageID, &env, &h.Subject, &h.Snippet); err != nil {
+		if err := rows.Scan(&lastID, &h.Folder, &h.UIDValidity, &h.UID, &arrived, &h.Date, &flags, &h.Size, &h.HasAtt, &h.MessageID, &env, &h.Snippet); err != nil {
 			return nil, classify(fmt.Errorf("index: search: %w", err))
 		}
 		h.Arrived = time.Unix(arrived, 0)
@@ -222,9 +268,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			h.From, h.To, h.Cc = a.From, a.To, a.Cc
 		}
 		res.Hits = append(res.Hits, h)
+		ids = append(ids, lastID)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, classify(fmt.Errorf("index: search: %w", err))
+	}
+	rows.Close()
+	// Subjects of the page only (a join would read every match's text).
+	for i := range res.Hits {
+		if err := tx.QueryRowContext(ctx, `SELECT subject FROM fts WHERE rowid = ?`, ids[i]).Scan(&res.Hits[i].Subject); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, classify(fmt.Errorf("index: search: %w", err))
+		}
 	}
 	if n := len(res.Hits); n > 0 && n < res.Total {
 		last := res.Hits[n-1]
@@ -246,11 +300,11 @@ func (ix *Index) Get(ctx context.Context, folder string, uidValidity, uid uint32
 	}
 	m := &Message{Folder: folder, UIDValidity: uidValidity, UID: uid}
 	var arrived, cached int64
-	var flags, subject, body string
+	var flags, subject, body, messageID, date string
 	var env []byte
-	err := ix.db.QueryRowContext(ctx, `SELECT m.arrived, m.flags, m.size, m.env, m.cached_at, fts.subject, fts.body
+	err := ix.db.QueryRowContext(ctx, `SELECT m.arrived, m.flags, m.size, m.env, m.cached_at, m.message_id, m.date, fts.subject, fts.body
 		FROM msgs m JOIN fts ON fts.rowid = m.id WHERE m.folder = ? AND m.uidvalidity = ? AND m.uid = ?`, folder, uidValidity, uid).
-		Scan(&arrived, &flags, &m.Size, &env, &cached, &subject, &body)
+		Scan(&arrived, &flags, &m.Size, &env, &cached, &messageID, &date, &subject, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotIndexed
 	}
@@ -258,7 +312,7 @@ func (ix *Index) Get(ctx context.Context, folder string, uidValidity, uid uint32
 		return nil, classify(fmt.Errorf("index: read message: %w", err))
 	}
 	m.Arrived, m.CachedAt, m.Flags = time.Unix(arrived, 0), time.UnixMilli(cached), strings.Fields(flags)
-	if m.Parsed, err = fromRow(env, subject, body); err != nil {
+	if m.Parsed, err = fromRow(env, subject, body, messageID, date); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -22,6 +22,7 @@ var ErrReadOnly = errors.New("index: another process maintains this index")
 
 // FolderState is what the index knows about one folder.
 type FolderState struct {
+	ID          int64
 	Name        string
 	UIDValidity uint32
 	// Complete: every message the server had at the last sync is indexed.
@@ -124,8 +125,8 @@ func (ix *Index) FolderSynced(ctx context.Context, folder string, complete bool,
 
 // Folders lists the indexed folders.
 func (ix *Index) Folders(ctx context.Context) ([]FolderState, error) {
-	rows, err := ix.db.QueryContext(ctx, `SELECT f.name, f.uidvalidity, f.complete, f.synced_at, f.server_count,
-		(SELECT count(*) FROM msgs m WHERE m.folder = f.name AND m.uidvalidity = f.uidvalidity) FROM folders f ORDER BY f.name`)
+	rows, err := ix.db.QueryContext(ctx, `SELECT f.id, f.name, f.uidvalidity, f.complete, f.synced_at, f.server_count,
+		(SELECT count(*) FROM msgs m WHERE m.id BETWEEN f.id << 32 AND (f.id << 32) | 4294967295) FROM folders f ORDER BY f.name`)
 	if err != nil {
 		return nil, classify(fmt.Errorf("index: folders: %w", err))
 	}
@@ -134,7 +135,7 @@ func (ix *Index) Folders(ctx context.Context) ([]FolderState, error) {
 	for rows.Next() {
 		var f FolderState
 		var at int64
-		if err := rows.Scan(&f.Name, &f.UIDValidity, &f.Complete, &at, &f.ServerCount, &f.Indexed); err != nil {
+		if err := rows.Scan(&f.ID, &f.Name, &f.UIDValidity, &f.Complete, &at, &f.ServerCount, &f.Indexed); err != nil {
 			return nil, classify(fmt.Errorf("index: folders: %w", err))
 		}
 		if at > 0 {
@@ -176,32 +177,70 @@ func (ix *Index) Put(ctx context.Context, msgs []*Message) error {
 		rows[i] = r
 	}
 	return ix.tx(ctx, func(tx *sql.Tx) error {
+		fids := map[string]int64{}
+		find, err := tx.PrepareContext(ctx, `SELECT id FROM msgs WHERE folder = ? AND uidvalidity = ? AND uid = ?`)
+		if err != nil {
+			return err
+		}
+		defer find.Close()
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO msgs (id, folder, uidvalidity, uid, arrived, date, flagbits, flags, size, has_att, message_id, env, cached_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		text, err := tx.PrepareContext(ctx, `INSERT INTO fts (rowid, subject, hfrom, hto, hcc, body, attachments) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer text.Close()
 		for i, m := range msgs {
 			r := rows[i]
-			if err := deleteWhere(ctx, tx, `folder = ? AND uidvalidity = ? AND uid = ?`, m.Folder, m.UIDValidity, m.UID); err != nil {
+			var old int64
+			switch err := find.QueryRowContext(ctx, m.Folder, m.UIDValidity, m.UID).Scan(&old); {
+			case err == nil:
+				if err := deleteIDs(ctx, tx, old); err != nil {
+					return err
+				}
+			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
 			cached := m.CachedAt
 			if cached.IsZero() {
 				cached = time.Now()
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO msgs (folder, uidvalidity, uid, arrived, date, flagbits, flags, size, has_att, message_id, refs, env, cached_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				m.Folder, m.UIDValidity, m.UID, m.Arrived.Unix(), r.date, flagBits(m.Flags), r.flags, m.Size, r.hasAtt, r.messageID, r.refs, r.env, cached.UnixMilli())
-			if err != nil {
+			fid, ok := fids[m.Folder]
+			if !ok {
+				var uv uint32
+				if err := tx.QueryRowContext(ctx, `SELECT id, uidvalidity FROM folders WHERE name = ?`, m.Folder).Scan(&fid, &uv); err != nil {
+					return fmt.Errorf("index: store message: folder %q not set up: %w", m.Folder, err)
+				}
+				if uv != m.UIDValidity {
+					return fmt.Errorf("index: store message: folder %q is at UIDVALIDITY %d, not %d", m.Folder, uv, m.UIDValidity)
+				}
+				fids[m.Folder] = fid
+			}
+			id := fid<<32 | int64(m.UID)
+			if _, err := ins.ExecContext(ctx, id, m.Folder, m.UIDValidity, m.UID, m.Arrived.Unix(), r.date, flagBits(m.Flags), r.flags, m.Size, r.hasAtt, r.messageID, r.env, cached.UnixMilli()); err != nil {
 				return fmt.Errorf("index: store message: %w", err)
 			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO fts (rowid, subject, hfrom, hto, hcc, body, headers, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				id, r.subject, r.from, r.to, r.cc, r.body, r.headers, r.attachments); err != nil {
+			if _, err := text.ExecContext(ctx, id, r.subject, r.from, r.to, r.cc, r.body, r.attachments); err != nil {
 				return fmt.Errorf("index: store text: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// deleteIDs removes messages by row id, with their text.
+func deleteIDs(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid = ?`, id); err != nil {
+		return fmt.Errorf("index: delete text: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM msgs WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("index: delete: %w", err)
+	}
+	return nil
 }
 
 // Delete removes the given UIDs of folder (expunged or moved away).
@@ -305,4 +344,20 @@ func (ix *Index) maxUID(ctx context.Context, folder string, uidValidity uint32) 
 	var n sql.NullInt64
 	err := ix.db.QueryRowContext(ctx, `SELECT max(uid) FROM msgs WHERE folder = ? AND uidvalidity = ?`, folder, uidValidity).Scan(&n)
 	return uint32(n.Int64), classify(err)
+}
+
+// Compact merges the full-text index's segments into one and truncates the
+// WAL: after a large backfill, the index shrinks and reads touch fewer
+// segments.
+func (ix *Index) Compact(ctx context.Context) error {
+	if err := ix.writable(); err != nil {
+		return err
+	}
+	if _, err := ix.db.ExecContext(ctx, `INSERT INTO fts (fts) VALUES ('optimize')`); err != nil {
+		return ix.full2(fmt.Errorf("index: optimize: %w", err))
+	}
+	if _, err := ix.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return ix.full2(fmt.Errorf("index: checkpoint: %w", err))
+	}
+	return nil
 }

@@ -35,6 +35,10 @@ type SyncOptions struct {
 	Log      *slog.Logger
 }
 
+// compactAfter is how many newly indexed messages make a cycle end with
+// Compact.
+const compactAfter = 1000
+
 // Syncer keeps an index in step with the server: a backfill newest first
 // in batches, then on every cycle a UID and flags diff of each folder (new
 // messages fetched, expunged ones removed, changed flags updated, a changed
@@ -51,6 +55,8 @@ type Syncer struct {
 
 	mu     sync.Mutex
 	status Status
+	// added counts messages stored since the last Compact.
+	added int
 }
 
 // Status is the sync's progress, for list_accounts and the index command.
@@ -140,6 +146,10 @@ func (s *Syncer) SyncAll(ctx context.Context) error {
 			break
 		}
 		err = s.SyncFolder(ctx, f)
+	}
+	if err == nil && s.added >= compactAfter {
+		s.added = 0
+		err = s.ix.Compact(ctx)
 	}
 	s.update(func(st *Status) {
 		st.Backfilling, st.LastErr = "", ""
@@ -359,7 +369,11 @@ func (s *Syncer) fetchBatch(ctx context.Context, folder string, uv uint32, uids 
 		}
 		out = append(out, m)
 	}
-	return s.ix.Put(ctx, out)
+	if err := s.ix.Put(ctx, out); err != nil {
+		return err
+	}
+	s.added += len(out)
+	return nil
 }
 
 // flagNames renders flags as search does (seen, answered, flagged, …), sorted.
