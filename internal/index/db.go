@@ -17,7 +17,7 @@ import (
 
 // schemaVersion changes whenever the tables below change; an index of
 // another version is rebuilt (it holds nothing that cannot be refetched).
-const schemaVersion = "4"
+const schemaVersion = "5"
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +51,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
 	subject, hfrom, hto, hcc, body, attachments,
 	tokenize = 'trigram case_sensitive 0'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_v USING fts5vocab (fts, 'row');
 `
 
 // Index is one account's open index.
@@ -260,8 +261,15 @@ func (ix *Index) Drop() error {
 	return removeDB(path)
 }
 
-// Size is the bytes the index occupies on disk (database and WAL).
+// Size is the database's size in bytes: its pages, including those still
+// in the WAL (the WAL file itself is reused, so its length says little).
 func (ix *Index) Size() int64 {
+	if ix.db != nil {
+		var pages, size int64
+		if ix.db.QueryRow(`PRAGMA page_count`).Scan(&pages) == nil && ix.db.QueryRow(`PRAGMA page_size`).Scan(&size) == nil {
+			return pages * size
+		}
+	}
 	var n int64
 	for _, p := range []string{ix.path, ix.path + "-wal"} {
 		if fi, err := os.Stat(p); err == nil {

@@ -147,6 +147,9 @@ func TestSameResultsAsDovecot(t *testing.T) {
 		}
 	}
 	compare(t, "after backfill")
+	undo := index.SetLikeAbove(0)
+	compare(t, "after backfill, counting by LIKE")
+	undo()
 	// TEXT covers every header, which the index does not keep: the server.
 	if _, ok := index.FromCriteria(imapconn.Criteria{Text: "falcon"}, []string{"INBOX"}, 20); ok {
 		t.Error("the index claims to answer TEXT")
@@ -187,4 +190,36 @@ func rawClient(t testing.TB, s *testrig.Stack, u testrig.User) *imapclient.Clien
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestMaxBytesStopsIndexing: at index_max_bytes indexing stops, says why,
+// and the folder stays incomplete (so search keeps using the server).
+func TestMaxBytesStopsIndexing(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	s.Populate(t, u, "INBOX", 500)
+	ctx := context.Background()
+	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
+	t.Cleanup(func() { pool.Close(ctx) })
+	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	if err := index.NewSyncer(ix, pool, index.SyncOptions{Batch: 100, MaxBytes: 256 << 10, Log: testLog()}).SyncAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := ix.Folders(ctx)
+	fs := slices.DeleteFunc(all, func(f index.FolderState) bool { return f.Name != "INBOX" })
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("folders: %v %v", fs, err)
+	}
+	if fs[0].Complete || fs[0].Indexed >= 500 || fs[0].Indexed == 0 || !strings.Contains(ix.Stopped(), "index_max_bytes") {
+		t.Fatalf("want a partial index stopped at index_max_bytes: %+v, stopped %q", fs[0], ix.Stopped())
+	}
+	// The newest messages are the ones indexed.
+	r, err := ix.Search(ctx, index.Query{Folders: []string{"INBOX"}, Limit: 1})
+	if err != nil || len(r.Hits) != 1 || r.Hits[0].UID != 500 {
+		t.Fatalf("newest indexed: %+v %v", r, err)
+	}
 }

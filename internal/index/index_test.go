@@ -72,17 +72,23 @@ func TestSearchSubstring(t *testing.T) {
 		{"body", Query{Body: "number 17."}, []uint32{17}, 1},
 		{"not in subject", Query{Subject: "generated"}, nil, 0},
 		{"size", Query{Larger: 1 << 20}, nil, 0},
+		{"LIKE wildcards are literal", Query{Subject: "mes%age"}, nil, 0},
+		{"underscore literal", Query{Body: "number_1"}, nil, 0},
 		{"unseen", Query{Seen: new(false)}, nil, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.q.Folders, c.q.Limit = []string{"INBOX"}, 100
-			r, err := ix.Search(ctx, c.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Total != c.total || (c.want != nil && fmt.Sprint(uids(r)) != fmt.Sprint(c.want)) {
-				t.Fatalf("got %v (total %d), want %v (total %d)", uids(r), r.Total, c.want, c.total)
+			defer func(v int) { likeAbove = v }(likeAbove)
+			for _, like := range []int{3000, 0} { // FTS count, then the LIKE scan
+				likeAbove = like
+				c.q.Folders, c.q.Limit = []string{"INBOX"}, 100
+				r, err := ix.Search(ctx, c.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Total != c.total || (c.want != nil && fmt.Sprint(uids(r)) != fmt.Sprint(c.want)) {
+					t.Fatalf("likeAbove %d: got %v (total %d), want %v (total %d)", like, uids(r), r.Total, c.want, c.total)
+				}
 			}
 		})
 	}

@@ -80,12 +80,27 @@ func (s *Service) openLocked() {
 	}
 }
 
+// takeoverEvery is how often a reader checks whether the writer is gone
+// (its process ended) so that it takes over keeping the index current.
+const takeoverEvery = 30 * time.Second
+
 // Index is the open index, or nil when there is none to serve.
 func (s *Service) Index() *Index {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ix == nil && time.Since(s.lastOpen) > reopenEvery {
+	switch {
+	case s.ix == nil && time.Since(s.lastOpen) > reopenEvery:
 		s.openLocked()
+	case s.ix != nil && s.sync == nil && time.Since(s.lastOpen) > takeoverEvery:
+		s.lastOpen = time.Now()
+		if unlock, err := tryLock(s.path + ".lock"); err == nil && unlock != nil {
+			// Nobody maintains the index any more: reopen as its writer.
+			unlock()
+			s.ix.Close()
+			s.ix = nil
+			s.log.Info("index: the process that kept the index current is gone; this one takes over")
+			s.openLocked()
+		}
 	}
 	return s.ix
 }
