@@ -18,6 +18,7 @@ func defuseEnvelope(e *imapconn.Envelope) {
 		return
 	}
 	e.Subject = present.Defuse(e.Subject)
+	e.Snippet = present.Defuse(e.Snippet)
 	for _, l := range [][]imapconn.Address{e.From, e.To, e.Cc} {
 		for i := range l {
 			l[i].Name = present.Defuse(l[i].Name)
