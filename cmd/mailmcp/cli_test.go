@@ -103,6 +103,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 // TestFlagsAnywhere: flags may follow positional arguments.
 func TestFlagsAnywhere(t *testing.T) {
+	t.Setenv("MAILMCP_STATE_DIR", t.TempDir()) // the demo's state stays out of HOME
 	var out, errb bytes.Buffer
 	err := execute(t.Context(), []string{"call", "list_accounts", "--demo", "--text"}, nil, &out, &errb)
 	if err != nil || !strings.Contains(out.String(), "demo") || strings.HasPrefix(strings.TrimSpace(out.String()), "{") {
