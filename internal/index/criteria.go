@@ -10,7 +10,7 @@ func FromCriteria(c imapconn.Criteria, folders []string, limit int) (Query, bool
 	q := Query{
 		Folders: folders, From: c.From, To: c.To, Cc: c.Cc, Subject: c.Subject, Body: c.Body,
 		Since: c.Since, Before: c.Before, Seen: c.Seen, Flagged: c.Flagged, Answered: c.Answered,
-		HasAttachment: c.HasAttachment, Larger: c.Larger, Smaller: c.Smaller, Limit: limit,
+		HasAttachment: c.HasAttachment, Undeleted: c.Undeleted, Larger: c.Larger, Smaller: c.Smaller, Limit: limit,
 	}
 	if len(c.Header) > 0 || c.Thread != "" || c.GmailQuery != "" || c.Text != "" {
 		return q, false

@@ -17,7 +17,7 @@ import (
 
 // schemaVersion changes whenever the tables below change; an index of
 // another version is rebuilt (it holds nothing that cannot be refetched).
-const schemaVersion = "5"
+const schemaVersion = "6"
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +27,10 @@ CREATE TABLE IF NOT EXISTS folders (
 	uidvalidity INTEGER NOT NULL,
 	complete INTEGER NOT NULL DEFAULT 0, -- backfill reached the oldest message
 	synced_at INTEGER NOT NULL DEFAULT 0, -- unix ms of the last finished sync
-	server_count INTEGER NOT NULL DEFAULT 0
+	server_count INTEGER NOT NULL DEFAULT 0,
+	-- STATUS as of the last full sync (CONDSTORE servers): unchanged means
+	-- nothing to diff (RFC 7162 3.1.2.1: every change raises HIGHESTMODSEQ).
+	status TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS msgs (
 	id INTEGER PRIMARY KEY,   -- folder id << 32 | UID: per folder, id order is UID order

@@ -172,7 +172,13 @@ func TestSameResultsAsDovecot(t *testing.T) {
 	if err := c.UIDExpunge(del).Close(); err != nil {
 		t.Fatal(err)
 	}
-	table = append(table, imapconn.Criteria{Seen: &yes}, imapconn.Criteria{Seen: &no, Subject: "meeting"})
+	// \Deleted without expunge: Undeleted (list_drafts) leaves them out.
+	var flagDel imap.UIDSet
+	flagDel.AddRange(50, 55)
+	if err := c.Store(flagDel, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	table = append(table, imapconn.Criteria{Seen: &yes}, imapconn.Criteria{Seen: &no, Subject: "meeting"}, imapconn.Criteria{Undeleted: true}, imapconn.Criteria{Undeleted: true, From: "alice"})
 	if err := sy.SyncAll(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ const (
 	bitSeen = 1 << iota
 	bitAnswered
 	bitFlagged
+	bitDeleted
 )
 
 func flagBits(flags []string) int {
@@ -43,6 +44,8 @@ func flagBits(flags []string) int {
 			n |= bitAnswered
 		case "flagged":
 			n |= bitFlagged
+		case "deleted":
+			n |= bitDeleted
 		}
 	}
 	return n

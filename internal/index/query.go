@@ -23,7 +23,9 @@ type Query struct {
 	Seen, Flagged, Answered     *bool
 	HasAttachment               *bool
 	Larger, Smaller             int64
-	Limit                       int
+	// Undeleted leaves out messages flagged \Deleted.
+	Undeleted bool
+	Limit     int
 	// Relevance orders by BM25 (needs a text criterion) and adds snippets.
 	Relevance bool
 	// After continues from a previous Result.Next.
@@ -88,7 +90,7 @@ func (q *Query) hasText() bool {
 // onlyText: no criterion but the text ones (and the folder).
 func (q *Query) onlyText() bool {
 	return q.Since.IsZero() && q.Before.IsZero() && q.Seen == nil && q.Flagged == nil && q.Answered == nil &&
-		q.HasAttachment == nil && q.Larger == 0 && q.Smaller == 0
+		q.HasAttachment == nil && q.Larger == 0 && q.Smaller == 0 && !q.Undeleted
 }
 
 // match builds the FTS5 query: each term a quoted string (a substring test
@@ -145,6 +147,9 @@ func (q *Query) where(fids []int64) (string, []any) {
 	bit(q.Seen, bitSeen)
 	bit(q.Answered, bitAnswered)
 	bit(q.Flagged, bitFlagged)
+	if q.Undeleted {
+		conds = append(conds, fmt.Sprintf("m.flagbits & %d = 0", bitDeleted))
+	}
 	if q.HasAttachment != nil {
 		conds, args = append(conds, "m.has_att = ?"), append(args, *q.HasAttachment)
 	}

@@ -97,7 +97,7 @@ func (ix *Index) SetFolder(ctx context.Context, folder string, uidValidity uint3
 		if err := deleteWhere(ctx, tx, `folder = ?`, folder); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE folders SET uidvalidity = ?, complete = 0, synced_at = 0, server_count = 0 WHERE name = ?`, uidValidity, folder)
+		_, err = tx.ExecContext(ctx, `UPDATE folders SET uidvalidity = ?, complete = 0, synced_at = 0, server_count = 0, status = '' WHERE name = ?`, uidValidity, folder)
 		return err
 	})
 	return reset, err
@@ -360,4 +360,18 @@ func (ix *Index) Compact(ctx context.Context) error {
 		return ix.full2(fmt.Errorf("index: checkpoint: %w", err))
 	}
 	return nil
+}
+
+// folderStatus is the STATUS recorded at the folder's last full sync.
+func (ix *Index) folderStatus(ctx context.Context, folder string) string {
+	var st string
+	ix.db.QueryRowContext(ctx, `SELECT status FROM folders WHERE name = ? AND complete = 1`, folder).Scan(&st)
+	return st
+}
+
+func (ix *Index) setFolderStatus(ctx context.Context, folder, status string) error {
+	return ix.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE folders SET status = ? WHERE name = ?`, status, folder)
+		return err
+	})
 }

@@ -215,6 +215,63 @@ func (s *Syncer) SyncFolder(ctx context.Context, folder string) error {
 }
 
 func (s *Syncer) syncFolder(ctx context.Context, folder string) error {
+	status, err := s.folderStatus(ctx, folder)
+	if err != nil {
+		return fmt.Errorf("index: sync %s: %w", folder, err)
+	}
+	if status != "" && status == s.ix.folderStatus(ctx, folder) {
+		// CONDSTORE: same UIDVALIDITY, UIDNEXT, count and HIGHESTMODSEQ as
+		// at the last full sync, so no message, flag or expunge changed.
+		st, err := s.ix.folder(ctx, folder)
+		if err == nil && st != nil {
+			return s.ix.FolderSynced(ctx, folder, true, st.ServerCount, time.Now())
+		}
+	}
+	if err := s.diffFolder(ctx, folder); err != nil {
+		return err
+	}
+	if status != "" {
+		if st, err := s.ix.folder(ctx, folder); err == nil && st != nil && st.Complete {
+			return s.ix.setFolderStatus(ctx, folder, status)
+		}
+	}
+	return nil
+}
+
+// folderStatus is folder's STATUS (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)
+// as a string, or "" when the server lacks CONDSTORE.
+func (s *Syncer) folderStatus(ctx context.Context, folder string) (string, error) {
+	var out string
+	err := s.pool.Do(ctx, imapconn.Op{Name: "index: folder status", Idempotent: true}, func(ctx context.Context, c *imapconn.Conn) error {
+		out = ""
+		if !c.Has(imap.CapCondStore) {
+			return nil
+		}
+		if sel, _ := c.Selected(); sel == folder {
+			// STATUS of the selected folder answers from this session's
+			// view (Dovecot): bring it up to date first.
+			if err := c.Refresh(ctx); err != nil {
+				return err
+			}
+		}
+		d, err := c.Client().Status(folder, &imap.StatusOptions{UIDValidity: true, UIDNext: true, NumMessages: true, HighestModSeq: true}).Wait()
+		if err != nil {
+			return err
+		}
+		var n uint32
+		if d.NumMessages != nil {
+			n = *d.NumMessages
+		}
+		if d.HighestModSeq > 0 {
+			out = fmt.Sprintf("%d %d %d %d", d.UIDValidity, d.UIDNext, n, d.HighestModSeq)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// diffFolder compares the folder with the index message by message.
+func (s *Syncer) diffFolder(ctx context.Context, folder string) error {
 	var uv uint32
 	server := map[uint32]serverMsg{}
 	err := s.pool.Do(ctx, imapconn.Op{Name: "index: list messages", Folder: folder, Idempotent: true}, func(ctx context.Context, c *imapconn.Conn) error {
