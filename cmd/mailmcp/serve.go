@@ -120,6 +120,7 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	stopPOP3 := startPOP3(eng, log)
 	stopSending := startSending(cfg, eng, log)
 	s := newMCPServer(eng, gate)
 	stopWatching := startWatching(cfg, eng, s, continuous, log)
@@ -135,6 +136,7 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 					log.Warn("closing mail connections", "err", err)
 				}
 			}},
+			stage{"pop3 mailboxes", 0, func(context.Context) { stopPOP3() }},
 		)
 	}
 	return eng, s, stop, nil

@@ -27,6 +27,15 @@ const (
 	AuthOAuth2   AuthKind = "oauth2"
 )
 
+// Protocol is how an account's mail is read.
+type Protocol string
+
+// Protocols.
+const (
+	ProtocolIMAP Protocol = "imap"
+	ProtocolPOP3 Protocol = "pop3"
+)
+
 // StateBackend names a state store implementation.
 type StateBackend string
 
@@ -154,6 +163,14 @@ type Account struct {
 
 	IMAP Server `toml:"imap"`
 	SMTP Server `toml:"smtp"`
+	// Protocol is how the account's mail is read: imap (the default) or
+	// pop3, whose mail is downloaded into a local copy (internal/popbox).
+	Protocol Protocol `toml:"protocol"`
+	// POP3 is the POP3 server of a pop3 account.
+	POP3 Server `toml:"pop3"`
+	// POP3DeleteAfterDays, when positive, deletes server copies of mail
+	// stored locally at least that many days ago; 0 leaves mail there.
+	POP3DeleteAfterDays int `toml:"pop3_delete_after_days"`
 
 	// OAuth holds the OAuth 2.0 client settings when Auth is oauth2.
 	OAuth OAuth `toml:"oauth"`
@@ -205,6 +222,9 @@ func (a *Account) Login() string {
 
 // SavesSent reports whether the server files sent mail by itself.
 func (a *Account) SavesSent() bool {
+	if a.Protocol == ProtocolPOP3 {
+		return true // no Sent folder to file a copy in: POP3 has INBOX only
+	}
 	if a.SentSavedByServer != nil {
 		return *a.SentSavedByServer
 	}

@@ -184,7 +184,7 @@ func TestEnvironmentAccount(t *testing.T) {
 	want := Account{ID: "default", Email: "bot@example.net", Provider: "generic", Auth: AuthPassword, PasswordEnv: "MAILMCP_PASSWORD",
 		MaxConnections: 3, IMAP: Server{"127.0.0.1", 1143, TLSPlain}, SMTP: Server{"127.0.0.1", 1587, TLSPlain},
 		DownloadDir: "/var/lib/mailmcp/downloads/default", InlineAttachmentMax: DefaultInlineAttachmentMax,
-		MaxRecipients: DefaultMaxRecipients, MaxMessageBytes: DefaultMaxMessageBytes, SendPolicy: "confirm", IndexMaxBytes: DefaultIndexMaxBytes}
+		MaxRecipients: DefaultMaxRecipients, MaxMessageBytes: DefaultMaxMessageBytes, SendPolicy: "confirm", IndexMaxBytes: DefaultIndexMaxBytes, Protocol: ProtocolIMAP}
 	if !reflect.DeepEqual(a, want) {
 		t.Errorf("env account:\n got %+v\nwant %+v", a, want)
 	}

@@ -9,6 +9,7 @@ import (
 // preset is what a provider name fills in when the account leaves it out.
 type preset struct {
 	imap, smtp Server
+	pop3       Server // zero: the provider offers no POP3
 	// sentSaved: the provider files a copy of submitted mail in Sent itself,
 	// so mailmcp must not APPEND a second one.
 	sentSaved bool
@@ -46,18 +47,21 @@ var presets = map[Provider]preset{
 	ProviderGmail: {
 		imap: Server{Host: "imap.gmail.com", Port: 993, TLS: TLSImplicit},
 		smtp: Server{Host: "smtp.gmail.com", Port: 465, TLS: TLSImplicit},
+		pop3: Server{Host: "pop.gmail.com", Port: 995, TLS: TLSImplicit},
 		// Gmail allows ~15 simultaneous IMAP connections per account.
 		sentSaved: true, maxConns: 5,
 	},
 	ProviderOutlook: {
 		imap: Server{Host: "outlook.office365.com", Port: 993, TLS: TLSImplicit},
 		smtp: Server{Host: "smtp.office365.com", Port: 587, TLS: TLSStartTLS},
+		pop3: Server{Host: "outlook.office365.com", Port: 995, TLS: TLSImplicit},
 		// Basic auth is disabled for Microsoft 365: OAuth is the only way in.
 		sentSaved: true, maxConns: 3, auth: AuthOAuth2,
 	},
 	ProviderYahoo: {
 		imap:     Server{Host: "imap.mail.yahoo.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.mail.yahoo.com", Port: 465, TLS: TLSImplicit},
+		pop3:     Server{Host: "pop.mail.yahoo.com", Port: 995, TLS: TLSImplicit},
 		maxConns: 3,
 	},
 	ProviderICloud: {
@@ -68,11 +72,13 @@ var presets = map[Provider]preset{
 	ProviderFastmail: {
 		imap:     Server{Host: "imap.fastmail.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.fastmail.com", Port: 465, TLS: TLSImplicit},
+		pop3:     Server{Host: "pop.fastmail.com", Port: 995, TLS: TLSImplicit},
 		maxConns: 3,
 	},
 	ProviderZoho: {
 		imap:     Server{Host: "imap.zoho.com", Port: 993, TLS: TLSImplicit},
 		smtp:     Server{Host: "smtp.zoho.com", Port: 465, TLS: TLSImplicit},
+		pop3:     Server{Host: "pop.zoho.com", Port: 995, TLS: TLSImplicit},
 		maxConns: 3,
 	},
 	ProviderGeneric: {maxConns: 3},
@@ -100,7 +106,14 @@ func (a *Account) applyDefaults() {
 		a.Provider = ProviderGeneric
 	}
 	p := presetFor(a.Provider)
-	fillServer(&a.IMAP, p.imap, 993, 143)
+	if a.Protocol == "" {
+		a.Protocol = ProtocolIMAP
+	}
+	if a.Protocol == ProtocolPOP3 {
+		fillServer(&a.POP3, p.pop3, 995, 110)
+	} else {
+		fillServer(&a.IMAP, p.imap, 993, 143)
+	}
 	fillServer(&a.SMTP, p.smtp, 465, 587)
 	if a.Auth == "" {
 		a.Auth = AuthPassword

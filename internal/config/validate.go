@@ -102,6 +102,10 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 		}
 		switch strings.ToUpper(a.AuthMechanism) {
 		case "", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN":
+		case "APOP", "USER":
+			if a.Protocol != ProtocolPOP3 {
+				add(key("auth_mechanism"), "%s is a POP3 login: it applies only to protocol = \"pop3\" accounts", strings.ToUpper(a.AuthMechanism))
+			}
 		default:
 			add(key("auth_mechanism"), "%q is not a password mechanism mailmcp speaks: use SCRAM-SHA-256(-PLUS), SCRAM-SHA-1(-PLUS), CRAM-MD5, PLAIN or LOGIN, or leave it out to use the strongest the server offers", a.AuthMechanism)
 		}
@@ -120,7 +124,24 @@ func validateAccount(a *Account, key func(string) string, add func(string, strin
 	default:
 		add(key("auth"), "%q is not an auth method: use password or oauth2", a.Auth)
 	}
-	validateServer(a.IMAP, "imap", key, add)
+	switch a.Protocol {
+	case ProtocolIMAP:
+		validateServer(a.IMAP, "imap", key, add)
+	case ProtocolPOP3:
+		if a.POP3.Host == "" && presetFor(a.Provider).pop3.Host == "" && a.Provider != ProviderGeneric {
+			add(key("protocol"), "provider %s offers no POP3: use protocol = \"imap\"", a.Provider)
+		} else {
+			validateServer(a.POP3, "pop3", key, add)
+		}
+		if a.Auth != AuthPassword {
+			add(key("auth"), "POP3 accounts log in with a password (or app password); oauth2 is for IMAP accounts")
+		}
+		if a.POP3DeleteAfterDays < 0 || a.POP3DeleteAfterDays > 3650 {
+			add(key("pop3_delete_after_days"), "%d is out of range: use 0 (keep mail on the server) to 3650 days", a.POP3DeleteAfterDays)
+		}
+	default:
+		add(key("protocol"), "%q is not a protocol: use imap (the default) or pop3", a.Protocol)
+	}
 	validateServer(a.SMTP, "smtp", key, add)
 	if a.CAFile != "" {
 		if _, err := os.Stat(a.CAFile); err != nil {

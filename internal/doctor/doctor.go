@@ -174,10 +174,14 @@ func (r *report) account(ctx context.Context, cfg *config.Config, a *config.Acco
 		}
 	}
 
-	// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
-	netOK := r.tls(ctx, p+"imap", endpoint(a.IMAP), tlsCfg, timeout, imapStartTLS)
-	if netOK && credOK {
-		r.imapLogin(ctx, a, ma, p, timeout, log)
+	if a.Protocol == config.ProtocolPOP3 {
+		r.pop3(ctx, a, p, timeout, credOK)
+	} else {
+		// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
+		netOK := r.tls(ctx, p+"imap", endpoint(a.IMAP), tlsCfg, timeout, imapStartTLS)
+		if netOK && credOK {
+			r.imapLogin(ctx, a, ma, p, timeout, log)
+		}
 	}
 	stls := tlsCfg.Clone()
 	stls.ServerName = a.SMTP.Host

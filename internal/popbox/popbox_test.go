@@ -38,7 +38,7 @@ func startBox(t *testing.T, s *testrig.Stack, u testrig.User, dir string) *Box {
 	return b
 }
 
-func login(t *testing.T, b *Box) *imapclient.Client {
+func loginIMAP(t *testing.T, b *Box) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(b.Addr, nil)
 	if err != nil {
@@ -59,7 +59,7 @@ func TestFacade(t *testing.T) {
 	s.Populate(t, u, "INBOX", 5)
 	dir := t.TempDir()
 	b := startBox(t, s, u, dir)
-	c := login(t, b)
+	c := loginIMAP(t, b)
 	deadline := time.Now().Add(10 * time.Second)
 	var sel *imap.SelectData
 	for {
@@ -115,7 +115,7 @@ func TestFacade(t *testing.T) {
 	// A restart serves the same UIDs.
 	b.Close()
 	b2 := startBox(t, s, u, dir)
-	c2 := login(t, b2)
+	c2 := loginIMAP(t, b2)
 	if _, err := c2.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
