@@ -112,6 +112,24 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 		t.Errorf("relevance search: %+v", rel)
 	}
 
+	// Changes made through mailmcp reach the index at once.
+	moved := search(map[string]any{"subject": "report 23"})
+	if moved.Source != "index" || len(moved.Messages) != 1 {
+		t.Fatalf("search before the changes: %+v", moved)
+	}
+	if res := call("flag", map[string]any{"ids": []string{moved.Messages[0].ID}, "add": []string{"flagged"}}); res.IsError {
+		t.Fatalf("flag: %v", res.Content)
+	}
+	if f := search(map[string]any{"flagged": true}); f.Source != "index" || f.Total != 1 || f.Messages[0].ID != moved.Messages[0].ID {
+		t.Fatalf("flagged right after flag: %+v", f)
+	}
+	if res := call("move", map[string]any{"ids": []string{moved.Messages[0].ID}, "to": "Archive"}); res.IsError {
+		t.Fatalf("move: %v", res.Content)
+	}
+	if g := search(map[string]any{"subject": "report 23"}); g.Source != "index" || g.Total != 0 {
+		t.Fatalf("INBOX right after the move: %+v", g)
+	}
+
 	if err := s.StopDovecot(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +144,7 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 		t.Fatalf("offline search: %+v", off)
 	}
 	// A listing without criteria is answered by the index too.
-	if all := search(map[string]any{"limit": 5}); all.Source != "index" || all.Total != 60 {
+	if all := search(map[string]any{"limit": 5}); all.Source != "index" || all.Total != 59 {
 		t.Fatalf("offline listing: %+v", all)
 	}
 	msg := call("fetch_message", map[string]any{"id": off.Messages[0].ID})
