@@ -228,9 +228,11 @@ func (s *Service) Report(ctx context.Context) Report {
 	ix := s.Index()
 	if ix == nil {
 		r := Report{State: "unavailable"}
+		s.mu.Lock()
 		if s.openErr != nil {
 			r.Warning = s.openErr.Error()
 		}
+		s.mu.Unlock()
 		return r
 	}
 	r := Report{State: "ready", SizeBytes: ix.Size()}

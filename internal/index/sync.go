@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -56,7 +57,7 @@ type Syncer struct {
 	mu     sync.Mutex
 	status Status
 	// added counts messages stored since the last Compact.
-	added int
+	added atomic.Int64
 }
 
 // Status is the sync's progress, for list_accounts and the index command.
@@ -147,8 +148,8 @@ func (s *Syncer) SyncAll(ctx context.Context) error {
 		}
 		err = s.SyncFolder(ctx, f)
 	}
-	if err == nil && s.added >= compactAfter {
-		s.added = 0
+	if err == nil && s.added.Load() >= compactAfter {
+		s.added.Store(0)
 		err = s.ix.Compact(ctx)
 	}
 	s.update(func(st *Status) {
@@ -429,7 +430,7 @@ func (s *Syncer) fetchBatch(ctx context.Context, folder string, uv uint32, uids 
 	if err := s.ix.Put(ctx, out); err != nil {
 		return err
 	}
-	s.added += len(out)
+	s.added.Add(int64(len(out)))
 	return nil
 }
 
