@@ -84,6 +84,17 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 	return nil
 }
 
+// selectFresh selects name, or, when it is selected already, sends one
+// NOOP so that mail delivered since is visible: Dovecot answers a UID
+// SEARCH from its view before the command and announces new mail only
+// after it (seen in the conformance suite).
+func (c *Conn) selectFresh(ctx context.Context, name string) error {
+	if c.selected == name && c.c.Mailbox() != nil {
+		return c.Refresh(ctx)
+	}
+	return c.Select(ctx, name)
+}
+
 // noSuchFolder is the error for a command on a folder the server lacks;
 // the server's refusal stays reachable beneath it.
 func noSuchFolder(op, name string, refusal error) error {

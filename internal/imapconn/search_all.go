@@ -63,7 +63,7 @@ func (p *Pool) searchAll(ctx context.Context, crit Criteria, limit int, after, k
 			if cur != nil && pos[i].Before == 0 {
 				continue // no more matches there
 			}
-			if err := c.Select(ctx, name); err != nil {
+			if err := c.selectFresh(ctx, name); err != nil {
 				return err
 			}
 			_, uv := c.Selected()

@@ -121,6 +121,7 @@ var confCases = []confCase{
 	{"folders/rename-delete", caseRenameDelete},
 	{"search/by-role", caseSearchByRole},
 	{"read/seed-and-search", caseSeedSearch},
+	{"read/all-folders-fresh", caseAllFoldersFresh},
 	{"read/body-search", caseBodySearch},
 	{"read/since-today", caseSinceToday},
 	{"read/has-attachment", caseHasAttachment},
@@ -367,13 +368,50 @@ func caseSeedSearch(t *testing.T, c *conf) {
 			t.Fatalf("APPEND %s: %v", name, err)
 		}
 	}
-	p := c.search(t, map[string]any{"subject": c.tag})
 	want := []string{c.tag + " attach", c.tag + " inline", c.tag + " plain"}
+	p := c.search(t, map[string]any{"subject": c.tag})
 	if !slices.Equal(p.subjects(), want) {
 		t.Fatalf("search subject %q: %v, want %v", c.tag, p.subjects(), want)
 	}
 	for _, m := range p.Messages {
 		c.ids[strings.TrimPrefix(m.Subject, c.tag+" ")] = m.ID
+	}
+}
+
+// caseAllFoldersFresh: a search over every folder sees mail delivered a
+// moment ago into the folder a pooled connection still has selected (the
+// first one it searches, Archive).
+func caseAllFoldersFresh(t *testing.T, c *conf) {
+	var archive string
+	for _, f := range c.folders(t).Folders {
+		if f.Role == "archive" {
+			archive = f.Name
+		}
+	}
+	if archive == "" || strings.Contains(archive, "/") {
+		t.Skipf("no top-level archive folder")
+	}
+	c.search(t, map[string]any{"folder": archive, "limit": 1}) // leaves it selected
+	ic, err := c.srv.DialIMAP(c.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ic.Close()
+	raw := strings.ReplaceAll(c.seedMessages()["plain"], c.tag+" plain", c.tag+" archived")
+	raw = strings.ReplaceAll(raw, c.tag+".plain@", c.tag+".archived@")
+	cmd := ic.Append(c.personalPrefix(t)+archive, int64(len(raw)), nil)
+	if _, err := cmd.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatalf("APPEND to %s: %v", archive, err)
+	}
+	got := c.search(t, map[string]any{"folder": "all", "subject": c.tag + " archived"}).subjects()
+	if !slices.Equal(got, []string{c.tag + " archived"}) {
+		t.Errorf("search folder all right after delivery into %s: %v", archive, got)
 	}
 }
 
