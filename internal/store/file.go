@@ -12,6 +12,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // FileName is the store's file in the state directory.
@@ -54,7 +56,7 @@ func Open(dir string, opt Options) (*File, error) {
 		opt.LockTimeout = DefaultLockTimeout
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("store: create state directory: %w", err)
+		return nil, fault.FromFS("store", "the state directory "+dir, fmt.Errorf("store: create state directory: %w", err))
 	}
 	f := &File{path: filepath.Join(dir, FileName), opt: opt, tx: semaphore.NewWeighted(allTx)}
 	if err := f.Update(context.Background(), func(Tx) error { return nil }); err != nil {
@@ -68,13 +70,16 @@ func (f *File) Path() string { return f.path }
 
 // Update implements Store.
 func (f *File) Update(ctx context.Context, fn func(Tx) error) error {
-	return f.run(ctx, true, fn)
+	return classify(f.what(), f.run(ctx, true, fn))
 }
 
 // View implements Store.
 func (f *File) View(ctx context.Context, fn func(Tx) error) error {
-	return f.run(ctx, false, fn)
+	return classify(f.what(), f.run(ctx, false, fn))
 }
+
+// what names the file in hints.
+func (f *File) what() string { return "the state file " + f.path }
 
 // Close implements Store; later transactions fail with ErrClosed.
 // It waits for the transactions in progress.

@@ -55,11 +55,11 @@ func OpenPostgres(ctx context.Context, url string, opt PostgresOptions) (*Postgr
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to postgres %s: %w", cfg.ConnConfig.Host, err)
+		return nil, classify(pgWhat, fmt.Errorf("connect to postgres %s: %w", cfg.ConnConfig.Host, err))
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, classify(pgWhat, err)
 	}
 	return &Postgres{pool: pool, opt: opt}, nil
 }
@@ -68,8 +68,15 @@ func OpenPostgres(ctx context.Context, url string, opt PostgresOptions) (*Postgr
 // itself (leases, LISTEN/NOTIFY) beside the key/value contract.
 func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
 
+// pgWhat names the database in hints.
+const pgWhat = "the PostgreSQL database"
+
 // Update implements Store.
 func (p *Postgres) Update(ctx context.Context, fn func(Tx) error) error {
+	return classify(pgWhat, p.update(ctx, fn))
+}
+
+func (p *Postgres) update(ctx context.Context, fn func(Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := p.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
 		if !retryable(err) {
@@ -91,7 +98,7 @@ func (p *Postgres) Update(ctx context.Context, fn func(Tx) error) error {
 
 // View implements Store.
 func (p *Postgres) View(ctx context.Context, fn func(Tx) error) error {
-	return p.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return classify(pgWhat, p.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
 }
 
 // Close implements Store.
@@ -296,17 +303,17 @@ func (b *pgBucket) Scan(opt ScanOptions, fn func(string, []byte) error) error {
 // process, since its connection then ends.
 func (p *Postgres) Lock(ctx context.Context, name string) (unlock func(), err error) {
 	if p.closed.Load() {
-		return nil, ErrClosed
+		return nil, classify(pgWhat, ErrClosed)
 	}
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: lock %s: %w", name, err)
+		return nil, classify(pgWhat, fmt.Errorf("postgres: lock %s: %w", name, err))
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, name); err != nil {
 		// The connection may be mid-cancel: never reuse it.
 		conn.Conn().Close(context.Background())
 		conn.Release()
-		return nil, fmt.Errorf("postgres: lock %s: %w", name, err)
+		return nil, classify(pgWhat, fmt.Errorf("postgres: lock %s: %w", name, err))
 	}
 	var once sync.Once
 	return func() {
@@ -327,7 +334,7 @@ func (p *Postgres) Lock(ctx context.Context, name string) (unlock func(), err er
 // now", never as the data itself.
 func (p *Postgres) Notify(ctx context.Context, channel, payload string) error {
 	if _, err := p.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
-		return fmt.Errorf("postgres: notify %s: %w", channel, err)
+		return classify(pgWhat, fmt.Errorf("postgres: notify %s: %w", channel, err))
 	}
 	return nil
 }
