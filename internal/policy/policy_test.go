@@ -295,17 +295,17 @@ func TestConfirmationTokens(t *testing.T) {
 	}
 }
 
-// Store failures reach the tools with a kind: a closed or broken store is a
-// local fault, one that another process holds too long is unavailable (try
-// again), an ended context is cancelled; none is reported as a bug.
+// Store failures reach the tools with a kind: a closed store (shutdown) or
+// one that another process holds too long is unavailable (try again), an
+// ended context is cancelled; none is reported as a bug.
 func TestStoreErrorsHaveKinds(t *testing.T) {
 	st := openStore(t)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := NewLedger(st).Known(ctx, "a", "x@example.org"); fault.KindOf(err) != fault.Local {
-		t.Errorf("known on a closed store: %v (%s), want local_error", err, fault.KindOf(err))
+	if _, err := NewLedger(st).Known(ctx, "a", "x@example.org"); fault.KindOf(err) != fault.Unavailable {
+		t.Errorf("known on a closed store: %v (%s), want unavailable", err, fault.KindOf(err))
 	}
 	busy := storeErr("op", store.ErrBusy)
 	if fault.KindOf(busy) != fault.Unavailable || !errors.Is(busy, store.ErrBusy) || !fault.IsRetryable(busy) {
