@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
@@ -95,7 +96,7 @@ func New(cfg Config) (*Outbox, error) {
 		return nil, errors.New("outbox: Store, Transport and Dir are required")
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("outbox: create %s: %w", cfg.Dir, err)
+		return nil, dirError(cfg.Dir, fmt.Errorf("outbox: create %s: %w", cfg.Dir, err))
 	}
 	if cfg.Owners == nil {
 		cfg.Owners = fileOwners{cfg.Dir}
@@ -390,7 +391,8 @@ func indexKey(account, key string) string { return account + "\x00" + key }
 func getItem(tx store.Tx, id string) (*Item, error) {
 	v := tx.Bucket(bucketItems).Get(id)
 	if v == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, &fault.Error{Kind: fault.NotFound, Op: "outbox", Err: fmt.Errorf("%w: %s", ErrNotFound, id),
+			Hint: "Call outbox_status to see the ids"}
 	}
 	return decodeItem(v)
 }
@@ -398,7 +400,8 @@ func getItem(tx store.Tx, id string) (*Item, error) {
 func decodeItem(v []byte) (*Item, error) {
 	var it Item
 	if err := json.Unmarshal(v, &it); err != nil {
-		return nil, fmt.Errorf("outbox: decode item: %w", err)
+		return nil, &fault.Error{Kind: fault.Local, Op: "outbox", Err: fmt.Errorf("outbox: decode item: %w", err),
+			Hint: "An outbox record in the state store is damaged; tell the user (mailmcp doctor checks the store)"}
 	}
 	return &it, nil
 }

@@ -1,9 +1,13 @@
 package outbox
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/mailmcp/mailmcp/internal/fault"
 )
 
 // writeRaw stores the message durably before it is journaled: write to a
@@ -11,7 +15,7 @@ import (
 func writeRaw(dir, name string, raw []byte) error {
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp*")
 	if err != nil {
-		return fmt.Errorf("outbox: write message: %w", err)
+		return dirError(dir, fmt.Errorf("outbox: write message: %w", err))
 	}
 	_, err = tmp.Write(raw)
 	if err == nil {
@@ -25,7 +29,7 @@ func writeRaw(dir, name string, raw []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("outbox: write message: %w", err)
+		return dirError(dir, fmt.Errorf("outbox: write message: %w", err))
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
@@ -37,7 +41,25 @@ func writeRaw(dir, name string, raw []byte) error {
 func readRaw(dir, name string) ([]byte, error) {
 	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
-		return nil, fmt.Errorf("outbox: read message %s: %w", name, err)
+		return nil, bodyError(name, "the outbox directory "+dir, fmt.Errorf("outbox: read message %s: %w", name, err))
 	}
 	return b, nil
+}
+
+// dirError classifies a failure to write in the outbox directory dir: a
+// full, read-only or forbidden disk is a local error naming it.
+func dirError(dir string, err error) error {
+	return fault.FromFS("outbox", "the outbox directory "+dir, err)
+}
+
+// bodyError classifies a failure to read the journaled message name kept
+// in where: a missing message is a local error (it was deleted behind
+// mailmcp's back, or the state was restored without it), and so is a
+// failing disk.
+func bodyError(name, where string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) && fault.As(err) == nil {
+		return &fault.Error{Kind: fault.Local, Op: "outbox", Err: err,
+			Hint: "The journaled message " + name + " is missing from " + where + "; it cannot be sent. Tell the user, and compose the message again if it is still wanted"}
+	}
+	return fault.FromFS("outbox", where, err)
 }

@@ -172,7 +172,7 @@ func (s storeBodies) Read(name string) ([]byte, error) {
 		err = os.ErrNotExist
 	}
 	if err != nil {
-		return nil, fmt.Errorf("outbox: read message %s: %w", name, err)
+		return nil, bodyError(name, "the state store", fmt.Errorf("outbox: read message %s: %w", name, err))
 	}
 	return raw, nil
 }
