@@ -60,7 +60,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts_v USING fts5vocab (fts, 'row');
 // Index is one account's open index.
 type Index struct {
 	path string
-	db   *sql.DB
+	db   *sql.DB // reads
+	wdb  *sql.DB // writes (the writer process only)
 	log  *slog.Logger
 	// writer: this process holds the write lock and runs sync.
 	writer bool
@@ -181,6 +182,20 @@ func (ix *Index) open(ctx context.Context) error {
 		return err
 	}
 	ix.db = db
+	if ix.writer {
+		// Writes go through one connection that begins IMMEDIATE: a
+		// deferred transaction that reads first and then writes fails with
+		// SQLITE_BUSY (no retry) when another connection wrote meanwhile.
+		wq := q
+		wq.Set("_txlock", "immediate")
+		w, err := sql.Open("sqlite", "file:"+ix.path+"?"+wq.Encode())
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("index: open %s: %w", ix.path, err)
+		}
+		w.SetMaxOpenConns(1)
+		ix.wdb = w
+	}
 	return nil
 }
 
@@ -243,6 +258,9 @@ func (ix *Index) Writer() bool { return ix.writer }
 // Close closes the database and releases the write lock.
 func (ix *Index) Close() error {
 	var err error
+	if ix.wdb != nil {
+		ix.wdb.Close()
+	}
 	if ix.db != nil {
 		err = ix.db.Close()
 	}

@@ -29,6 +29,7 @@ type Service struct {
 	sync     *Syncer
 	lastOpen time.Time
 	openErr  error
+	opening  bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -51,46 +52,59 @@ func Start(path string, pool *imapconn.Pool, opt SyncOptions) *Service {
 		ctx: ctx, cancel: cancel, quick: make(chan string, 64)}
 	s.opt.Log = s.log
 	s.mu.Lock()
-	s.openLocked()
+	s.openAsyncLocked()
 	s.mu.Unlock()
 	return s
 }
 
-func (s *Service) openLocked() {
-	if s.ix != nil || s.ctx.Err() != nil {
+// openAsyncLocked opens the index in the background: the integrity check
+// reads the whole file (about a second for a 100 MB index), and a stdio
+// process must answer at once; until it is open, search uses the server.
+func (s *Service) openAsyncLocked() {
+	if s.ix != nil || s.opening || s.ctx.Err() != nil {
 		return
 	}
-	s.lastOpen = time.Now()
-	octx, cancel := context.WithTimeout(s.ctx, time.Minute)
-	defer cancel()
-	ix, err := Open(octx, s.path, s.log)
-	s.openErr = err
-	if err != nil {
-		if !errors.Is(err, ErrNotReady) {
-			s.log.Warn("index: unavailable; search uses the server", "err", err)
+	s.opening, s.lastOpen = true, time.Now()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		octx, cancel := context.WithTimeout(s.ctx, time.Minute)
+		ix, err := Open(octx, s.path, s.log)
+		cancel()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.opening, s.openErr = false, err
+		if err != nil {
+			if !errors.Is(err, ErrNotReady) {
+				s.log.Warn("index: unavailable; search uses the server", "err", err)
+			}
+			return
 		}
-		return
-	}
-	s.ix = ix
-	if ix.Writer() {
-		s.sync = NewSyncer(ix, s.pool, s.opt)
-		s.wg.Add(2)
-		go func() { defer s.wg.Done(); s.sync.Run(s.ctx) }()
-		go func() { defer s.wg.Done(); s.runQuick() }()
-	}
+		if s.ctx.Err() != nil { // closed meanwhile
+			ix.Close()
+			return
+		}
+		s.ix = ix
+		if ix.Writer() {
+			s.sync = NewSyncer(ix, s.pool, s.opt)
+			s.wg.Add(2)
+			go func() { defer s.wg.Done(); s.sync.Run(s.ctx) }()
+			go func() { defer s.wg.Done(); s.runQuick() }()
+		}
+	}()
 }
 
 // takeoverEvery is how often a reader checks whether the writer is gone
 // (its process ended) so that it takes over keeping the index current.
 const takeoverEvery = 30 * time.Second
 
-// Index is the open index, or nil when there is none to serve.
+// Index is the open index, or nil when there is none to serve (yet).
 func (s *Service) Index() *Index {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.ix == nil && time.Since(s.lastOpen) > reopenEvery:
-		s.openLocked()
+		s.openAsyncLocked()
 	case s.ix != nil && s.sync == nil && time.Since(s.lastOpen) > takeoverEvery:
 		s.lastOpen = time.Now()
 		if unlock, err := tryLock(s.path + ".lock"); err == nil && unlock != nil {
@@ -99,7 +113,7 @@ func (s *Service) Index() *Index {
 			s.ix.Close()
 			s.ix = nil
 			s.log.Info("index: the process that kept the index current is gone; this one takes over")
-			s.openLocked()
+			s.openAsyncLocked()
 		}
 	}
 	return s.ix
@@ -214,7 +228,7 @@ func (s *Service) Close() error {
 // Report is the index's state for list_accounts, metrics and the index
 // command.
 type Report struct {
-	State string `json:"state"` // ready, building, unavailable, stopped
+	State string `json:"state"` // opening, ready, building, unavailable, stopped
 	// Messages indexed, and on the server at the last sync.
 	Indexed     int       `json:"indexed"`
 	ServerCount int       `json:"server_count"`
@@ -229,6 +243,9 @@ func (s *Service) Report(ctx context.Context) Report {
 	if ix == nil {
 		r := Report{State: "unavailable"}
 		s.mu.Lock()
+		if s.opening {
+			r.State = "opening"
+		}
 		if s.openErr != nil {
 			r.Warning = s.openErr.Error()
 		}

@@ -48,7 +48,7 @@ func (ix *Index) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := ix.writable(); err != nil {
 		return err
 	}
-	tx, err := ix.db.BeginTx(ctx, nil)
+	tx, err := ix.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return ix.full2(err)
 	}
@@ -353,10 +353,10 @@ func (ix *Index) Compact(ctx context.Context) error {
 	if err := ix.writable(); err != nil {
 		return err
 	}
-	if _, err := ix.db.ExecContext(ctx, `INSERT INTO fts (fts) VALUES ('optimize')`); err != nil {
+	if _, err := ix.wdb.ExecContext(ctx, `INSERT INTO fts (fts) VALUES ('optimize')`); err != nil {
 		return ix.full2(fmt.Errorf("index: optimize: %w", err))
 	}
-	if _, err := ix.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if _, err := ix.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return ix.full2(fmt.Errorf("index: checkpoint: %w", err))
 	}
 	return nil
