@@ -22,6 +22,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/store"
 	"github.com/mailmcp/mailmcp/internal/testrig/statetest"
 )
 
@@ -37,6 +38,8 @@ type harness struct {
 
 	// StateDir holds the store and audit log when Sending is set.
 	StateDir string
+	// Store is the state store when Sending is set.
+	Store store.Store
 
 	mu       sync.Mutex
 	progress []map[string]any
@@ -176,7 +179,7 @@ func (h *harness) startSending(t *testing.T, log *slog.Logger, tune func(*outbox
 		t.Fatal(err)
 	}
 	h.Deps.Outbox, h.Deps.Ledger, h.Deps.Confirm, h.Deps.Audit = ob, policy.NewLedger(st), policy.NewConfirmations(st, 0), al
-	h.StateDir = dir
+	h.StateDir, h.Store = dir, st
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

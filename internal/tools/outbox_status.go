@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,8 +65,11 @@ func outboxStatus(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult {
 	var items []*outbox.Item
 	if id != "" {
 		it, err := d.Outbox.Get(ctx, id)
-		if err != nil {
+		switch {
+		case errors.Is(err, outbox.ErrNotFound):
 			return errResult(fault.New(fault.NotFound, "outbox_status", "no outbox item "+id).WithHint("Call outbox_status without outbox_id to list them"))
+		case err != nil:
+			return errResult(err) // the store failed: not the agent's id
 		}
 		items = []*outbox.Item{it}
 	} else {
