@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailmcp/mailmcp/internal/fault"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
@@ -81,7 +82,9 @@ func testStructureFirst(t *testing.T, b *backend) {
 	b.fill(t, "Big", 0, num)
 	b.add(t, "Big", raw)
 	px := newProxy(t, b.addr)
-	p := b.pool(t, px.addr(), nil)
+	// The test counts bytes, not seconds: streaming 25 MB under the race
+	// detector on a loaded machine can outlast the 30 s default deadline.
+	p := b.pool(t, px.addr(), func(a *imapconn.Account) { a.CommandTimeout = 3 * time.Minute })
 	ctx := context.Background()
 	ref := firstID(t, p, "Big")
 
