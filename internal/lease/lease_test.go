@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,29 +197,49 @@ func TestDrain(t *testing.T) {
 // before they expire, so no other member holds one while it still does.
 func TestCannotRenew(t *testing.T) {
 	backends(t, func(t *testing.T, open func() store.Store) {
+		// Each member beats on its own, as Run does; a TTL of 30 beats
+		// leaves a's give-up (at TTL/2) far ahead of b's takeover (at TTL)
+		// even on a loaded machine.
+		const long = 30 * beat
 		work := names(2)
 		sa := open()
-		a, b := newMember(t, sa, "a", work), newMember(t, open(), "b", work)
+		a, b := newMemberTTL(t, sa, "a", work, long), newMemberTTL(t, open(), "b", work, long)
 		a.m.round(context.Background())
 		if len(a.holds()) != 2 {
 			t.Fatalf("a holds %v", a.holds())
 		}
 		lastOK := time.Now()
 		sa.Close() // a's database link is gone
-		var aGaveUp time.Time
-		for time.Since(lastOK) < 3*ttl {
-			a.m.round(context.Background())
-			if len(a.holds()) == 0 && aGaveUp.IsZero() {
-				aGaveUp = time.Now()
+		var gaveUp atomic.Int64
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				a.m.round(context.Background())
+				if len(a.holds()) == 0 && gaveUp.Load() == 0 {
+					gaveUp.Store(time.Now().UnixNano())
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(beat):
+				}
 			}
+		}()
+		for time.Since(lastOK) < 3*long {
 			b.m.round(context.Background())
 			if len(b.holds()) > 0 && len(a.holds()) > 0 {
+				close(stop)
+				<-done
 				t.Fatalf("a and b both hold work: %v %v", a.holds(), b.holds())
 			}
 			time.Sleep(beat)
 		}
-		if aGaveUp.IsZero() || len(b.holds()) != 2 {
-			t.Fatalf("a gave up at %v, b holds %v", aGaveUp, b.holds())
+		close(stop)
+		<-done
+		if gaveUp.Load() == 0 || len(b.holds()) != 2 {
+			t.Fatalf("a gave up at %v, b holds %v", gaveUp.Load(), b.holds())
 		}
 	})
 }
