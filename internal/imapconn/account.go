@@ -36,8 +36,9 @@ type Authenticator interface {
 	AuthenticateIMAP(ctx context.Context, c *imapclient.Client) error
 }
 
-// PasswordLogin is auth.PasswordLogin, named here until the watcher's
-// tests (owned elsewhere) move to the auth name.
+// PasswordLogin is auth.PasswordLogin under the name it had when the
+// logins lived here; tests across the tree still use it. New code names
+// auth.PasswordLogin.
 type PasswordLogin = auth.PasswordLogin
 
 // Account is what the engine needs to reach one mailbox.
