@@ -82,11 +82,11 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Index, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("index: open %s: %w", path, err)
+		return nil, faultOf(path, fmt.Errorf("index: open %s: %w", path, err))
 	}
 	unlock, err := tryLock(path + ".lock")
 	if err != nil {
-		return nil, fmt.Errorf("index: lock %s: %w", path, err)
+		return nil, faultOf(path, fmt.Errorf("index: lock %s: %w", path, err))
 	}
 	ix := &Index{path: path, log: log, writer: unlock != nil, unlock: unlock}
 	err = ix.open(ctx)
@@ -100,7 +100,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Index, error) {
 	}
 	if err != nil {
 		ix.Close()
-		return nil, err
+		return nil, faultOf(path, err)
 	}
 	return ix, nil
 }

@@ -66,9 +66,9 @@ func (ix *Index) full2(err error) error {
 	if s := err.Error(); strings.Contains(s, "SQLITE_FULL") || strings.Contains(s, "database or disk is full") {
 		msg := "the disk is full"
 		ix.full.Store(&msg)
-		return fmt.Errorf("%w: %w", ErrFull, err)
+		return faultOf(ix.path, fmt.Errorf("%w: %w", ErrFull, err))
 	}
-	return classify(err)
+	return faultOf(ix.path, classify(err))
 }
 
 // Stopped says why indexing stopped ("" while it runs).
