@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,5 +140,29 @@ func TestPostgresDownIsUnavailable(t *testing.T) {
 	}
 	if err := increment(context.Background(), p); err != nil {
 		t.Fatalf("after restart: %v", err)
+	}
+}
+
+// TestCheckWritableFullIsLocal: a state directory on a full disk (a real
+// tmpfs, filled) fails the probe as a local error naming the directory.
+func TestCheckWritableFullIsLocal(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size=64k,mode=0700"); err != nil {
+		t.Skipf("cannot mount a small tmpfs to fill (%v)", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	if err := CheckWritable(dir); err != nil {
+		t.Fatalf("empty tmpfs: %v", err)
+	}
+	filler, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = filler.Write(make([]byte, 1<<20)) // ENOSPC once the 64 KiB are used
+	filler.Close()
+	err = CheckWritable(dir)
+	wantKind(t, "probe on a full disk", err, fault.Local, syscall.ENOSPC)
+	if fe := fault.As(err); fe != nil && !strings.Contains(fe.Hint, dir) {
+		t.Errorf("hint does not name the directory: %v", err)
 	}
 }
