@@ -31,6 +31,12 @@ func TestPOP3Account(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	withAtt := "From: Pat <pat@example.org>\r\nTo: " + u.Email + "\r\nSubject: Pop attachment\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the notes.\r\n" +
+		"--b\r\nContent-Type: text/plain; name=notes.txt\r\nContent-Disposition: attachment; filename=notes.txt\r\n\r\nPOP3 attachment body\r\n--b--\r\n"
+	if err := s.DeliverLMTP(context.Background(), "pat@example.org", []string{u.Email}, []byte(withAtt)); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "password")
 	os.WriteFile(pw, []byte(u.Password), 0o600)
@@ -113,6 +119,21 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	if res.IsError || !strings.Contains(body, "Quarterly numbers") {
 		t.Fatalf("fetch_message: %s", body)
 	}
+	// get_attachment reads the part from the local copy.
+	res, att := call("search", map[string]any{"subject": "Pop attachment"})
+	var ar struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	json.Unmarshal([]byte(att), &ar)
+	if res.IsError || len(ar.Messages) != 1 {
+		t.Fatalf("search for the attachment: %s", att)
+	}
+	res, part := call("get_attachment", map[string]any{"id": ar.Messages[0].ID, "part": "2"})
+	if res.IsError || !strings.Contains(part+fmt.Sprint(res.Content), "POP3 attachment body") {
+		t.Fatalf("get_attachment: %s %v", part, res.Content)
+	}
 	res, moved := call("move", map[string]any{"ids": []string{sr.Messages[0].ID}, "to": "Archive"})
 	if !res.IsError {
 		t.Fatalf("move on a POP3 account succeeded: %s", moved)
@@ -149,7 +170,7 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	if err := pc.Login(context.Background(), u.Username, u.Password); err != nil {
 		t.Fatal(err)
 	}
-	if n, _, err := pc.Stat(context.Background()); err != nil || n != 4 {
-		t.Errorf("%d messages left on the server (%v), want 4", n, err)
+	if n, _, err := pc.Stat(context.Background()); err != nil || n != 5 {
+		t.Errorf("%d messages left on the server (%v), want 5", n, err)
 	}
 }
