@@ -23,6 +23,7 @@ func TestAccountsAddWizardOnDemo(t *testing.T) {
 		"Dana Demo <" + demo.Email + ">",
 		"",     // provider: generic (detected)
 		"Dana", // name
+		"",     // read mail with imap
 		ih, "plain", strconv.Itoa(ip),
 		sh, "plain", strconv.Itoa(sp),
 		"demo", // taken
@@ -68,7 +69,7 @@ func TestAccountsAddWrongPasswordNotSaved(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cfg", "config.toml")
 	ih, ip := splitAddr(srv.IMAPAddr)
 	sh, sp := splitAddr(srv.SMTPAddr)
-	answers := strings.Join([]string{demo.Email, "", "", ih, "plain", strconv.Itoa(ip), sh, "plain", strconv.Itoa(sp), "", "file", "wrong", "no"}, "\n") + "\n"
+	answers := strings.Join([]string{demo.Email, "", "", "", ih, "plain", strconv.Itoa(ip), sh, "plain", strconv.Itoa(sp), "", "file", "wrong", "no"}, "\n") + "\n"
 	var out, errb bytes.Buffer
 	err := execute(t.Context(), []string{"accounts", "add", "--config", path}, strings.NewReader(answers), &out, &errb)
 	if err == nil || !strings.Contains(out.String(), "FAIL  account demo imap login") {

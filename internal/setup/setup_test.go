@@ -116,3 +116,34 @@ func TestSelfPathRefusesTheBuildCache(t *testing.T) {
 		t.Errorf("want a refusal that says how to build: %v", err)
 	}
 }
+
+// TestWizardPOP3Account: choosing pop3 for a generic provider writes a
+// protocol = "pop3" account with its POP3 server that config.Load accepts
+// (the live login test is doctor's, covered by cmd/mailmcp's POP3 test).
+func TestWizardPOP3Account(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	answers := strings.Join([]string{
+		"me@isp.example", "", "Me", // address, provider (generic), name
+		"pop3", "", "", "", // read with pop3; pop.isp.example, implicit, 995
+		"", "", "", // smtp.isp.example, implicit, 465
+		"",              // id
+		"", "secret-pw", // password in a file
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	if err := AddAccount(t.Context(), AccountOptions{ConfigPath: path}, strings.NewReader(answers), &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	cfg, err := config.Load(config.Options{Path: path, Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		b, _ := os.ReadFile(path)
+		t.Fatalf("config.Load: %v\n%s", err, b)
+	}
+	a := cfg.Accounts[0]
+	if a.Protocol != config.ProtocolPOP3 || a.POP3.Host != "pop.isp.example" || a.POP3.Port != 995 || a.POP3.TLS != config.TLSImplicit || a.IMAP.Host != "" {
+		t.Errorf("account %+v", a)
+	}
+	if !strings.Contains(out.String(), "stays on the server") {
+		t.Errorf("the wizard did not say what POP3 means:\n%s", out.String())
+	}
+}

@@ -161,7 +161,9 @@ type newAccount struct {
 	PasswordEnv     string       `toml:"password_env,omitempty"`
 	PasswordFile    string       `toml:"password_file,omitempty"`
 	PasswordCommand string       `toml:"password_command,omitempty"`
+	Protocol        string       `toml:"protocol,omitempty"`
 	IMAP            *serverEntry `toml:"imap,omitempty,inline"`
+	POP3            *serverEntry `toml:"pop3,omitempty,inline"`
 	SMTP            *serverEntry `toml:"smtp,omitempty,inline"`
 	OAuth           *oauthEntry  `toml:"oauth,omitempty"`
 }
@@ -286,7 +288,8 @@ func (w *wizard) run(ctx context.Context, path string, check func(context.Contex
 	return nil
 }
 
-// servers asks for the IMAP and SMTP endpoints of a generic provider.
+// servers asks how mail is read (IMAP or POP3) and for the endpoints of a
+// generic provider.
 func (w *wizard) servers(na *newAccount, domain string) error {
 	ask := func(proto, host string, implicitPort, starttlsPort int) (*serverEntry, error) {
 		s := &serverEntry{}
@@ -312,8 +315,17 @@ func (w *wizard) servers(na *newAccount, domain string) error {
 			fmt.Fprintln(w.out, "  want a port number")
 		}
 	}
-	var err error
-	if na.IMAP, err = ask("IMAP", "imap", 993, 143); err != nil {
+	proto, err := w.choose("Read mail with", "imap", "imap", "pop3")
+	if err != nil {
+		return err
+	}
+	if proto == "pop3" {
+		fmt.Fprintln(w.out, "POP3: mail is downloaded once into a local copy and stays on the server; the agent sees one folder, INBOX.")
+		na.Protocol = "pop3"
+		if na.POP3, err = ask("POP3", "pop", 995, 110); err != nil {
+			return err
+		}
+	} else if na.IMAP, err = ask("IMAP", "imap", 993, 143); err != nil {
 		return err
 	}
 	na.SMTP, err = ask("SMTP", "smtp", 465, 587)
