@@ -52,9 +52,11 @@ protocol = "pop3"
 password_file = %q
 ca_file = %q
 poll_interval = "5s"
+send_policy = "autonomous"
+download_dir = %q
 pop3 = { host = %q, port = %d, tls = "implicit" }
 smtp = { host = %q, port = %d, tls = "implicit" }
-`, filepath.Join(dir, "state"), u.Email, u.Username, pw, s.CAFile, s.Host, s.POP3SPort, s.Host, s.SubmissionsPort)), 0o600)
+`, filepath.Join(dir, "state"), u.Email, u.Username, pw, s.CAFile, filepath.Join(dir, "downloads"), s.Host, s.POP3SPort, s.Host, s.SubmissionsPort)), 0o600)
 	// doctor knows POP3 and names the mechanism it logged in with.
 	out, err := binary(t, "doctor", "--config", cfg).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "pop3 login: ") || !strings.Contains(string(out), "logged in with SCRAM-SHA-256") {
@@ -134,6 +136,24 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	if res.IsError || !strings.Contains(part+fmt.Sprint(res.Content), "POP3 attachment body") {
 		t.Fatalf("get_attachment: %s %v", part, res.Content)
 	}
+	res, saved := call("save_attachment", map[string]any{"id": ar.Messages[0].ID, "part": "2"})
+	if got, _ := os.ReadFile(filepath.Join(dir, "downloads", "notes.txt")); res.IsError || !strings.Contains(string(got), "POP3 attachment body") {
+		t.Fatalf("save_attachment: %s; file %q", saved, got)
+	}
+	// Sending goes through the account's SMTP; the copy arrives back in
+	// the POP3 mailbox, and no Sent copy is attempted.
+	res, sent := call("send_email", map[string]any{"to": []string{u.Email}, "subject": "Sent over SMTP", "body": "From a POP3 account."})
+	if res.IsError || !strings.Contains(sent, `"sent"`) {
+		t.Fatalf("send_email: %s", sent)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		if _, back := call("search", map[string]any{"subject": "Sent over SMTP"}); strings.Contains(back, "Sent over SMTP") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the message sent to self never came back through POP3")
+		}
+	}
 	res, moved := call("move", map[string]any{"ids": []string{sr.Messages[0].ID}, "to": "Archive"})
 	if !res.IsError {
 		t.Fatalf("move on a POP3 account succeeded: %s", moved)
@@ -170,7 +190,7 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	if err := pc.Login(context.Background(), u.Username, u.Password); err != nil {
 		t.Fatal(err)
 	}
-	if n, _, err := pc.Stat(context.Background()); err != nil || n != 5 {
-		t.Errorf("%d messages left on the server (%v), want 5", n, err)
+	if n, _, err := pc.Stat(context.Background()); err != nil || n != 6 {
+		t.Errorf("%d messages on the server (%v), want 6 (5 delivered, 1 sent to self)", n, err)
 	}
 }
