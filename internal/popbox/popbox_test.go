@@ -124,3 +124,35 @@ func TestFacade(t *testing.T) {
 		t.Fatalf("after a restart Message 3 is %v, was UID %d", again, uid)
 	}
 }
+
+// TestThousandSearchable: 1000 messages backfilled over POP3 are all
+// served and searchable through the box.
+func TestThousandSearchable(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	s.Populate(t, u, "INBOX", 1000)
+	b := startBox(t, s, u, t.TempDir())
+	c := loginIMAP(t, b)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
+		if err == nil && *st.NumMessages == 1000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("served %v of 1000 after 60 s (%v)", st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: "Message 777"}}}, nil).Wait()
+	if err != nil || len(data.AllUIDs()) != 1 {
+		t.Fatalf("search Message 777: %v %v", data, err)
+	}
+	all, err := c.UIDSearch(&imap.SearchCriteria{Body: []string{"generated message number"}}, nil).Wait()
+	if err != nil || len(all.AllUIDs()) != 1000 {
+		t.Fatalf("body search found %d of 1000: %v", len(all.AllUIDs()), err)
+	}
+}
