@@ -212,3 +212,43 @@ func TestConcurrentGoroutines(t *testing.T) {
 		}
 	})
 }
+
+// TestReadYourWrites: inside one transaction a read sees the writes made
+// before it (PostgreSQL queues writes until the next read or commit).
+func TestReadYourWrites(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f Store) {
+		ctx := context.Background()
+		err := f.Update(ctx, func(tx Tx) error {
+			b := tx.Bucket("ryw")
+			b.Put("a", []byte("1"))
+			if string(b.Get("a")) != "1" {
+				t.Error("Get after Put")
+			}
+			b.Put("a", []byte("2"))
+			b.Put("b", []byte("3"))
+			var keys []string
+			b.Scan(ScanOptions{}, func(k string, v []byte) error { keys = append(keys, k+"="+string(v)); return nil })
+			if !slices.Equal(keys, []string{"a=2", "b=3"}) {
+				t.Errorf("Scan after Put: %v", keys)
+			}
+			b.Delete("a")
+			if b.Get("a") != nil {
+				t.Error("Get after Delete")
+			}
+			n, err := b.NextSeq()
+			if err != nil || n != 1 {
+				t.Errorf("NextSeq %d %v", n, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.View(ctx, func(tx Tx) error {
+			if tx.Bucket("ryw").Get("a") != nil || string(tx.Bucket("ryw").Get("b")) != "3" {
+				t.Error("committed state wrong")
+			}
+			return nil
+		})
+	})
+}
