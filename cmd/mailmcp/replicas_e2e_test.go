@@ -122,6 +122,40 @@ func TestReplicasWatchOnce(t *testing.T) {
 	if held != 1 {
 		t.Errorf("%d leases held across replicas, want 1", held)
 	}
+	// A long-poll on a replica that does not hold the lease opens no
+	// connection of its own: it reads the shared feed.
+	for i := range rs.addrs {
+		if _, body := rs.ready(t, i); len(body["leases"].([]any)) > 0 {
+			continue
+		}
+		ci, err := client.NewStreamableHttpClient("http://" + rs.addrs[i] + "/mcp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		initialize(t, ci)
+		// /readyz above left one pooled connection per replica open.
+		before, _ := rs.rig.stack.ConnectionCount(rs.rig.user)
+		done := make(chan error, 1)
+		go func() {
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "watch_inbox"
+			req.Params.Arguments = map[string]any{"timeout_seconds": 4}
+			res, err := ci.CallTool(context.Background(), req)
+			if err == nil && res.IsError {
+				err = fmt.Errorf("%v", res.Content)
+			}
+			done <- err
+		}()
+		time.Sleep(2 * time.Second)
+		if n, _ := rs.rig.stack.ConnectionCount(rs.rig.user); n != before {
+			t.Errorf("a long-poll on replica %d (no lease): %d IMAP connections during it, %d before", i, n, before)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("watch_inbox on replica %d: %v", i, err)
+		}
+		ci.Close()
+		break
+	}
 
 	c, err := client.NewStreamableHttpClient("http://" + rs.addrs[2] + "/mcp")
 	if err != nil {

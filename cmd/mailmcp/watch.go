@@ -66,7 +66,15 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 	if pg, ok := st.(*store.Postgres); ok {
 		fanOut(ctx, &wg, pg, feed)
 	}
-	hub := watch.NewHub(feed, targets, watch.HubOptions{Log: log})
+	hopt := watch.HubOptions{Log: log}
+	if continuous && cfg.StateBackend == config.StatePostgres {
+		// A folder another replica holds the lease for is watched there:
+		// watch_inbox here reads the shared feed, woken by NOTIFY.
+		hopt.Elsewhere = func(account, folder string) bool {
+			return eng.leases != nil && eng.leases.HeldElsewhere(account+"\x00"+folder)
+		}
+	}
+	hub := watch.NewHub(feed, targets, hopt)
 	eng.deps.Watch = hub
 	tools.RegisterResources(s, eng.deps)
 

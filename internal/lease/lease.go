@@ -69,6 +69,7 @@ type Manager struct {
 	mu     sync.Mutex
 	want   []string
 	held   map[string]bool
+	others map[string]bool // held by another live member at the last round
 	lastOK time.Time
 	wake   chan struct{}
 }
@@ -109,6 +110,14 @@ func (m *Manager) Want(names []string) {
 	}
 }
 
+// HeldElsewhere reports whether another live member held name at the
+// last round (false before the first one, or when it failed).
+func (m *Manager) HeldElsewhere(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.others[name]
+}
+
 // Held returns the names this member holds now.
 func (m *Manager) Held() []string {
 	m.mu.Lock()
@@ -146,7 +155,11 @@ func (m *Manager) round(ctx context.Context) {
 	m.mu.Unlock()
 	now := time.Now().UTC()
 	var gained, kept []string
-	tctx, cancel := context.WithTimeout(ctx, m.opt.Beat)
+	var others map[string]bool
+	// A quarter of the TTL: long enough for a loaded database, short
+	// enough that a member whose rounds fail gives up (at TTL/2 since the
+	// last success, checked after each round) before its leases expire.
+	tctx, cancel := context.WithTimeout(ctx, m.opt.TTL/4)
 	defer cancel()
 	err := m.st.Update(tctx, func(tx store.Tx) error {
 		gained, kept = gained[:0], kept[:0]
@@ -174,6 +187,7 @@ func (m *Manager) round(ctx context.Context) {
 				return err
 			}
 		}
+		others = map[string]bool{}
 		holders := map[string]string{}
 		if err := leases.Scan(store.ScanOptions{}, func(k string, v []byte) error {
 			if r, ok := decode(v); ok {
@@ -196,7 +210,7 @@ func (m *Manager) round(ctx context.Context) {
 				}
 				kept = append(kept, name)
 			case live[h]:
-				// another live member's
+				others[name] = true // another live member's
 			default:
 				free = append(free, name)
 			}
@@ -216,9 +230,10 @@ func (m *Manager) round(ctx context.Context) {
 	var gain, lose []string
 	if err != nil {
 		// Without a renewal, leases are given up locally once half the
-		// TTL has passed since the last one: a round takes at most Beat
-		// and TTL is at least 3 Beats, so this happens before the lease
-		// expires and another member can take it.
+		// TTL has passed since the last one: rounds start every Beat
+		// (at most TTL/3) and take at most TTL/4, so this happens by
+		// 5/6 of the TTL, before the lease expires and another member
+		// can take it.
 		m.opt.Log.Warn("lease renewal failed", "err", err)
 		if time.Since(m.lastOK) >= m.opt.TTL/2 {
 			for n := range m.held {
@@ -228,6 +243,7 @@ func (m *Manager) round(ctx context.Context) {
 		}
 	} else {
 		m.lastOK = now
+		m.others = others
 		ours := map[string]bool{}
 		for _, n := range kept {
 			ours[n] = true

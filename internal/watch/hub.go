@@ -36,6 +36,11 @@ type HubOptions struct {
 	// consumer let go, so consecutive long-polls reuse it (60 s).
 	Linger time.Duration
 	Log    *slog.Logger
+	// Elsewhere, when set, reports that another replica watches
+	// account/folder (it holds the folder's lease). Acquire then starts no
+	// watcher of its own: the other replica appends to the shared feed,
+	// and a consumer here reads it.
+	Elsewhere func(account, folder string) bool
 }
 
 // Hub owns the watchers of one process: continuous ones for accounts that
@@ -186,6 +191,9 @@ func (h *Hub) Acquire(account, folder string) (*Watcher, func(), error) {
 	t, ok := h.targets[account]
 	if !ok {
 		return nil, nil, fault.Errorf(fault.NotFound, "watch", "watch: unknown account %q", account).WithHint("Call list_accounts to see the account names")
+	}
+	if h.opt.Elsewhere != nil && h.watchers[key(account, folder)] == nil && h.opt.Elsewhere(account, folder) {
+		return remote(t.Account, folder), func() {}, nil
 	}
 	e := h.entryLocked(t, folder)
 	e.refs++

@@ -98,6 +98,15 @@ func start(acct *imapconn.Account, folder string, feed *Feed, opt Options, sh *s
 	return w
 }
 
+// remote is the stand-in for a folder another replica watches: ready at
+// once, never connected, nothing to close.
+func remote(acct *imapconn.Account, folder string) *Watcher {
+	w := &Watcher{acct: acct, folder: folder, ready: make(chan struct{}), done: make(chan struct{})}
+	close(w.ready)
+	close(w.done)
+	return w
+}
+
 // Account and Folder name what is watched.
 func (w *Watcher) Account() string { return w.acct.ID }
 func (w *Watcher) Folder() string  { return w.folder }
