@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
@@ -32,7 +33,8 @@ func startPOP3(eng *engine, log *slog.Logger) (stop func()) {
 			log.Error("pop3 account unavailable", "account", a.ID, "err", err)
 			continue
 		}
-		ma.IMAP = imapconn.Endpoint{Host: "127.0.0.1", Port: port(box.Addr), TLS: imapconn.TLSPlain}
+		host, port := splitAddr(box.Addr)
+		ma.IMAP = imapconn.Endpoint{Host: host, Port: port, TLS: imapconn.TLSPlain}
 		ma.Auth = box.Login(&auth.PasswordLogin{Username: a.Login(), Source: passwordSource(a), Mechanism: smtpMechanism(a)})
 		boxes = append(boxes, box)
 		log.Info("pop3 account served from its local copy", "account", a.ID, "pop3", a.POP3.Address())
@@ -56,7 +58,7 @@ func startBox(cfg *config.Config, a *config.Account, ma *imapconn.Account, log *
 	sy := &popstore.Syncer{Store: st, Log: log.With("account", a.ID),
 		DeleteAfter: time.Duration(a.POP3DeleteAfterDays) * 24 * time.Hour,
 		Dial: popbox.Dialer(popbox.Server{Addr: a.POP3.Address(), TLS: pop3.TLSMode(a.POP3.TLS), TLSConfig: tlsCfg,
-			Username: a.Login(), Password: passwordSource(a), Mechanism: a.AuthMechanism})}
+			Login: &auth.PasswordLogin{Username: a.Login(), Source: passwordSource(a), Mechanism: a.AuthMechanism}})}
 	poll := time.Duration(a.PollInterval)
 	if poll <= 0 {
 		poll = time.Minute
@@ -67,14 +69,8 @@ func startBox(cfg *config.Config, a *config.Account, ma *imapconn.Account, log *
 // smtpMechanism is the account's auth_mechanism for submission: APOP and
 // USER name POP3 logins and mean nothing to SMTP.
 func smtpMechanism(a *config.Account) string {
-	switch a.AuthMechanism {
-	case "APOP", "apop", "USER", "user":
+	if strings.EqualFold(a.AuthMechanism, "APOP") || strings.EqualFold(a.AuthMechanism, "USER") {
 		return ""
 	}
 	return a.AuthMechanism
-}
-
-func port(addr string) int {
-	_, p := splitAddr(addr)
-	return p
 }

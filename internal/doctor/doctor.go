@@ -175,7 +175,7 @@ func (r *report) account(ctx context.Context, cfg *config.Config, a *config.Acco
 	}
 
 	if a.Protocol == config.ProtocolPOP3 {
-		r.pop3(ctx, a, p, timeout, credOK)
+		r.pop3(ctx, a, p, timeout, credOK, o.Wiring)
 	} else {
 		// IMAP: TCP and TLS first, so a login failure is not blamed on the network.
 		netOK := r.tls(ctx, p+"imap", endpoint(a.IMAP), tlsCfg, timeout, imapStartTLS)

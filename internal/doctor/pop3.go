@@ -14,7 +14,7 @@ import (
 
 // pop3 checks a POP3 account's server: connect, TLS, login (naming the
 // mechanism used) and the mailbox size. Nothing is downloaded or deleted.
-func (r *report) pop3(ctx context.Context, a *config.Account, p string, timeout time.Duration, credOK bool) {
+func (r *report) pop3(ctx context.Context, a *config.Account, p string, timeout time.Duration, credOK bool, wr Wiring) {
 	name := p + "pop3"
 	tlsCfg, err := imapconn.TLSConfig(a.POP3.Host, a.CAFile)
 	if err != nil {
@@ -28,7 +28,7 @@ func (r *report) pop3(ctx context.Context, a *config.Account, p string, timeout 
 	defer cancel()
 	start := time.Now()
 	c, mech, err := popbox.Connect(ctx, popbox.Server{Addr: a.POP3.Address(), TLS: pop3.TLSMode(a.POP3.TLS), TLSConfig: tlsCfg,
-		Username: a.Login(), Password: auth.SecretSource{Env: a.PasswordEnv, File: a.PasswordFile, Command: a.PasswordCommand}, Mechanism: a.AuthMechanism})
+		Login: &auth.PasswordLogin{Username: a.Login(), Source: wr.Password(a), Mechanism: a.AuthMechanism}})
 	if err != nil {
 		r.fail(name+" login", err.Error(), "check pop3.host/port/tls, the username and the password (many providers need POP3 enabled in their settings, and an app password)")
 		return

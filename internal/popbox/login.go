@@ -3,8 +3,6 @@ package popbox
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
-	"strings"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
@@ -18,15 +16,12 @@ type Server struct {
 	Addr      string // host:port
 	TLS       pop3.TLSMode
 	TLSConfig *tls.Config
-	Username  string
-	Password  auth.SecretSource
-	// Mechanism is the account's auth_mechanism (empty: the strongest
-	// offered; USER/PASS, or APOP without TLS, when no SASL is offered).
-	Mechanism string
+	// Login is the account's password login (its auth_mechanism may also
+	// say APOP or USER); it reads the password once and keeps it.
+	Login *auth.PasswordLogin
 }
 
-// Dialer returns the Syncer's Dial for srv: connect, then log in with
-// the strongest mechanism the server offers.
+// Dialer returns the Syncer's Dial for srv: connect, then log in.
 func Dialer(srv Server) func(ctx context.Context) (*pop3.Client, error) {
 	return func(ctx context.Context) (*pop3.Client, error) {
 		c, _, err := Connect(ctx, srv)
@@ -41,58 +36,12 @@ func Connect(ctx context.Context, srv Server) (*pop3.Client, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	mech, err := login(ctx, c, srv)
+	mech, err := srv.Login.AuthenticatePOP3(ctx, c)
 	if err != nil {
 		c.Close()
 		return nil, "", err
 	}
 	return c, mech, nil
-}
-
-func login(ctx context.Context, c *pop3.Client, srv Server) (string, error) {
-	pw, _, err := srv.Password.Resolve(ctx)
-	if err != nil {
-		return "", err
-	}
-	caps, err := c.Capabilities(ctx)
-	if err != nil {
-		return "", err
-	}
-	mech := strings.ToUpper(srv.Mechanism)
-	switch {
-	case mech == "APOP":
-		return "APOP", c.APOP(ctx, srv.Username, pw.Reveal())
-	case mech == "USER":
-		return "USER", c.Login(ctx, srv.Username, pw.Reveal())
-	case len(caps["SASL"]) > 0 || mech != "":
-		m, err := auth.Choose(caps["SASL"], auth.Choice{Override: mech, TLS: c.TLS() != nil})
-		if err != nil {
-			return "", err
-		}
-		host, port := splitHostPort(srv.Addr)
-		sc, err := auth.NewSASLClient(m, srv.Username, pw, host, port, c.TLS())
-		if err != nil {
-			return "", err
-		}
-		if err := c.Authenticate(ctx, sc); err != nil {
-			return "", fmt.Errorf("pop3 login (%s): %w", m, err)
-		}
-		return m, auth.VerifySASL(sc)
-	case c.TLS() == nil && c.APOPOffered():
-		// No TLS (loopback) and no SASL: APOP keeps the password off the wire.
-		return "APOP", c.APOP(ctx, srv.Username, pw.Reveal())
-	}
-	return "USER", c.Login(ctx, srv.Username, pw.Reveal())
-}
-
-func splitHostPort(addr string) (string, int) {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return addr, 0
-	}
-	var port int
-	fmt.Sscanf(addr[i+1:], "%d", &port)
-	return strings.Trim(addr[:i], "[]"), port
 }
 
 // SMTPAuthenticator logs a submission session in (auth.PasswordLogin).
