@@ -47,7 +47,7 @@ const (
 
 type record struct {
 	Holder  string    `json:"holder"`
-	Expires time.Time `json:"expires"`
+	Expires time.Time `json:"expires,omitzero"` // members only
 }
 
 // Options for New.
@@ -219,7 +219,8 @@ func (m *Manager) round(ctx context.Context) {
 			if len(kept)+len(gained) >= share {
 				break
 			}
-			if err := put(leases, name, record{Holder: m.opt.Holder, Expires: now.Add(m.opt.TTL)}); err != nil {
+			// No expiry: a lease lasts while its holder's heartbeat does.
+			if err := put(leases, name, record{Holder: m.opt.Holder}); err != nil {
 				return err
 			}
 			gained = append(gained, name)

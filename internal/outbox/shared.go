@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -178,7 +177,7 @@ func (s storeBodies) Read(name string) ([]byte, error) {
 }
 
 func (s storeBodies) Remove(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := storeCtx()
 	defer cancel()
 	_ = s.st.Update(ctx, func(tx store.Tx) error { return tx.Bucket(bucketBodies).Delete(name) })
 }

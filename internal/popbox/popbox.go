@@ -57,10 +57,8 @@ type Box struct {
 	ln     net.Listener
 	mu     sync.Mutex
 	loaded map[string]bool // UIDLs appended to INBOX
-	last   error           // the last sync's failure, nil when it worked
-	lastAt time.Time
-	wake   chan struct{}
-	stop   chan struct{}
+	ctx    context.Context // ended by Close: a sync in progress stops
+	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
@@ -76,7 +74,7 @@ func Start(opt Options) (*Box, error) {
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	b := &Box{Username: "pop3", Password: hex.EncodeToString(rnd[:]), opt: opt, log: opt.Log.With("component", "pop3"),
-		loaded: map[string]bool{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+		loaded: map[string]bool{}}
 	b.user = imapmemserver.NewUser(b.Username, b.Password)
 	if err := b.user.Create("INBOX", nil); err != nil {
 		return nil, fmt.Errorf("popbox: create INBOX: %w", err)
@@ -101,6 +99,7 @@ func Start(opt Options) (*Box, error) {
 		return nil, fmt.Errorf("popbox: listen: %w", err)
 	}
 	b.ln, b.Addr = ln, ln.Addr().String()
+	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.wg.Add(2)
 	go func() { defer b.wg.Done(); _ = b.srv.Serve(ln) }()
 	go func() { defer b.wg.Done(); b.loop() }()
@@ -136,56 +135,35 @@ func (b *Box) loop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-b.stop:
+		case <-b.ctx.Done():
 			return
 		case <-t.C:
-		case <-b.wake:
 		}
-		b.SyncNow()
+		b.sync()
 		t.Reset(b.opt.Poll)
 	}
 }
 
-// SyncNow checks the POP3 server once and serves what it downloaded.
-func (b *Box) SyncNow() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+// sync checks the POP3 server once and serves what it downloaded.
+func (b *Box) sync() {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Minute)
 	defer cancel()
-	go func() {
-		select {
-		case <-b.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	_, err := b.opt.Syncer.Sync(ctx)
 	// Serve what was stored even when the sync broke off half-way.
 	if lerr := b.load(); err == nil {
 		err = lerr
 	}
-	b.mu.Lock()
-	b.last, b.lastAt = err, time.Now()
-	b.mu.Unlock()
-	if err != nil {
+	if err != nil && b.ctx.Err() == nil {
 		b.log.Warn("pop3 sync failed; retrying at the next poll", "err", err)
 	}
-	return err
-}
-
-// Status is the last sync's outcome (when, and its error or nil).
-func (b *Box) Status() (time.Time, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.lastAt, b.last
 }
 
 // Close stops syncing and serving.
 func (b *Box) Close() error {
-	select {
-	case <-b.stop:
+	if b.ctx.Err() != nil {
 		return nil
-	default:
 	}
-	close(b.stop)
+	b.cancel()
 	err := b.srv.Close()
 	b.ln.Close()
 	b.wg.Wait()
