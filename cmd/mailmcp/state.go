@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/mailmcp/mailmcp/internal/config"
@@ -30,7 +29,9 @@ func (e *engine) stateStore(log *slog.Logger) store.Store {
 
 // closeState closes the state store after everything using it stopped.
 func (e *engine) closeState() {
-	if e.state != nil {
+	if p, ok := e.state.(*store.Postgres); ok {
+		closePostgres(p)
+	} else if e.state != nil {
 		e.state.Close()
 	}
 }
@@ -39,7 +40,7 @@ func (e *engine) closeState() {
 // directory, or the PostgreSQL database replicas share.
 func openState(cfg *config.Config) (store.Store, error) {
 	if cfg.StateBackend == config.StatePostgres {
-		return store.OpenPostgres(context.Background(), cfg.PostgresURL, store.PostgresOptions{})
+		return postgres(cfg.PostgresURL)
 	}
 	return store.Open(cfg.StateDir, store.Options{})
 }

@@ -10,11 +10,42 @@ import (
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
-// sharedTokens is the process's one shared token store per database URL:
-// every OAuth account of a replica uses the same small connection pool.
-var sharedTokens struct {
-	mu     sync.Mutex
-	stores map[string]*auth.TokenStore
+// sharedDB is the process's one PostgreSQL store per database URL: the
+// state store and the OAuth tokens of a replica share its connection pool
+// and its one schema check at open.
+var sharedDB struct {
+	mu  sync.Mutex
+	dbs map[string]*store.Postgres
+}
+
+// postgres returns the process's store on url, opening it on first use.
+func postgres(url string) (*store.Postgres, error) {
+	sharedDB.mu.Lock()
+	defer sharedDB.mu.Unlock()
+	if p := sharedDB.dbs[url]; p != nil {
+		return p, nil
+	}
+	p, err := store.OpenPostgres(context.Background(), url, store.PostgresOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if sharedDB.dbs == nil {
+		sharedDB.dbs = map[string]*store.Postgres{}
+	}
+	sharedDB.dbs[url] = p
+	return p, nil
+}
+
+// closePostgres closes p and forgets it, so a later open starts afresh.
+func closePostgres(p *store.Postgres) {
+	sharedDB.mu.Lock()
+	for url, q := range sharedDB.dbs {
+		if q == p {
+			delete(sharedDB.dbs, url)
+		}
+	}
+	sharedDB.mu.Unlock()
+	p.Close()
 }
 
 // openTokens opens where OAuth tokens live: files in the state directory,
@@ -24,19 +55,9 @@ func openTokens(cfg *config.Config, log *slog.Logger) (*auth.TokenStore, error) 
 	if cfg.StateBackend != config.StatePostgres {
 		return auth.OpenTokenStore(cfg.StateDir, log)
 	}
-	sharedTokens.mu.Lock()
-	defer sharedTokens.mu.Unlock()
-	if s := sharedTokens.stores[cfg.PostgresURL]; s != nil {
-		return s, nil
-	}
-	st, err := store.OpenPostgres(context.Background(), cfg.PostgresURL, store.PostgresOptions{MaxConns: 4})
+	p, err := postgres(cfg.PostgresURL)
 	if err != nil {
 		return nil, err
 	}
-	s := auth.NewSharedTokenStore(st, log)
-	if sharedTokens.stores == nil {
-		sharedTokens.stores = map[string]*auth.TokenStore{}
-	}
-	sharedTokens.stores[cfg.PostgresURL] = s
-	return s, nil
+	return auth.NewSharedTokenStore(p, log), nil
 }
