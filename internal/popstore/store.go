@@ -51,12 +51,6 @@ func (s *Store) path(uidl string) string {
 	return filepath.Join(s.dir, hex.EncodeToString([]byte(uidl))+".eml")
 }
 
-// Has reports whether the message with uidl is stored.
-func (s *Store) Has(uidl string) bool {
-	_, err := os.Stat(s.path(uidl))
-	return err == nil
-}
-
 // Put stores raw under uidl durably; storing a uidl again replaces it.
 func (s *Store) Put(uidl string, raw []byte) error {
 	if uidl == "" {

@@ -54,8 +54,18 @@ func (s *Syncer) Sync(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("list the server's messages: %w", err)
 	}
 	res.OnServer = len(ids)
+	// One directory listing says what is here and since when, rather
+	// than a stat per message of the server's list every poll.
+	items, err := s.Store.List()
+	if err != nil {
+		return res, err
+	}
+	stored := make(map[string]time.Time, len(items))
+	for _, it := range items {
+		stored[it.UIDL] = it.Stored
+	}
 	for _, e := range ids {
-		if s.Store.Has(e.UIDL) {
+		if _, ok := stored[e.UIDL]; ok {
 			continue
 		}
 		raw, err := c.Retr(ctx, e.N)
@@ -68,14 +78,7 @@ func (s *Syncer) Sync(ctx context.Context) (Result, error) {
 		res.Downloaded++
 	}
 	if s.DeleteAfter > 0 {
-		stored := map[string]time.Time{}
-		items, err := s.Store.List()
-		if err != nil {
-			return res, err
-		}
-		for _, it := range items {
-			stored[it.UIDL] = it.Stored
-		}
+		// What this sync downloaded is not in stored: never old enough.
 		for _, e := range ids {
 			at, ok := stored[e.UIDL]
 			if !ok || now().Sub(at) < s.DeleteAfter {
