@@ -51,7 +51,7 @@ func newHTTPFrontend(s *server.MCPServer, f serveFlags, eng *engine, log *slog.L
 			held := []string{}
 			if eng.leases != nil {
 				for _, n := range eng.leases.Held() {
-					held = append(held, strings.ReplaceAll(n, "\x00", "/"))
+					held = append(held, strings.ReplaceAll(n, leaseSep, "/"))
 				}
 			}
 			return map[string]any{"leases": held}

@@ -71,7 +71,7 @@ func startWatching(cfg *config.Config, eng *engine, s *server.MCPServer, continu
 		// A folder another replica holds the lease for is watched there:
 		// watch_inbox here reads the shared feed, woken by NOTIFY.
 		hopt.Elsewhere = func(account, folder string) bool {
-			return eng.leases != nil && eng.leases.HeldElsewhere(account+"\x00"+folder)
+			return eng.leases != nil && eng.leases.HeldElsewhere(leaseName(account, folder))
 		}
 	}
 	hub := watch.NewHub(feed, targets, hopt)
@@ -119,7 +119,7 @@ func leaseFolders(st store.Store, hub *watch.Hub, targets []watch.Target, log *s
 	for _, t := range targets {
 		if t.Always {
 			for _, f := range t.Folders {
-				want = append(want, t.Account.ID+"\x00"+f)
+				want = append(want, leaseName(t.Account.ID, f))
 			}
 		}
 	}
@@ -128,7 +128,7 @@ func leaseFolders(st store.Store, hub *watch.Hub, targets []watch.Target, log *s
 	m, err := lease.New(st, lease.Options{
 		Holder: fmt.Sprintf("%s-%d-%x", host, os.Getpid(), rand.Uint64()), Log: log,
 		OnGain: func(name string) {
-			account, folder, _ := strings.Cut(name, "\x00")
+			account, folder, _ := strings.Cut(name, leaseSep)
 			_, release, err := hub.Acquire(account, folder)
 			if err != nil {
 				log.Warn("watching a leased folder", "account", account, "folder", folder, "err", err)
@@ -188,3 +188,9 @@ func fanOut(ctx context.Context, wg *sync.WaitGroup, pg *store.Postgres, feed *w
 	}()
 	go func() { defer wg.Done(); pg.Listen(ctx, feedChannel, func(string) { feed.Wake() }) }()
 }
+
+// leaseSep joins account and folder in a folder's lease name; neither can
+// contain it.
+const leaseSep = "\x00"
+
+func leaseName(account, folder string) string { return account + leaseSep + folder }
