@@ -1,4 +1,4 @@
-package pop3
+package pop3_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/pop3"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
@@ -23,13 +24,13 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func dial(t *testing.T, s *testrig.Stack, mode TLSMode) *Client {
+func dial(t *testing.T, s *testrig.Stack, mode pop3.TLSMode) *pop3.Client {
 	t.Helper()
 	addr := s.POP3SAddr()
-	if mode != TLSImplicit {
+	if mode != pop3.TLSImplicit {
 		addr = s.POP3Addr()
 	}
-	c, err := Dial(ctxT(t), addr, Options{TLS: mode, TLSConfig: s.TLSConfig(), Timeout: 10 * time.Second})
+	c, err := pop3.Dial(ctxT(t), addr, pop3.Options{TLS: mode, TLSConfig: s.TLSConfig(), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func message(u testrig.User, i int, body string) []byte {
 func TestMechanisms(t *testing.T) {
 	s := testrig.Require(t)
 	u := s.NewUser(t)
-	for _, mode := range []TLSMode{TLSImplicit, TLSStartTLS} {
+	for _, mode := range []pop3.TLSMode{pop3.TLSImplicit, pop3.TLSStartTLS} {
 		// Dovecot 2.3 offers no SCRAM -PLUS variant (channel binding).
 		for _, mech := range []string{auth.MechSCRAMSHA256, auth.MechSCRAMSHA1, auth.MechCRAMMD5, auth.MechPlain, auth.MechLogin, "USER", "APOP"} {
 			t.Run(string(mode)+"/"+mech, func(t *testing.T) {
@@ -83,7 +84,7 @@ func TestMechanisms(t *testing.T) {
 				} else if strings.Contains(err.Error(), u.Password) {
 					t.Fatalf("error echoes the password: %v", err)
 				} else {
-					var pe *Error
+					var pe *pop3.Error
 					if !errors.As(err, &pe) || !strings.Contains(strings.ToLower(pe.Text+pe.Code), "auth") {
 						t.Logf("wrong password: %v", err) // Dovecot: -ERR [AUTH] Authentication failed.
 					}
@@ -112,7 +113,7 @@ func TestDownload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := dial(t, s, TLSImplicit)
+	c := dial(t, s, pop3.TLSImplicit)
 	if err := c.Login(ctxT(t), u.Username, u.Password); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestDownload(t *testing.T) {
 	// Before QUIT another session still sees it... Dovecot locks the
 	// mailbox per session, so check after the session ends without QUIT.
 	c.Close()
-	c2 := dial(t, s, TLSImplicit)
+	c2 := dial(t, s, pop3.TLSImplicit)
 	if err := c2.Login(ctxT(t), u.Username, u.Password); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestDownload(t *testing.T) {
 	if err := c2.Quit(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	c3 := dial(t, s, TLSImplicit)
+	c3 := dial(t, s, pop3.TLSImplicit)
 	if err := c3.Login(ctxT(t), u.Username, u.Password); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ func TestStalledServer(t *testing.T) {
 			})
 		}
 	}()
-	c, err := Dial(context.Background(), ln.Addr().String(), Options{TLS: TLSPlain, Timeout: 300 * time.Millisecond})
+	c, err := pop3.Dial(context.Background(), ln.Addr().String(), pop3.Options{TLS: pop3.TLSPlain, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestStalledServer(t *testing.T) {
 	if d := time.Since(t0); d > 2*time.Second {
 		t.Errorf("stalled RETR took %v", d)
 	}
-	c2, err := Dial(context.Background(), ln.Addr().String(), Options{TLS: TLSPlain, Timeout: time.Minute})
+	c2, err := pop3.Dial(context.Background(), ln.Addr().String(), pop3.Options{TLS: pop3.TLSPlain, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
