@@ -35,20 +35,11 @@ func dial(ctx context.Context, a *Account) (*Conn, error) {
 		return nil, err
 	}
 	conn.c, conn.caps = c, caps
-	// Folder names are mapped on this connection from now on: read the
-	// namespace once, within the dial's time bound.
 	bound := a.DialTimeout
 	if bound <= 0 {
 		bound = 30 * time.Second
 	}
-	nctx, cancel := context.WithTimeout(ctx, bound)
-	err = conn.run(nctx, "read namespace", func() (e error) {
-		conn.names, e = readNames(c, caps)
-		return e
-	})
-	cancel()
-	if err != nil {
-		c.Close()
+	if err := conn.learnNames(ctx, bound); err != nil {
 		return nil, err
 	}
 	if conn.raw != nil && !caps.Has(CapGmail) {
@@ -57,7 +48,7 @@ func dial(ctx context.Context, a *Account) (*Conn, error) {
 	return conn, nil
 }
 
-// DialOptions adapt Dial for a connection that lives outside the pool.
+// DialOptions adapt DialConn for a connection that lives outside the pool.
 type DialOptions struct {
 	// Timeout bounds the whole handshake (0: the account's DialTimeout).
 	Timeout time.Duration
@@ -68,21 +59,12 @@ type DialOptions struct {
 	WrapTCP func(net.Conn) net.Conn
 }
 
-// Dial opens, secures and authenticates one IMAP connection that the
-// caller owns (an IDLE watcher's), exactly as the pool does its own.
-// a is only read: several watchers of one account dial concurrently.
-func Dial(ctx context.Context, a *Account, o DialOptions) (*imapclient.Client, imap.CapSet, error) {
-	timeout := o.Timeout
-	if timeout <= 0 {
-		d := *a
-		d.withDefaults()
-		timeout = d.DialTimeout
-	}
-	return connect(ctx, a, timeout, o.Unilateral, o.WrapTCP, nil)
-}
-
-// DialConn is Dial returning a *Conn with the raw path (for extension
-// commands such as NOTIFY) on implicit-TLS and plain connections. tap, when
+// DialConn opens, secures and authenticates one IMAP connection that the
+// caller owns (a watcher's), exactly as the pool does its own, and reads
+// its namespace, so that folder names map as on the pool's connections
+// (ServerName). a is only read: several watchers of one account dial
+// concurrently. It has the raw path (for extension commands such as
+// NOTIFY) on implicit-TLS and plain connections. tap, when
 // set, sees the start of every response line go-imap receives, on its
 // reader goroutine (it must return quickly); it is how unsolicited
 // responses go-imap parses and drops (NOTIFY's STATUS) can be noticed. A
@@ -105,6 +87,9 @@ func DialConn(ctx context.Context, a *Account, o DialOptions, tap func(line []by
 		return nil, err
 	}
 	conn.c, conn.caps = c, caps
+	if err := conn.learnNames(ctx, timeout); err != nil {
+		return nil, err
+	}
 	if conn.raw != nil && tap == nil {
 		conn.raw.setBypass() // raw commands still work; nothing to look at
 	}
@@ -221,4 +206,19 @@ func classifyAuth(err error, a *Account) error {
 		msg = ie.Text
 	}
 	return &fault.Error{Kind: fault.Auth, Op: "login", Err: fmt.Errorf("the IMAP server %s refused the login for %s: %s", a.IMAP.Host, a.Email, msg)}
+}
+
+// learnNames reads the connection's namespace (how folder names map on it
+// from now on) within bound; on failure the connection is closed.
+func (conn *Conn) learnNames(ctx context.Context, bound time.Duration) error {
+	nctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	err := conn.run(nctx, "read namespace", func() (e error) {
+		conn.names, e = readNames(conn.c, conn.caps)
+		return e
+	})
+	if err != nil {
+		conn.c.Close()
+	}
+	return err
 }

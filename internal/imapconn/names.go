@@ -121,3 +121,10 @@ func (c *Conn) mailbox(agent string) string { return c.names.toServer(agent) }
 
 // agentName is the agent's name for a server mailbox.
 func (c *Conn) agentName(server string) string { return c.names.toAgent(server) }
+
+// ServerName is the server's name for an agent's folder name on this
+// connection (for commands sent through Client()).
+func (c *Conn) ServerName(agent string) string { return c.mailbox(agent) }
+
+// AgentName is the agent's name for a mailbox the server named.
+func (c *Conn) AgentName(server string) string { return c.agentName(server) }

@@ -17,13 +17,16 @@ const CapNotify imap.Cap = "NOTIFY"
 // with no command in flight, new and expunged messages and flag changes in
 // the selected folder as before (EXISTS, EXPUNGE, FETCH), and new and
 // expunged messages in folders as unsolicited STATUS responses (RFC 5465
-// 5.2, 5.3), which go-imap drops: the tap given to DialConn sees them.
+// 5.2, 5.3), which go-imap drops: the tap given to DialConn sees them,
+// with the server's mailbox names (AgentName maps them back). folders are
+// agent names.
 func (c *Conn) Notify(ctx context.Context, folders []string) error {
 	if !c.Has(CapNotify) {
 		return fault.New(fault.Unsupported, "notify", "the IMAP server does not offer NOTIFY")
 	}
 	names := make([]string, 0, len(folders))
-	for _, f := range folders {
+	for _, agent := range folders {
+		f := c.mailbox(agent)
 		if !quotable(f) {
 			// Modified UTF-7 (RFC 3501 5.1.3) is go-imap's internal affair.
 			return fault.Errorf(fault.Unsupported, "notify", "folder %q cannot be named in NOTIFY here", f)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -20,11 +21,17 @@ import (
 type notifier struct {
 	folders []string
 	poke    func(folder string)
+	// conn is the connection NOTIFY was last set on: its namespace maps
+	// the server's mailbox names in STATUS back to the agent's.
+	conn atomic.Pointer[imapconn.Conn]
 }
 
 // tap sees every response line of the connection (reader goroutine).
 func (n *notifier) tap(line []byte) {
 	if name, ok := imapconn.StatusMailbox(line); ok {
+		if c := n.conn.Load(); c != nil {
+			name = c.AgentName(name)
+		}
 		n.poke(name)
 	}
 }
@@ -35,6 +42,7 @@ func (n *notifier) set(ctx context.Context, conn *imapconn.Conn, timeout time.Du
 	if n == nil || len(n.folders) == 0 || !conn.Has(imapconn.CapNotify) {
 		return nil
 	}
+	n.conn.Store(conn)
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := conn.Notify(cctx, n.folders)

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -68,6 +69,70 @@ func TestIdleThatDoesNotPushOnEachServer(t *testing.T) {
 				t.Fatalf("%q not reported: %+v", subject, evs)
 			}
 			t.Logf("%s: reported %s after the append (poll interval %s)", name, time.Since(start).Round(time.Millisecond), opt.PollInterval)
+		})
+	}
+}
+
+// TestWatchNestedFolderOnEachServer (issue 16): a watched folder is named
+// as the agent names it ("Projects/Alpha"), whatever the server's namespace
+// prefix and delimiter (Cyrus: INBOX.Projects.Alpha; maddy:
+// Projects.Alpha). Mail appended to it is reported with the agent's name,
+// both by a watcher of its own (IDLE) and by one polled on the account's
+// shared connection (with NOTIFY where the server has it).
+func TestWatchNestedFolderOnEachServer(t *testing.T) {
+	const folder = "Projects/Alpha"
+	for _, name := range servers.All {
+		t.Run(name, func(t *testing.T) {
+			srv := servers.Require(t, name)
+			u := srv.NewUser(t)
+			acct := &imapconn.Account{ID: "t", Email: u.Email, TLS: srv.TLS,
+				IMAP: imapconn.Endpoint{Host: srv.IMAP.Host, Port: srv.IMAP.Port, TLS: srv.IMAP.TLS},
+				Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			pool := imapconn.NewPool(acct, testLog())
+			defer pool.Close(ctx)
+			if _, err := pool.CreateFolder(ctx, folder, ""); err != nil {
+				t.Fatalf("create %q: %v", folder, err)
+			}
+			opt := fastOptions()
+			opt.PollInterval = time.Second
+			for _, shape := range []struct {
+				name    string
+				folders []string
+			}{{"idle", []string{folder}}, {"polled", []string{"INBOX", folder}}} {
+				feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
+				h := NewHub(feed, []Target{{Account: acct, Folders: shape.folders, Always: true, Options: opt}}, HubOptions{Log: testLog()})
+				h.Start()
+				for _, f := range shape.folders {
+					w, release, err := h.Acquire("t", f)
+					if err != nil {
+						h.Close()
+						t.Fatal(err)
+					}
+					waitReady(t, w)
+					release()
+				}
+				subject := fmt.Sprintf("Nested %s %s %d", name, shape.name, time.Now().UnixNano())
+				if _, err := pool.Append(ctx, folder, nil, time.Now(), mailTo(u.Email, subject)); err != nil {
+					h.Close()
+					t.Fatalf("append to %q: %v", folder, err)
+				}
+				evs, _ := collect(t, feed, 0, 1, 10*time.Second)
+				h.Close()
+				found := false
+				for _, e := range evs {
+					if e.Subject() == subject {
+						found = true
+						if e.Folder != folder {
+							t.Errorf("%s: reported in folder %q, want %q", shape.name, e.Folder, folder)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("%s: %q not reported: %+v", shape.name, subject, evs)
+				}
+			}
 		})
 	}
 }

@@ -25,7 +25,7 @@ type share struct {
 
 	turn chan struct{}           // a one-slot semaphore: one visit at a time
 	cur  atomic.Pointer[Watcher] // whose visit it is: unilateral data goes there
-	c    *imapclient.Client      // held by whoever has the turn
+	c    *imapconn.Conn          // held by whoever has the turn
 
 	mu   sync.Mutex
 	refs int // running watchers using the share
@@ -53,7 +53,7 @@ func (s *share) done() {
 	}
 	s.turn <- struct{}{}
 	if s.c != nil {
-		s.c.Close()
+		s.c.Client().Close()
 		s.c = nil
 	}
 	<-s.turn
@@ -62,7 +62,7 @@ func (s *share) done() {
 // visit runs fn on the shared connection on behalf of w, dialling it first
 // when there is none. A failure other than the server's refusal (a dropped
 // connection, a timeout) closes it; the next visit dials again.
-func (s *share) visit(ctx context.Context, w *Watcher, fn func(c *imapclient.Client) error) error {
+func (s *share) visit(ctx context.Context, w *Watcher, fn func(conn *imapconn.Conn) error) error {
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
@@ -71,13 +71,13 @@ func (s *share) visit(ctx context.Context, w *Watcher, fn func(c *imapclient.Cli
 	defer func() { <-s.turn }()
 	if s.c != nil {
 		select {
-		case <-s.c.Closed():
+		case <-s.c.Client().Closed():
 			s.c = nil
 		default:
 		}
 	}
 	if s.c == nil {
-		c, _, err := imapconn.Dial(ctx, s.acct, imapconn.DialOptions{Timeout: s.timeout, Unilateral: s.handler()})
+		c, err := imapconn.DialConn(ctx, s.acct, imapconn.DialOptions{Timeout: s.timeout, Unilateral: s.handler()}, nil)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *share) visit(ctx context.Context, w *Watcher, fn func(c *imapclient.Cli
 	err := fn(s.c)
 	var refusal *imap.Error
 	if err != nil && !errors.As(err, &refusal) {
-		s.c.Close()
+		s.c.Client().Close()
 		s.c = nil
 	}
 	return err
@@ -123,9 +123,10 @@ func (s *share) handler() *imapclient.UnilateralDataHandler {
 func (w *Watcher) polled(ctx context.Context, sh *share, bo *backoff) error {
 	var seen *imap.StatusData // what the last visit caught up to
 	for {
-		err := sh.visit(ctx, w, func(c *imapclient.Client) error {
+		err := sh.visit(ctx, w, func(conn *imapconn.Conn) error {
+			c := conn.Client()
 			if seen != nil {
-				st, err := w.status(ctx, c)
+				st, err := w.status(ctx, conn)
 				if err != nil {
 					return err
 				}
@@ -134,7 +135,7 @@ func (w *Watcher) polled(ctx context.Context, sh *share, bo *backoff) error {
 				}
 				w.log.Debug("folder changed; catching up", "messages", st.NumMessages, "uidnext", st.UIDNext)
 			}
-			sel, err := w.attach(ctx, c)
+			sel, err := w.attach(ctx, conn)
 			if err != nil {
 				return err
 			}
@@ -170,11 +171,12 @@ func (w *Watcher) polled(ctx context.Context, sh *share, bo *backoff) error {
 
 // status asks for what tells whether the folder changed (RFC 9051 6.3.11;
 // HIGHESTMODSEQ with CONDSTORE, RFC 7162 3.1.6).
-func (w *Watcher) status(ctx context.Context, c *imapclient.Client) (*imap.StatusData, error) {
+func (w *Watcher) status(ctx context.Context, conn *imapconn.Conn) (*imap.StatusData, error) {
+	c := conn.Client()
 	var st *imap.StatusData
 	err := w.cmd(ctx, c, "status", func() error {
 		var err error
-		st, err = c.Status(w.folder, &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
+		st, err = c.Status(conn.ServerName(w.folder), &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
 			HighestModSeq: c.Caps().Has(imap.CapCondStore)}).Wait()
 		return err
 	})

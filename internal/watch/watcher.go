@@ -258,7 +258,7 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 
-	sel, err := w.attach(ctx, c)
+	sel, err := w.attach(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -279,12 +279,13 @@ func (w *Watcher) session(ctx context.Context, bo *backoff) error {
 
 // attach selects the folder (read-only) on c and catches up from the
 // checkpoint: the sequence map, a baseline or reset, and every change since.
-func (w *Watcher) attach(ctx context.Context, c *imapclient.Client) (*imap.SelectData, error) {
+func (w *Watcher) attach(ctx context.Context, conn *imapconn.Conn) (*imap.SelectData, error) {
+	c := conn.Client()
 	w.condstore = c.Caps().Has(imap.CapCondStore)
 	var sel *imap.SelectData
 	err := w.cmd(ctx, c, fmt.Sprintf("select %q", w.folder), func() error {
 		var err error
-		sel, err = c.Select(w.folder, &imap.SelectOptions{ReadOnly: true, CondStore: w.condstore}).Wait()
+		sel, err = c.Select(conn.ServerName(w.folder), &imap.SelectOptions{ReadOnly: true, CondStore: w.condstore}).Wait()
 		return err
 	})
 	if err != nil {
