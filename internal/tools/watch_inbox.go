@@ -46,7 +46,7 @@ func watchInboxTool() *Tool {
 		Params: []mcp.ToolOption{
 			accountParam(),
 			mcp.WithString("since", mcp.Description("cursor of the previous call; omit to start from now."), mcp.MaxLength(40)),
-			mcp.WithArray("folders", mcp.Description("Folders to watch (default: the account's watched folders)."), mcp.WithStringItems(mcp.MaxLength(500)), mcp.MaxItems(10)),
+			mcp.WithArray("folders", mcp.Description("Folders to watch, by name or role (inbox, sent, drafts, archive, junk, trash); default: the account's watched folders."), mcp.WithStringItems(mcp.MaxLength(500)), mcp.MaxItems(10)),
 			mcp.WithInteger("timeout_seconds", mcp.Description(fmt.Sprintf("Seconds to wait for the first new message (0-%d).", watchMaxTimeout)),
 				mcp.Min(0), mcp.Max(watchMaxTimeout), mcp.DefaultNumber(watchDefaultTimeout)),
 			mcp.WithString("from", mcp.Description("Sender address or name contains this text."), mcp.MaxLength(500)),
@@ -91,6 +91,16 @@ func handleWatchInbox(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
 	acct := p.Account().ID
 	if len(folders) == 0 {
 		folders = d.Watch.Folders(acct)
+	}
+	// Folders the agent named are resolved as move and search resolve them:
+	// a role means the account's folder for it, a typo is a not-found
+	// naming the closest folders (rather than a watcher that never starts).
+	for i, f := range a.Strings("folders") {
+		rf, err := p.ResolveFolder(ctx, f)
+		if err != nil {
+			return errResult(err)
+		}
+		folders[i] = rf.Name
 	}
 	flt.Accounts, flt.Folders = []string{acct}, folders
 	res := WatchResult{Events: []watch.Event{}}

@@ -251,3 +251,24 @@ func testWatchLog() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
+
+// TestWatchInboxFolderRoles (issue 16, roles everywhere): watch_inbox
+// takes a folder role as move and search do, and a misspelt folder is a
+// not-found naming the folders there are, at once, rather than a watcher
+// that cannot start.
+func TestWatchInboxFolderRoles(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	watchHub(t, h)
+	r := decodeWatch(t, h.Call("watch_inbox", map[string]any{"folders": []any{"sent", "inbox"}, "timeout_seconds": 1}))
+	if !r.TimedOut || len(r.Watching) != 2 || r.Watching[0] != "demo/Sent" || r.Watching[1] != "demo/INBOX" {
+		t.Fatalf("result: %+v", r)
+	}
+	start := time.Now()
+	msg := h.Fail("watch_inbox", map[string]any{"folders": []any{"Snet"}, "timeout_seconds": 1})
+	if !strings.Contains(msg, `"Snet"`) || !strings.Contains(msg, "Sent") {
+		t.Fatalf("message: %s", msg)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("a misspelt folder took %s to refuse", d)
+	}
+}
