@@ -47,7 +47,10 @@ func mdConverter() *converter.Converter {
 func HTMLToMarkdown(src string) string {
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
-		return SanitizeText(collapseBlankLines(src))
+		// The only error left after reading a string is nesting deeper
+		// than the parser's 512 open elements. The raw source would
+		// show everything the markup hides, so show none of it.
+		return unparsableHTML
 	}
 	budget := maxHTMLNodes
 	var sheet stylesheet
@@ -63,6 +66,11 @@ func HTMLToMarkdown(src string) string {
 	}
 	return tidyMarkdown(SanitizeText(string(out)))
 }
+
+// unparsableHTML stands in for an HTML body the parser refuses (nested
+// deeper than it accepts, which no real mail is): its text cannot be told
+// visible from hidden.
+const unparsableHTML = "[This HTML body is nested too deeply to be shown safely; its text is withheld.]"
 
 var dropElements = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Head: true, atom.Noscript: true,
