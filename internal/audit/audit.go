@@ -7,16 +7,19 @@
 // Many mailmcp processes may share a state directory. Each line is written
 // with one write(2) on a file opened with O_APPEND, which the kernel keeps
 // whole for regular files, and rotation happens under an flock so that two
-// processes never rotate at once (on Unix; see lockFile).
+// processes never rotate at once (an flock on audit.log.lock).
 package audit
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/mailmcp/mailmcp/internal/filelock"
 )
 
 // Entry is one audited action.
@@ -114,6 +117,11 @@ func (l *Log) Write(e Entry) error {
 	return nil
 }
 
+// rotateLockWait bounds the wait for another process's rotation: a
+// rotation takes a few renames, so past it the line is written to the full
+// file rather than lost, and the next write tries again.
+const rotateLockWait = 10 * time.Second
+
 // rotateIfNeeded renames audit.log → audit.log.1 → … when it is full,
 // holding an flock on a lock file so processes do not rotate twice.
 func (l *Log) rotateIfNeeded() error {
@@ -121,16 +129,16 @@ func (l *Log) rotateIfNeeded() error {
 	if err != nil || fi.Size() < l.maxBytes {
 		return nil
 	}
-	lf, err := os.OpenFile(l.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return fmt.Errorf("audit: lock: %w", err)
+	ctx, cancel := context.WithTimeout(context.Background(), rotateLockWait)
+	defer cancel()
+	lk, err := filelock.Wait(ctx, l.path+".lock")
+	if ctx.Err() != nil {
+		return nil // written unrotated; the next write tries again
 	}
-	defer lf.Close()
-	unlock, err := lockFile(lf)
 	if err != nil {
-		return fmt.Errorf("audit: lock: %w", err)
+		return fmt.Errorf("audit: lock %s.lock: %w", l.path, err)
 	}
-	defer unlock()
+	defer lk.Unlock()
 	// Another process may have rotated while we waited.
 	if fi, err := os.Stat(l.path); err != nil || fi.Size() < l.maxBytes {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/filelock"
 	"github.com/mailmcp/mailmcp/internal/store"
 )
 
@@ -60,7 +61,11 @@ func (s *TokenStore) read(account string) ([]byte, error) {
 
 func (s *TokenStore) lock(ctx context.Context, account string) (func(), error) {
 	if s.shared == nil {
-		return lockFile(ctx, filepath.Join(s.dir, account+".lock"))
+		lk, err := filelock.Wait(ctx, filepath.Join(s.dir, account+".lock"))
+		if err != nil {
+			return nil, err
+		}
+		return lk.Unlock, nil
 	}
 	return s.shared.Lock(ctx, bucketTokens+"/"+account)
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"github.com/mailmcp/mailmcp/internal/filelock"
 )
 
 // schemaVersion changes whenever the tables below change; an index of
@@ -84,11 +86,14 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Index, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, faultOf(path, fmt.Errorf("index: open %s: %w", path, err))
 	}
-	unlock, err := tryLock(path + ".lock")
+	lk, _, err := filelock.TryLock(path + ".lock")
 	if err != nil {
 		return nil, faultOf(path, fmt.Errorf("index: lock %s: %w", path, err))
 	}
-	ix := &Index{path: path, log: log, writer: unlock != nil, unlock: unlock}
+	ix := &Index{path: path, log: log, writer: lk != nil}
+	if lk != nil {
+		ix.unlock = lk.Unlock
+	}
 	err = ix.open(ctx)
 	if err != nil && ix.writer && (errors.Is(err, ErrCorrupt) || errors.Is(err, errOtherSchema)) {
 		log.Warn("index: rebuilding the local index", "path", path, "reason", err.Error())

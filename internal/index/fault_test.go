@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mailmcp/mailmcp/internal/fault"
+	"github.com/mailmcp/mailmcp/internal/filelock"
 )
 
 // smallDisk returns a directory on a real file system of size (a tmpfs
@@ -81,11 +82,11 @@ func TestDamagedIndexIsLocal(t *testing.T) {
 	}
 	os.Remove(path + "-wal")
 	os.Remove(path + "-shm")
-	unlock, err := tryLock(path + ".lock") // the writer, elsewhere
-	if err != nil || unlock == nil {
+	lk, _, err := filelock.TryLock(path + ".lock") // the writer, elsewhere
+	if err != nil || lk == nil {
 		t.Fatalf("take the writer's lock: %v", err)
 	}
-	defer unlock()
+	defer lk.Unlock()
 	_, err = Open(context.Background(), path, nil)
 	if err == nil {
 		t.Fatal("a damaged index opened")

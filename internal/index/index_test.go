@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/filelock"
 	"github.com/mailmcp/mailmcp/parse"
 )
 
@@ -173,8 +174,8 @@ func TestCorruptIndexIsRebuilt(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Another process holding the lock only reads: it must refuse.
-			unlock, err := tryLock(path + ".lock")
-			if err != nil || unlock == nil {
+			lk, _, err := filelock.TryLock(path + ".lock")
+			if err != nil || lk == nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
@@ -185,7 +186,7 @@ func TestCorruptIndexIsRebuilt(t *testing.T) {
 			if err := <-done; !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("reader opened a damaged index: %v", err)
 			}
-			unlock()
+			lk.Unlock()
 			ix = openTest(t, path)
 			fs, err := ix.Folders(context.Background())
 			if err != nil || len(fs) != 0 {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmcp/mailmcp/internal/filelock"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 )
 
@@ -107,9 +108,9 @@ func (s *Service) Index() *Index {
 		s.openAsyncLocked()
 	case s.ix != nil && s.sync == nil && time.Since(s.lastOpen) > takeoverEvery:
 		s.lastOpen = time.Now()
-		if unlock, err := tryLock(s.path + ".lock"); err == nil && unlock != nil {
+		if lk, _, err := filelock.TryLock(s.path + ".lock"); err == nil && lk != nil {
 			// Nobody maintains the index any more: reopen as its writer.
-			unlock()
+			lk.Unlock()
 			s.ix.Close()
 			s.ix = nil
 			s.log.Info("index: the process that kept the index current is gone; this one takes over")

@@ -33,13 +33,6 @@ type Bodies interface {
 	Remove(name string)
 }
 
-// fileOwners are owner files flocked in dir/owners (see owner_unix.go).
-type fileOwners struct{ dir string }
-
-func (f fileOwners) Hold(token string) (func(), error) { return holdOwner(f.dir, token) }
-
-func (f fileOwners) Alive(_ store.Tx, token string) bool { return ownerAlive(f.dir, token) }
-
 // fileBodies are message files in dir.
 type fileBodies struct{ dir string }
 
