@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -128,15 +126,7 @@ func (b *backend) pool(t *testing.T, addr string, mut func(*imapconn.Account)) *
 
 func splitHostPort(tb testing.TB, addr string) (string, int) {
 	tb.Helper()
-	host, ps, err := net.SplitHostPort(addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return host, port
+	return testrig.SplitHostPort(tb, addr)
 }
 
 // openPool opens a pool for a that closes with the test (errors ignored).

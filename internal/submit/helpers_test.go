@@ -1,11 +1,11 @@
 package submit_test
 
 import (
-	"net"
-	"strconv"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/mailmcp/mailmcp/internal/testrig"
 )
 
 // leakCheck fails the test if goroutines started during it outlive it; it
@@ -17,13 +17,5 @@ func leakCheck(t *testing.T) {
 
 func splitHostPort(tb testing.TB, addr string) (string, int) {
 	tb.Helper()
-	host, ps, err := net.SplitHostPort(addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return host, port
+	return testrig.SplitHostPort(tb, addr)
 }
