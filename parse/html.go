@@ -80,6 +80,9 @@ var dropElements = map[atom.Atom]bool{
 	atom.Canvas: true, atom.Audio: true, atom.Video: true, atom.Source: true,
 	atom.Track: true, atom.Input: true, atom.Button: true, atom.Select: true,
 	atom.Textarea: true, atom.Map: true, atom.Area: true, atom.Title: true,
+	// Hidden by every browser's default style sheet: a datalist's options,
+	// ruby fallback parentheses, noframes content.
+	atom.Datalist: true, atom.Rp: true, atom.Noframes: true,
 }
 
 // cleanNode removes what a reader of the rendered mail would not see, and
@@ -101,7 +104,7 @@ func cleanNode(n *html.Node, budget *int, sheet *stylesheet, in textStyle) {
 				n.RemoveChild(c)
 			}
 		case html.ElementNode:
-			if dropElements[c.DataAtom] || hiddenAttr(c) {
+			if dropElements[c.DataAtom] || hiddenAttr(c) || c.DataAtom == atom.Dialog && !hasAttr(c, "open") {
 				n.RemoveChild(c)
 				break
 			}
@@ -268,6 +271,11 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	_, ok := attrOK(n, key)
+	return ok
 }
 
 func setAttr(n *html.Node, key, val string) {

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,9 +51,13 @@ func elementStyle(n *html.Node, d cssDecls, in textStyle) (textStyle, bool) {
 			out.bg, out.bgKnow = col, true
 		}
 	}
-	if v, ok := d["color"]; ok {
-		if col, ok := parseColor(v); ok {
-			out.color = col
+	// WebKit and Blink (Apple Mail, Gmail on the web) paint text with
+	// -webkit-text-fill-color when it is set, whatever color says.
+	for _, k := range []string{"color", "-webkit-text-fill-color"} {
+		if v, ok := d[k]; ok {
+			if col, ok := parseColor(v); ok {
+				out.color = col
+			}
 		}
 	}
 	if v, ok := d["background-color"]; ok {
@@ -60,12 +65,36 @@ func elementStyle(n *html.Node, d cssDecls, in textStyle) (textStyle, bool) {
 	} else if v, ok := d["background"]; ok {
 		applyBackground(&out, v)
 	}
+	if v, ok := d["font"]; ok {
+		if px, ok := fontShorthandSize(v, in.fontPx); ok {
+			out.fontPx = px
+		}
+	}
 	if v, ok := d["font-size"]; ok {
 		if px, ok := cssLength(v, in.fontPx); ok {
 			out.fontPx = px
 		}
 	}
 	return out, hiddenDecls(d, out.fontPx)
+}
+
+// fontShorthandSize finds the size in a font shorthand ("bold 0/0 a",
+// "12px/1.5 Arial"): the first token with a unit (or a bare 0) before any
+// "/line-height"; a bare number is a weight, not a size.
+func fontShorthandSize(v string, parentPx float64) (float64, bool) {
+	for _, f := range strings.Fields(v) {
+		f, _, _ = strings.Cut(f, "/")
+		if f == "" {
+			continue
+		}
+		if _, err := strconv.ParseFloat(f, 64); err == nil && f != "0" {
+			continue
+		}
+		if px, ok := cssLength(f, parentPx); ok {
+			return px, true
+		}
+	}
+	return 0, false
 }
 
 // applyBackground sets the background from background(-color): a colour
@@ -98,39 +127,118 @@ func hiddenDecls(d cssDecls, fontPx float64) bool {
 	case d["display"] == "none", d["visibility"] == "hidden", d["visibility"] == "collapse", d["mso-hide"] == "all", d["content-visibility"] == "hidden":
 		return true
 	}
-	if v, ok := d["opacity"]; ok {
-		if f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64); err == nil && (f <= 0.05 || strings.HasSuffix(v, "%") && f <= 5) {
-			return true
-		}
+	if v, ok := d["opacity"]; ok && nearZero(v) {
+		return true
+	}
+	// zoom: 0 (or 1%) shrinks the element to nothing, like opacity: 0
+	// and filter: opacity(0) make it transparent.
+	if v, ok := d["zoom"]; ok && nearZero(v) {
+		return true
+	}
+	if fnArgs(d["filter"], "opacity(", func(a []string) bool { return len(a) > 0 && nearZero(a[0]) }) {
+		return true
 	}
 	if h, ok := num("max-height"); ok && h <= 2 {
 		return true
 	}
-	if d["overflow"] == "hidden" || d["overflow-x"] == "hidden" || d["overflow-y"] == "hidden" {
+	clips := func(v string) bool { return v == "hidden" || v == "clip" }
+	if clips(d["overflow"]) || clips(d["overflow-x"]) || clips(d["overflow-y"]) {
 		for _, k := range []string{"height", "width", "max-width"} {
 			if v, ok := num(k); ok && v <= 2 {
 				return true
 			}
 		}
 	}
-	// Off-screen: positioned far outside the page, or indented out of it.
-	offscreen := func(v float64) bool { return v <= -500 || v >= 5000 }
+	// Off-screen: positioned far outside the page, indented or moved out
+	// of it. A percentage is of the page or the box: 100% is all of it.
+	offscreen := func(v string) bool {
+		if p, ok := strings.CutSuffix(v, "%"); ok {
+			f, err := strconv.ParseFloat(p, 64)
+			return err == nil && (f <= -100 || f >= 100)
+		}
+		px, ok := cssLength(v, fontPx)
+		return ok && (px <= -500 || px >= 5000)
+	}
 	if p := d["position"]; p == "absolute" || p == "fixed" || p == "relative" {
-		for _, k := range []string{"left", "top", "right", "bottom"} {
-			if v, ok := num(k); ok && offscreen(v) {
-				return true
+		for _, k := range []string{"left", "top", "right", "bottom", "inset"} {
+			for _, f := range splitValue(d[k]) {
+				if offscreen(f) {
+					return true
+				}
 			}
 		}
 	}
 	for _, k := range []string{"text-indent", "margin-left", "margin-top"} {
-		if v, ok := num(k); ok && offscreen(v) {
+		if offscreen(d[k]) {
 			return true
 		}
+	}
+	// margin: top [right [bottom [left]]]: the top, and the left (the
+	// fourth value, or the second when there are two or three).
+	if m := splitValue(d["margin"]); len(m) > 0 {
+		left := m[len(m)-1]
+		if len(m) < 4 {
+			left = m[min(1, len(m)-1)]
+		}
+		neg := func(v string) bool { return strings.HasPrefix(v, "-") && offscreen(v) }
+		if neg(m[0]) || neg(left) {
+			return true
+		}
+	}
+	for _, fn := range []string{"translate(", "translatex(", "translatey(", "translate3d("} {
+		if fnArgs(d["transform"], fn, func(a []string) bool { return slices.ContainsFunc(a, offscreen) }) {
+			return true
+		}
+	}
+	if v, ok := d["translate"]; ok && slices.ContainsFunc(splitValue(v), offscreen) {
+		return true
+	}
+	// Glyphs pulled onto each other by a negative letter-spacing of half
+	// their size or more cannot be read.
+	if v, ok := num("letter-spacing"); ok && v <= -fontPx/2 {
+		return true
 	}
 	if clippedAway(d["clip"], d["clip-path"]) || scaledAway(d["transform"]) {
 		return true
 	}
 	return false
+}
+
+// nearZero reports a number or percentage of at most 5%: an opacity or
+// zoom that leaves nothing to see.
+func nearZero(v string) bool {
+	p, pct := strings.CutSuffix(v, "%")
+	f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+	if err != nil {
+		return false
+	}
+	if pct {
+		f /= 100
+	}
+	return f <= 0.05
+}
+
+// fnArgs reports whether some call of fn in v (a filter or transform
+// list, "opacity(" or "translatex(") has arguments for which test is true.
+func fnArgs(v, fn string, test func([]string) bool) bool {
+	for rest := v; ; {
+		i := strings.Index(rest, fn)
+		if i < 0 {
+			return false
+		}
+		before := rest[:i]
+		rest = rest[i+len(fn):]
+		if i > 0 && (before[i-1] >= 'a' && before[i-1] <= 'z' || before[i-1] == '-') {
+			continue
+		}
+		end := strings.IndexByte(rest, ')')
+		if end < 0 {
+			return false
+		}
+		if test(splitValue(rest[:end])) {
+			return true
+		}
+	}
 }
 
 // clippedAway: clip: rect(…) leaving at most 2px either way, or a
@@ -266,23 +374,66 @@ func luminance(c rgba) float64 {
 	return 0.2126*lin(c.r) + 0.7152*lin(c.g) + 0.0722*lin(c.b)
 }
 
-// namedColors are the CSS colour names mail uses, and every near-white
-// and near-black one (the names that hide text on a page's default).
+// namedColors are the CSS named colours (CSS Color 4 §6.1), all of
+// them: a name missing here would leave text in that colour judged by
+// its parent's, so "lavender" on white would pass for black.
 var namedColors = map[string]rgba{
-	"black": {0, 0, 0, 1}, "white": {255, 255, 255, 1}, "red": {255, 0, 0, 1}, "green": {0, 128, 0, 1},
-	"blue": {0, 0, 255, 1}, "yellow": {255, 255, 0, 1}, "gray": {128, 128, 128, 1}, "grey": {128, 128, 128, 1},
-	"silver": {192, 192, 192, 1}, "navy": {0, 0, 128, 1}, "maroon": {128, 0, 0, 1}, "purple": {128, 0, 128, 1},
-	"orange": {255, 165, 0, 1}, "teal": {0, 128, 128, 1}, "lime": {0, 255, 0, 1}, "aqua": {0, 255, 255, 1},
-	"fuchsia": {255, 0, 255, 1}, "olive": {128, 128, 0, 1},
-	"snow": {255, 250, 250, 1}, "ivory": {255, 255, 240, 1}, "whitesmoke": {245, 245, 245, 1}, "ghostwhite": {248, 248, 255, 1},
-	"floralwhite": {255, 250, 240, 1}, "azure": {240, 255, 255, 1}, "mintcream": {245, 255, 250, 1}, "seashell": {255, 245, 238, 1},
-	"honeydew": {240, 255, 240, 1}, "aliceblue": {240, 248, 255, 1}, "lavenderblush": {255, 240, 245, 1}, "linen": {250, 240, 230, 1},
-	"oldlace": {253, 245, 230, 1}, "beige": {245, 245, 220, 1}, "gainsboro": {220, 220, 220, 1}, "lightgray": {211, 211, 211, 1},
-	"lightgrey": {211, 211, 211, 1}, "transparent": {0, 0, 0, 0},
+	"aliceblue": {240, 248, 255, 1}, "antiquewhite": {250, 235, 215, 1}, "aqua": {0, 255, 255, 1},
+	"aquamarine": {127, 255, 212, 1}, "azure": {240, 255, 255, 1}, "beige": {245, 245, 220, 1},
+	"bisque": {255, 228, 196, 1}, "black": {0, 0, 0, 1}, "blanchedalmond": {255, 235, 205, 1},
+	"blue": {0, 0, 255, 1}, "blueviolet": {138, 43, 226, 1}, "brown": {165, 42, 42, 1},
+	"burlywood": {222, 184, 135, 1}, "cadetblue": {95, 158, 160, 1}, "chartreuse": {127, 255, 0, 1},
+	"chocolate": {210, 105, 30, 1}, "coral": {255, 127, 80, 1}, "cornflowerblue": {100, 149, 237, 1},
+	"cornsilk": {255, 248, 220, 1}, "crimson": {220, 20, 60, 1}, "cyan": {0, 255, 255, 1},
+	"darkblue": {0, 0, 139, 1}, "darkcyan": {0, 139, 139, 1}, "darkgoldenrod": {184, 134, 11, 1},
+	"darkgray": {169, 169, 169, 1}, "darkgreen": {0, 100, 0, 1}, "darkgrey": {169, 169, 169, 1},
+	"darkkhaki": {189, 183, 107, 1}, "darkmagenta": {139, 0, 139, 1}, "darkolivegreen": {85, 107, 47, 1},
+	"darkorange": {255, 140, 0, 1}, "darkorchid": {153, 50, 204, 1}, "darkred": {139, 0, 0, 1},
+	"darksalmon": {233, 150, 122, 1}, "darkseagreen": {143, 188, 143, 1}, "darkslateblue": {72, 61, 139, 1},
+	"darkslategray": {47, 79, 79, 1}, "darkslategrey": {47, 79, 79, 1}, "darkturquoise": {0, 206, 209, 1},
+	"darkviolet": {148, 0, 211, 1}, "deeppink": {255, 20, 147, 1}, "deepskyblue": {0, 191, 255, 1},
+	"dimgray": {105, 105, 105, 1}, "dimgrey": {105, 105, 105, 1}, "dodgerblue": {30, 144, 255, 1},
+	"firebrick": {178, 34, 34, 1}, "floralwhite": {255, 250, 240, 1}, "forestgreen": {34, 139, 34, 1},
+	"fuchsia": {255, 0, 255, 1}, "gainsboro": {220, 220, 220, 1}, "ghostwhite": {248, 248, 255, 1},
+	"gold": {255, 215, 0, 1}, "goldenrod": {218, 165, 32, 1}, "gray": {128, 128, 128, 1},
+	"green": {0, 128, 0, 1}, "greenyellow": {173, 255, 47, 1}, "grey": {128, 128, 128, 1},
+	"honeydew": {240, 255, 240, 1}, "hotpink": {255, 105, 180, 1}, "indianred": {205, 92, 92, 1},
+	"indigo": {75, 0, 130, 1}, "ivory": {255, 255, 240, 1}, "khaki": {240, 230, 140, 1},
+	"lavender": {230, 230, 250, 1}, "lavenderblush": {255, 240, 245, 1}, "lawngreen": {124, 252, 0, 1},
+	"lemonchiffon": {255, 250, 205, 1}, "lightblue": {173, 216, 230, 1}, "lightcoral": {240, 128, 128, 1},
+	"lightcyan": {224, 255, 255, 1}, "lightgoldenrodyellow": {250, 250, 210, 1},
+	"lightgray": {211, 211, 211, 1}, "lightgreen": {144, 238, 144, 1}, "lightgrey": {211, 211, 211, 1},
+	"lightpink": {255, 182, 193, 1}, "lightsalmon": {255, 160, 122, 1}, "lightseagreen": {32, 178, 170, 1},
+	"lightskyblue": {135, 206, 250, 1}, "lightslategray": {119, 136, 153, 1},
+	"lightslategrey": {119, 136, 153, 1}, "lightsteelblue": {176, 196, 222, 1},
+	"lightyellow": {255, 255, 224, 1}, "lime": {0, 255, 0, 1}, "limegreen": {50, 205, 50, 1},
+	"linen": {250, 240, 230, 1}, "magenta": {255, 0, 255, 1}, "maroon": {128, 0, 0, 1},
+	"mediumaquamarine": {102, 205, 170, 1}, "mediumblue": {0, 0, 205, 1}, "mediumorchid": {186, 85, 211, 1},
+	"mediumpurple": {147, 112, 219, 1}, "mediumseagreen": {60, 179, 113, 1},
+	"mediumslateblue": {123, 104, 238, 1}, "mediumspringgreen": {0, 250, 154, 1},
+	"mediumturquoise": {72, 209, 204, 1}, "mediumvioletred": {199, 21, 133, 1},
+	"midnightblue": {25, 25, 112, 1}, "mintcream": {245, 255, 250, 1}, "mistyrose": {255, 228, 225, 1},
+	"moccasin": {255, 228, 181, 1}, "navajowhite": {255, 222, 173, 1}, "navy": {0, 0, 128, 1},
+	"oldlace": {253, 245, 230, 1}, "olive": {128, 128, 0, 1}, "olivedrab": {107, 142, 35, 1},
+	"orange": {255, 165, 0, 1}, "orangered": {255, 69, 0, 1}, "orchid": {218, 112, 214, 1},
+	"palegoldenrod": {238, 232, 170, 1}, "palegreen": {152, 251, 152, 1}, "paleturquoise": {175, 238, 238, 1},
+	"palevioletred": {219, 112, 147, 1}, "papayawhip": {255, 239, 213, 1}, "peachpuff": {255, 218, 185, 1},
+	"peru": {205, 133, 63, 1}, "pink": {255, 192, 203, 1}, "plum": {221, 160, 221, 1},
+	"powderblue": {176, 224, 230, 1}, "purple": {128, 0, 128, 1}, "rebeccapurple": {102, 51, 153, 1},
+	"red": {255, 0, 0, 1}, "rosybrown": {188, 143, 143, 1}, "royalblue": {65, 105, 225, 1},
+	"saddlebrown": {139, 69, 19, 1}, "salmon": {250, 128, 114, 1}, "sandybrown": {244, 164, 96, 1},
+	"seagreen": {46, 139, 87, 1}, "seashell": {255, 245, 238, 1}, "sienna": {160, 82, 45, 1},
+	"silver": {192, 192, 192, 1}, "skyblue": {135, 206, 235, 1}, "slateblue": {106, 90, 205, 1},
+	"slategray": {112, 128, 144, 1}, "slategrey": {112, 128, 144, 1}, "snow": {255, 250, 250, 1},
+	"springgreen": {0, 255, 127, 1}, "steelblue": {70, 130, 180, 1}, "tan": {210, 180, 140, 1},
+	"teal": {0, 128, 128, 1}, "thistle": {216, 191, 216, 1}, "tomato": {255, 99, 71, 1},
+	"turquoise": {64, 224, 208, 1}, "violet": {238, 130, 238, 1}, "wheat": {245, 222, 179, 1},
+	"white": {255, 255, 255, 1}, "whitesmoke": {245, 245, 245, 1}, "yellow": {255, 255, 0, 1},
+	"yellowgreen": {154, 205, 50, 1}, "transparent": {0, 0, 0, 0},
 }
 
-// parseColor reads #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(a)(), hsl(a)()
-// and the names above.
+// parseColor reads #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(a)(), hsl(a)(),
+// hwb() and the names above.
 func parseColor(v string) (rgba, bool) {
 	v = strings.TrimSpace(v)
 	if c, ok := namedColors[v]; ok {
@@ -361,6 +512,20 @@ func parseColor(v string) (rgba, bool) {
 		}
 		r, g, b := css.HSL2RGB(math.Mod(h, 360)/360, s, l)
 		return rgba{r * 255, g * 255, b * 255, alpha}, true
+	case "hwb": // hue, whiteness, blackness (CSS Color 4 §8)
+		h, ok1 := comp(f[0], 360)
+		w, ok2 := comp(f[1], 1)
+		k, ok3 := comp(f[2], 1)
+		if !ok1 || !ok2 || !ok3 {
+			return rgba{}, false
+		}
+		if w+k >= 1 {
+			g := w / (w + k) * 255
+			return rgba{g, g, g, alpha}, true
+		}
+		r, g, b := css.HSL2RGB(math.Mod(h, 360)/360, 1, 0.5)
+		mix := func(c float64) float64 { return (c*(1-w-k) + w) * 255 }
+		return rgba{mix(r), mix(g), mix(b), alpha}, true
 	}
 	return rgba{}, false
 }
