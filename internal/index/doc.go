@@ -37,7 +37,10 @@
 // # Consistency
 //
 // Rows are keyed by (folder, UIDVALIDITY, UID): a folder whose UIDVALIDITY
-// changes is emptied and refilled, so two generations never mix. One
+// changes is emptied and refilled, so two generations never mix. Each
+// cycle diffs every folder with the server: listing only what changed
+// since the last HIGHESTMODSEQ on CONDSTORE servers, every message
+// otherwise (see listing); an expunged message is gone after one cycle. One
 // process writes (it holds an flock on <db>.lock); others open the database
 // and read consistent WAL snapshots. At open the database is checked with
 // PRAGMA quick_check; a damaged file is never served: the writer removes it

@@ -7,3 +7,11 @@ func SetLikeAbove(n int) (undo func()) {
 	likeAbove = n
 	return func() { likeAbove = old }
 }
+
+// SetIncrementalDiff turns the CONDSTORE listing on or off; it returns the
+// undo.
+func SetIncrementalDiff(on bool) (undo func()) {
+	old := incrementalDiff
+	incrementalDiff = on
+	return func() { incrementalDiff = old }
+}

@@ -228,7 +228,7 @@ func (s *Syncer) syncFolder(ctx context.Context, folder string) error {
 			return s.ix.FolderSynced(ctx, folder, true, st.ServerCount, time.Now())
 		}
 	}
-	if err := s.diffFolder(ctx, folder); err != nil {
+	if err := s.diffFolder(ctx, folder, s.ix.folderStatus(ctx, folder)); err != nil {
 		return err
 	}
 	if status != "" {
@@ -248,10 +248,17 @@ func (s *Syncer) folderStatus(ctx context.Context, folder string) (string, error
 		if !c.Has(imap.CapCondStore) {
 			return nil
 		}
-		if sel, _ := c.Selected(); sel == folder {
+		if sel, _ := c.Selected(); sel == folder && c.Client().Mailbox() != nil {
 			// STATUS of the selected folder answers from this session's
-			// view (Dovecot): bring it up to date first.
-			if err := c.Refresh(ctx); err != nil {
+			// view, and Dovecot keeps that view of a folder deleted and
+			// made again by another client (a new UIDVALIDITY) for as
+			// long as the folder stays selected. Leave it first; the next
+			// operation on it selects it again, from the current state.
+			if c.Has(imap.CapUnselect) || c.Has(imap.CapIMAP4rev2) {
+				if err := c.Client().Unselect().Wait(); err != nil {
+					return err
+				}
+			} else if err := c.Refresh(ctx); err != nil {
 				return err
 			}
 		}
@@ -271,39 +278,18 @@ func (s *Syncer) folderStatus(ctx context.Context, folder string) (string, error
 	return out, err
 }
 
-// diffFolder compares the folder with the index message by message.
-func (s *Syncer) diffFolder(ctx context.Context, folder string) error {
-	var uv uint32
-	server := map[uint32]serverMsg{}
+// diffFolder compares the folder with the index message by message; with
+// prevStatus (the STATUS of its last complete sync) on a CONDSTORE server,
+// only the messages changed since are listed (see listing).
+func (s *Syncer) diffFolder(ctx context.Context, folder, prevStatus string) error {
+	var l listing
 	err := s.pool.Do(ctx, imapconn.Op{Name: "index: list messages", Folder: folder, Idempotent: true}, func(ctx context.Context, c *imapconn.Conn) error {
-		clear(server)
-		_, uv = c.Selected()
-		if err := c.Refresh(ctx); err != nil {
-			return err
-		}
-		if c.NumMessages() == 0 {
-			return nil
-		}
-		var all imap.SeqSet
-		all.AddRange(1, 0) // 1:*
-		cmd := c.Client().Fetch(all, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true})
-		for {
-			m := cmd.Next()
-			if m == nil {
-				break
-			}
-			b, err := m.Collect()
-			if err != nil {
-				cmd.Close()
-				return err
-			}
-			server[uint32(b.UID)] = serverMsg{flags: flagNames(b.Flags), size: b.RFC822Size}
-		}
-		return cmd.Close()
+		return l.list(ctx, c, prevStatus)
 	})
 	if err != nil {
 		return fmt.Errorf("index: sync %s: %w", folder, err)
 	}
+	uv, server := l.uv, l.msgs
 	if reset, err := s.ix.SetFolder(ctx, folder, uv); err != nil {
 		return err
 	} else if reset {
@@ -316,18 +302,23 @@ func (s *Syncer) diffFolder(ctx context.Context, folder string) error {
 	var gone, missing []uint32
 	changed := map[uint32][]string{}
 	for uid, flags := range have {
-		sm, ok := server[uid]
-		if !ok {
+		if !l.has(uid) {
 			gone = append(gone, uid)
-		} else if strings.Join(sm.flags, " ") != flags {
+		} else if sm, ok := server[uid]; ok && strings.Join(sm.flags, " ") != flags {
 			changed[uid] = sm.flags
 		}
 	}
-	for uid := range server {
+	for _, uid := range l.uids {
 		if _, ok := have[uid]; !ok {
 			missing = append(missing, uid)
 		}
 	}
+	if l.incremental {
+		if err := s.sizes(ctx, folder, &l, missing); err != nil {
+			return fmt.Errorf("index: sync %s: %w", folder, err)
+		}
+	}
+	s.opt.Log.Debug("index: folder diff", "folder", folder, "incremental", l.incremental, "listed", len(server), "gone", len(gone), "changed", len(changed), "missing", len(missing))
 	if err := s.ix.Delete(ctx, folder, uv, gone); err != nil {
 		return err
 	}
@@ -355,7 +346,7 @@ func (s *Syncer) diffFolder(ctx context.Context, folder string) error {
 		missing = missing[n:]
 		s.update(func(st *Status) { st.Done += n })
 	}
-	return s.ix.FolderSynced(ctx, folder, complete, len(server), time.Now())
+	return s.ix.FolderSynced(ctx, folder, complete, len(l.uids), time.Now())
 }
 
 // fetchBatch fetches and stores the given messages: small ones whole in one
