@@ -32,6 +32,7 @@ type configData struct {
 	DefaultQuota                                                 string
 	MaxUserIPConnections                                         int
 	AuthDebug                                                    string
+	VirtualPrefix                                                string
 }
 
 // systemIDs holds the uids/gids of the Debian system users the servers use.
@@ -82,6 +83,9 @@ func renderConfigs(d configData) error {
 		{"dovecot-oauth2.conf.ext.tmpl", d.OAuthConf},
 		{"main.cf.tmpl", filepath.Join(d.PostfixConf, "main.cf")},
 		{"master.cf.tmpl", filepath.Join(d.PostfixConf, "master.cf")},
+	}
+	if err := writeVirtual(d.VirtualDir); err != nil {
+		return fmt.Errorf("render: %w", err)
 	}
 	for _, f := range files {
 		var buf bytes.Buffer

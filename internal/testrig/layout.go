@@ -20,6 +20,7 @@ type layout struct {
 	UsersDir    string // Dovecot passwd-files, one per user: UsersDir/<domain>/<local part>
 	DovecotRun  string // base_dir: master.pid, sockets (lmtp, auth-postfix)
 	DovecotLib  string // state_dir
+	VirtualDir  string // virtual mailbox definitions: VirtualDir/<name>/dovecot-virtual
 
 	PostfixConf  string // config_directory (main.cf, master.cf)
 	PostfixQueue string // queue_directory (pid/master.pid lives here)
@@ -46,6 +47,7 @@ func newLayout(stateDir string) layout {
 		UsersDir:     j("dovecot", "users"),
 		DovecotRun:   j("dovecot", "run"),
 		DovecotLib:   j("dovecot", "lib"),
+		VirtualDir:   j("dovecot", "virtual"),
 		PostfixConf:  j("postfix", "conf"),
 		PostfixQueue: j("postfix", "spool"),
 		PostfixData:  j("postfix", "data"),

@@ -191,6 +191,7 @@ func (s *Stack) startDaemons(ids systemIDs, opts Options) error {
 		DefaultQuota:         defaultQuota,
 		MaxUserIPConnections: MaxUserIPConnections,
 		AuthDebug:            authDebug,
+		VirtualPrefix:        VirtualPrefix,
 	})
 	if err != nil {
 		return err

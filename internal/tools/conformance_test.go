@@ -15,6 +15,7 @@ import (
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/internal/policy"
+	"github.com/mailmcp/mailmcp/internal/testrig/quirks"
 	"github.com/mailmcp/mailmcp/internal/testrig/servers"
 )
 
@@ -75,7 +76,7 @@ type confCase struct {
 // parallel, cases of one server in order (later ones use what earlier ones
 // made).
 func TestConformance(t *testing.T) {
-	for _, name := range servers.All {
+	for _, name := range append(slices.Clone(servers.All), servers.Profiles...) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
@@ -236,14 +237,25 @@ func caseFolderRoles(t *testing.T, c *conf) {
 			t.Errorf("no %s folder in %v", r, fl.names())
 		}
 	}
-	if roles["sent"] != "" && roles["sent"] != "Sent" {
-		t.Errorf("the sent folder is shown as %q, want Sent (the agent's name, without the server's namespace prefix)", roles["sent"])
+	if want := c.sentName(); roles["sent"] != "" && roles["sent"] != want {
+		t.Errorf("the sent folder is shown as %q, want %s (the agent's name, without the server's namespace prefix)", roles["sent"], want)
 	}
 	for _, f := range fl.Folders {
 		if f.Delimiter != "" && f.Delimiter != "/" {
 			t.Errorf("folder %q shown with delimiter %q; the agent always sees \"/\"", f.Name, f.Delimiter)
 		}
 	}
+}
+
+// sentName is the sent folder's name as the agent sees it: "Sent", or a
+// provider profile's own ("[Gmail]/Sent Mail").
+func (c *conf) sentName() string {
+	for _, f := range quirks.Profiles[c.srv.Name].Folders {
+		if f.Backend == "Sent" {
+			return f.Name
+		}
+	}
+	return "Sent"
 }
 
 func (c *conf) projects() string { return "Projects" + c.tag }

@@ -1,8 +1,9 @@
 // Package servers runs the IMAP servers besides Dovecot that mailmcp's
 // conformance suite is checked against — mox, maddy and Cyrus IMAP — each
 // on free loopback ports with its data in a temporary directory, and
-// presents them, together with testrig's Dovecot, behind one small
-// interface.
+// presents them, together with testrig's Dovecot and the provider profiles
+// of internal/testrig/quirks (Gmail, Outlook, Yahoo, iCloud: a proxy in
+// front of that Dovecot, quirks.go), behind one small interface.
 //
 // The programs come from scripts/install-servers.sh, which builds mox and
 // maddy at pinned versions and unpacks Debian's cyrus-imapd into a stable

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mailmcp/mailmcp/internal/testrig"
+	"github.com/mailmcp/mailmcp/internal/testrig/quirks"
 )
 
 // Names of the servers, in the order the conformance suite runs them.
@@ -91,6 +92,9 @@ func Require(tb testing.TB, name string) *Server {
 	tb.Helper()
 	if name == Dovecot {
 		return dovecot(tb) // testrig starts (or skips) it once per binary
+	}
+	if _, ok := quirks.Profiles[name]; ok {
+		return quirk(tb, name)
 	}
 	start, ok := starters[name]
 	if !ok {

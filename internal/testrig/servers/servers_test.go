@@ -3,6 +3,7 @@ package servers_test
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) { testrig.Main(m) }
 // TestServersServe checks each server the way a client meets it: log in,
 // list folders, submit a message to oneself and find it in INBOX.
 func TestServersServe(t *testing.T) {
-	for _, name := range servers.All {
+	for _, name := range append(slices.Clone(servers.All), servers.Profiles...) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := servers.Require(t, name)
