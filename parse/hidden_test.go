@@ -24,6 +24,7 @@ func TestHiddenHTMLAttacks(t *testing.T) {
 		{"hidden-offscreen.eml", []string{"VISIBLE-1"}},
 		{"hidden-clip-transform.eml", []string{"VISIBLE-1"}},
 		{"hidden-css-properties.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4"}},
+		{"hidden-plain-alternative.eml", []string{"VISIBLE-1", "account page"}},
 		{"hidden-deep-nesting.eml", []string{"nested too deeply"}},
 		{"hidden-alt.eml", []string{"VISIBLE-1", "[image: Shop logo]", "[image: x LABEL-2]", "[image]"}},
 	} {

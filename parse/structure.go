@@ -1,7 +1,9 @@
 package parse
 
 import (
+	"fmt"
 	"strings"
+	"unicode"
 )
 
 // assemble fills m's body, attachments and summaries from the part tree.
@@ -270,6 +272,12 @@ func (a *assembler) alternative(n *node) (best, plain, src string) {
 	}
 	switch {
 	case havePlain && haveHTML:
+		if extra := wordsMissing(pb, hb); len(extra) >= maxPlainOnlyWords {
+			// A reader of the HTML never sees what only the plain part
+			// says, so it is not shown, even when text is preferred.
+			a.probs.add(n.id, "alternative", fmt.Sprintf("the text/plain alternative has %d words the text/html one (what mail programs show) lacks; the HTML is shown", len(extra)))
+			return hb, hb, "text/html"
+		}
 		if faithful(pb, hb) {
 			return pb, pb, "text/plain"
 		}
@@ -280,6 +288,32 @@ func (a *assembler) alternative(n *node) (best, plain, src string) {
 		return pb, pb, "text/plain"
 	}
 	return other, other, otherSrc
+}
+
+// maxPlainOnlyWords is how many distinct words a text/plain alternative
+// may have that its text/html sibling lacks before it counts as saying
+// something else: senders hide instructions for an agent in the plain
+// part, which mail programs showing the HTML never display.
+const maxPlainOnlyWords = 3
+
+// wordsMissing returns the distinct words (letter and digit runs, folded
+// to lower case) of plain that do not occur in md, link targets included.
+func wordsMissing(plain, md string) []string {
+	split := func(s string) []string {
+		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	}
+	have := map[string]bool{}
+	for _, w := range split(md) {
+		have[w] = true
+	}
+	var out []string
+	for _, w := range split(plain) {
+		if !have[w] {
+			have[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 var placeholderPhrases = []string{

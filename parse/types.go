@@ -29,7 +29,8 @@ type Problem struct {
 	// Part is the IMAP section number of the part concerned ("" for the top-level header).
 	Part string `json:"part,omitempty"`
 	// Kind is a stable code: header, encoded_word, charset, boundary, base64,
-	// quoted_printable, encoding, truncated, depth, limit, date, address.
+	// quoted_printable, encoding, truncated, depth, limit, date, address,
+	// alternative (a text/plain alternative that says what the HTML does not).
 	Kind   string `json:"kind"`
 	Detail string `json:"detail,omitempty"`
 }

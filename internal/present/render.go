@@ -329,8 +329,19 @@ func writeSummary(b *strings.Builder, m *parse.Message, opt RenderOptions) {
 	for _, s := range m.Security {
 		fmt.Fprintf(b, "Security: part %s %s %s (not verified or decrypted)\n", s.PartID, s.Scheme, strings.ReplaceAll(s.Kind, "_", " "))
 	}
-	if depthProblems := len(m.Problems); depthProblems > 0 {
-		fmt.Fprintf(b, "Parsing problems: %d (malformed message; content may be incomplete)\n", depthProblems)
+	malformed, altered := 0, false
+	for _, p := range m.Problems {
+		if p.Kind == "alternative" {
+			altered = true
+		} else {
+			malformed++
+		}
+	}
+	if altered {
+		b.WriteString("Note: the plain-text version of this message says things its HTML version (what mail programs show) does not; the HTML version is shown\n")
+	}
+	if malformed > 0 {
+		fmt.Fprintf(b, "Parsing problems: %d (malformed message; content may be incomplete)\n", malformed)
 	}
 }
 
