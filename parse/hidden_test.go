@@ -23,6 +23,7 @@ func TestHiddenHTMLAttacks(t *testing.T) {
 		{"hidden-tiny-font.eml", []string{"VISIBLE-1", "VISIBLE-2"}},
 		{"hidden-offscreen.eml", []string{"VISIBLE-1"}},
 		{"hidden-clip-transform.eml", []string{"VISIBLE-1"}},
+		{"hidden-css-cascade.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4", "VISIBLE-5", "VISIBLE-6", "VISIBLE-7", "Heading", "bold"}},
 		{"hidden-css-properties.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4"}},
 		{"hidden-plain-alternative.eml", []string{"VISIBLE-1", "account page"}},
 		{"hidden-deep-nesting.eml", []string{"nested too deeply"}},
@@ -80,6 +81,59 @@ func TestHiddenStyleValues(t *testing.T) {
 		_, hidden := elementStyle(&html.Node{Type: html.ElementNode, Data: "div"}, parseDecls(c.style), defaultStyle)
 		if hidden != c.hidden {
 			t.Errorf("%q: hidden %v, want %v", c.style, hidden, c.hidden)
+		}
+	}
+}
+
+func TestMediaEverywhere(t *testing.T) {
+	for _, c := range []struct {
+		q    string
+		want bool
+	}{
+		{"", true},
+		{"all", true},
+		{"screen, print", true},
+		{"print", false},
+		{"(min-width: 1px)", true},
+		{"only screen and (min-width:0)", true},
+		{"(max-width: 600px)", false},
+		{"(min-width: 600px)", false},
+		{"not all and (min-width: 1px)", false},
+		{"not print", true},
+		{"(width >= 1px)", true},
+		{"(1px <= width <= 5000px)", true},
+		{"(400px <= width <= 700px)", false},
+		{"(prefers-color-scheme: dark)", false},
+		{"(hover: hover)", false},
+		{"screen and (min-width:1px) and (max-width:100000px)", true},
+		{"screen and", false},
+	} {
+		if got := mediaEverywhere(c.q); got != c.want {
+			t.Errorf("mediaEverywhere(%q) = %v, want %v", c.q, got, c.want)
+		}
+	}
+}
+
+func TestSelectorParse(t *testing.T) {
+	for _, c := range []struct {
+		sel string
+		ok  bool
+	}{
+		{"div > p + span ~ b", true},
+		{`[title="a, b"]`, true},
+		{`.\68 ide`, true},
+		{"p:nth-child(2n+1)", true},
+		{"p:nth-child(-n+3)", true},
+		{"p:not(.a, .b)", true},
+		{"a:hover", false},
+		{"p::after", false},
+		{"p:not(:hover)", false},
+		{"p:lang(en)", false},
+		{"div >", false},
+		{"[x", false},
+	} {
+		if _, ok := parseComplex(c.sel); ok != c.ok {
+			t.Errorf("parseComplex(%q) ok = %v, want %v", c.sel, ok, c.ok)
 		}
 	}
 }

@@ -88,33 +88,35 @@ var dropElements = map[atom.Atom]bool{
 // cleanNode removes what a reader of the rendered mail would not see, and
 // what only exists to track them. in is the style n's children inherit.
 func cleanNode(n *html.Node, budget *int, sheet *stylesheet, in textStyle) {
-	for c := n.FirstChild; c != nil; {
-		next := c.NextSibling
+	// Removals wait until every child is seen: selectors such as
+	// :first-child or h2 + p match the mail's DOM, not one we have
+	// already pruned.
+	var drop, imgs []*html.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		*budget--
 		if *budget < 0 {
-			n.RemoveChild(c)
-			c = next
+			drop = append(drop, c)
 			continue
 		}
 		switch c.Type {
 		case html.CommentNode, html.DoctypeNode:
-			n.RemoveChild(c)
+			drop = append(drop, c)
 		case html.TextNode:
 			if in.invisible() && strings.TrimSpace(c.Data) != "" {
-				n.RemoveChild(c)
+				drop = append(drop, c)
 			}
 		case html.ElementNode:
 			if dropElements[c.DataAtom] || hiddenAttr(c) || c.DataAtom == atom.Dialog && !hasAttr(c, "open") {
-				n.RemoveChild(c)
+				drop = append(drop, c)
 				break
 			}
 			st, hidden := elementStyle(c, sheet.declsFor(c), in)
 			if hidden {
-				n.RemoveChild(c)
+				drop = append(drop, c)
 				break
 			}
 			if c.DataAtom == atom.Img {
-				replaceImage(n, c)
+				imgs = append(imgs, c)
 				break
 			}
 			if c.DataAtom == atom.A {
@@ -127,7 +129,12 @@ func cleanNode(n *html.Node, budget *int, sheet *stylesheet, in textStyle) {
 			}
 			cleanNode(c, budget, sheet, st)
 		}
-		c = next
+	}
+	for _, c := range drop {
+		n.RemoveChild(c)
+	}
+	for _, c := range imgs {
+		replaceImage(n, c)
 	}
 }
 

@@ -16,7 +16,10 @@ import (
 // it inline. Declarations are read with tdewolff/parse's CSS tokenizer and
 // grammar parser, which follows CSS Syntax Level 3 (comments, strings,
 // escapes, nested blocks), so a rule cannot slip past us by a comment or a
-// brace inside a string; selectors are matched here, conservatively.
+// brace inside a string. The cascade is a browser's (CSS Cascade 4 §6):
+// !important over normal, a style attribute over rules, unlayered rules
+// over @layer ones, then specificity, then order; selectors are in
+// htmlselect.go, media queries in htmlmedia.go.
 
 // maxStyleRules bounds the rules kept from a message's stylesheets.
 const maxStyleRules = 2000
@@ -25,20 +28,13 @@ const maxStyleRules = 2000
 // "!important" removed.
 type cssDecls map[string]string
 
-// cssRule is one selector (a chain of compound selectors, leftmost first)
-// and its declarations.
+// cssRule is one selector and its declarations, normal and !important.
 type cssRule struct {
-	chain []cssCompound
-	decls cssDecls
-}
-
-// cssCompound is a compound selector: tag, id, classes and attributes,
-// any of which may be empty.
-type cssCompound struct {
-	tag     string
-	id      string
-	classes []string
-	attrs   [][2]string // name, value ("" = present)
+	sel     cssSelector
+	spec    int
+	layered bool // inside @layer: below unlayered rules
+	decls   cssDecls
+	imp     cssDecls
 }
 
 // stylesheet holds the rules in document order, indexed by what the
@@ -47,7 +43,7 @@ type cssCompound struct {
 type stylesheet struct {
 	rules []cssRule
 	byKey map[string][]int // "#id", ".class", "tag" → rule indexes
-	other []int            // rules with none of those (*, [attr])
+	other []int            // rules with none of those (*, [attr], :is())
 }
 
 func (s *stylesheet) add(r cssRule) {
@@ -56,7 +52,7 @@ func (s *stylesheet) add(r cssRule) {
 	}
 	i := len(s.rules)
 	s.rules = append(s.rules, r)
-	c := r.chain[len(r.chain)-1]
+	c := r.sel.parts[len(r.sel.parts)-1].c
 	switch {
 	case c.id != "":
 		s.byKey["#"+c.id] = append(s.byKey["#"+c.id], i)
@@ -69,42 +65,60 @@ func (s *stylesheet) add(r cssRule) {
 	}
 }
 
-// parseDecls reads the declarations of an inline style attribute.
+// parseDecls reads the declarations of an inline style attribute; an
+// !important one wins over a normal one whatever their order.
 func parseDecls(style string) cssDecls {
-	out := cssDecls{}
+	normal, imp := parseDeclsImp(style)
+	for k, v := range imp {
+		normal[k] = v
+	}
+	return normal
+}
+
+// parseDeclsImp reads a style attribute's normal and !important
+// declarations apart.
+func parseDeclsImp(style string) (normal, imp cssDecls) {
+	normal, imp = cssDecls{}, cssDecls{}
 	p := css.NewParser(parse.NewInputString(style), true)
 	for {
 		gt, _, data := p.Next()
 		if gt == css.ErrorGrammar {
-			return out
+			return normal, imp
 		}
 		if gt == css.DeclarationGrammar {
-			out[strings.ToLower(string(data))] = declValue(p.Values())
+			v, important := declValue(p.Values())
+			if important {
+				imp[strings.ToLower(string(data))] = v
+			} else {
+				normal[strings.ToLower(string(data))] = v
+			}
 		}
 	}
 }
 
 // declValue joins a declaration's value tokens, lower-cased, without
-// "!important".
-func declValue(vals []css.Token) string {
+// "!important", and reports whether it was there.
+func declValue(vals []css.Token) (string, bool) {
 	var b strings.Builder
 	for _, v := range vals {
 		b.Write(v.Data)
 	}
 	v := strings.ToLower(strings.TrimSpace(b.String()))
-	if i := strings.Index(v, "!"); i >= 0 && strings.TrimSpace(v[i+1:]) == "important" {
-		v = strings.TrimSpace(v[:i])
+	if i := strings.LastIndex(v, "!"); i >= 0 && strings.TrimSpace(v[i+1:]) == "important" {
+		return strings.TrimSpace(v[:i]), true
 	}
-	return v
+	return v, false
 }
 
-// parseStylesheet reads the rules of a <style> element. Rules inside an
-// @media block apply when its query has no condition (all, screen): a
-// rule for narrow screens only hides the desktop layout there, and
-// applying it would drop text the reader sees. Other at-rules are skipped.
+// parseStylesheet reads the rules of a <style> element. Rules inside
+// @media apply when its query holds on every reader's screen (see
+// htmlmedia.go), inside @supports when the test is a plain feature test,
+// inside @layer always (below unlayered rules); other at-rules are
+// skipped.
 func parseStylesheet(src string, sheet *stylesheet) {
 	p := css.NewParser(parse.NewInputString(src), false)
-	var skip []bool // per open at-rule: skip its rules
+	type block struct{ skip, layer bool }
+	var open []block
 	var cur []cssRule
 	for {
 		gt, _, data := p.Next()
@@ -113,29 +127,49 @@ func parseStylesheet(src string, sheet *stylesheet) {
 			return
 		case css.BeginAtRuleGrammar:
 			name := strings.ToLower(string(data))
-			query := strings.ToLower(declValue(p.Values()))
-			skip = append(skip, name != "@media" || strings.Contains(query, "(") || strings.Contains(query, "print") || strings.Contains(query, "not"))
+			var b strings.Builder
+			for _, v := range p.Values() {
+				b.Write(v.Data)
+			}
+			prelude := b.String()
+			switch name {
+			case "@media":
+				open = append(open, block{skip: !mediaEverywhere(prelude)})
+			case "@supports":
+				open = append(open, block{skip: !supportsLikely(prelude)})
+			case "@layer":
+				open = append(open, block{layer: true})
+			default:
+				open = append(open, block{skip: true})
+			}
 		case css.EndAtRuleGrammar:
-			if len(skip) > 0 {
-				skip = skip[:len(skip)-1]
+			if len(open) > 0 {
+				open = open[:len(open)-1]
 			}
 		case css.BeginRulesetGrammar:
 			cur = nil
-			if skipping(skip) || len(sheet.rules) >= maxStyleRules {
+			skip, layer := false, false
+			for _, b := range open {
+				skip, layer = skip || b.skip, layer || b.layer
+			}
+			if skip || len(sheet.rules) >= maxStyleRules {
 				continue
 			}
 			var b strings.Builder
 			for _, v := range p.Values() {
 				b.Write(v.Data)
 			}
-			for _, sel := range strings.Split(b.String(), ",") {
-				if chain, ok := parseSelector(sel); ok {
-					cur = append(cur, cssRule{chain: chain, decls: cssDecls{}})
-				}
+			for _, sel := range parseSelectorList(b.String()) {
+				cur = append(cur, cssRule{sel: sel, spec: sel.specificity(), layered: layer, decls: cssDecls{}, imp: cssDecls{}})
 			}
 		case css.DeclarationGrammar:
+			v, important := declValue(p.Values())
 			for _, r := range cur {
-				r.decls[strings.ToLower(string(data))] = declValue(p.Values())
+				if important {
+					r.imp[strings.ToLower(string(data))] = v
+				} else {
+					r.decls[strings.ToLower(string(data))] = v
+				}
 			}
 		case css.EndRulesetGrammar:
 			for _, r := range cur {
@@ -146,90 +180,9 @@ func parseStylesheet(src string, sheet *stylesheet) {
 	}
 }
 
-func skipping(skip []bool) bool {
-	for _, s := range skip {
-		if s {
-			return true
-		}
-	}
-	return false
-}
-
-// parseSelector reads one complex selector. Combinators ('>', '+', '~',
-// descendant) are all treated as "descendant of", which can only make a
-// rule match more elements; a selector with pseudo-classes or
-// pseudo-elements (:hover, ::before) never matches, since those hide or
-// show only in states a reader may never see.
-func parseSelector(sel string) ([]cssCompound, bool) {
-	sel = strings.TrimSpace(strings.ToLower(sel))
-	if sel == "" || strings.ContainsAny(sel, ":\\") {
-		return nil, false
-	}
-	var chain []cssCompound
-	for _, part := range strings.FieldsFunc(sel, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '>' || r == '+' || r == '~' }) {
-		c, ok := parseCompound(part)
-		if !ok {
-			return nil, false
-		}
-		chain = append(chain, c)
-	}
-	return chain, len(chain) > 0
-}
-
-func parseCompound(s string) (cssCompound, bool) {
-	var c cssCompound
-	for s != "" {
-		switch s[0] {
-		case '*':
-			s = s[1:]
-		case '.', '#':
-			kind := s[0]
-			s = s[1:]
-			n := identLen(s)
-			if n == 0 {
-				return c, false
-			}
-			if kind == '.' {
-				c.classes = append(c.classes, s[:n])
-			} else {
-				c.id = s[:n]
-			}
-			s = s[n:]
-		case '[':
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				return c, false
-			}
-			name, val, _ := strings.Cut(s[1:end], "=")
-			if strings.ContainsAny(name, "~|^$*") {
-				return c, false
-			}
-			c.attrs = append(c.attrs, [2]string{strings.TrimSpace(name), strings.Trim(strings.TrimSpace(val), `"'`)})
-			s = s[end+1:]
-		default:
-			n := identLen(s)
-			if n == 0 {
-				return c, false
-			}
-			c.tag = s[:n]
-			s = s[n:]
-		}
-	}
-	return c, true
-}
-
-func identLen(s string) int {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '-' || c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80) {
-			return i
-		}
-	}
-	return len(s)
-}
-
 // collectStyles reads every <style> element of the document (in the head
-// or, as mail often has them, in the body).
+// or, as mail often has them, in the body) whose media attribute holds on
+// every reader's screen.
 func collectStyles(n *html.Node, sheet *stylesheet, budget *int) {
 	for c := n.FirstChild; c != nil && *budget > 0; c = c.NextSibling {
 		*budget--
@@ -237,6 +190,9 @@ func collectStyles(n *html.Node, sheet *stylesheet, budget *int) {
 			continue
 		}
 		if c.DataAtom == atom.Style {
+			if !mediaEverywhere(attr(c, "media")) {
+				continue
+			}
 			var b strings.Builder
 			for t := c.FirstChild; t != nil; t = t.NextSibling {
 				if t.Type == html.TextNode {
@@ -250,11 +206,14 @@ func collectStyles(n *html.Node, sheet *stylesheet, budget *int) {
 	}
 }
 
-// declsFor returns the declarations that apply to n: matching stylesheet
-// rules in order, then its style attribute (which wins, as in a browser;
-// specificity is not modelled, so a later rule wins over an earlier one).
+// declsFor returns the declarations that apply to n, by the cascade:
+// normal declarations of @layer rules, then of other rules (each by
+// specificity, then order), then the style attribute's; then the
+// !important ones in the reverse order of origin: other rules, @layer
+// rules, the style attribute.
 func (s *stylesheet) declsFor(n *html.Node) cssDecls {
 	out := cssDecls{}
+	var matched []int
 	if len(s.rules) > 0 {
 		cand := append([]int(nil), s.other...)
 		cand = append(cand, s.byKey[strings.ToLower(n.Data)]...)
@@ -267,61 +226,44 @@ func (s *stylesheet) declsFor(n *html.Node) cssDecls {
 		slices.Sort(cand)
 		cand = slices.Compact(cand)
 		for _, i := range cand {
-			if r := s.rules[i]; r.matches(n) {
-				for k, v := range r.decls {
-					out[k] = v
-				}
+			if s.rules[i].sel.matches(n) {
+				matched = append(matched, i)
 			}
 		}
 	}
-	if st := attr(n, "style"); st != "" {
-		for k, v := range parseDecls(st) {
-			out[k] = v
+	apply := func(layered bool, important bool) {
+		var sel []int
+		for _, i := range matched {
+			if s.rules[i].layered == layered {
+				sel = append(sel, i)
+			}
 		}
+		slices.SortStableFunc(sel, func(a, b int) int { return s.rules[a].spec - s.rules[b].spec })
+		for _, i := range sel {
+			d := s.rules[i].decls
+			if important {
+				d = s.rules[i].imp
+			}
+			for k, v := range d {
+				out[k] = v
+			}
+		}
+	}
+	var inline, inlineImp cssDecls
+	if st := attr(n, "style"); st != "" {
+		inline, inlineImp = parseDeclsImp(st)
+	}
+	apply(true, false)
+	apply(false, false)
+	for k, v := range inline {
+		out[k] = v
+	}
+	apply(false, true)
+	apply(true, true)
+	for k, v := range inlineImp {
+		out[k] = v
 	}
 	return out
-}
-
-func (r cssRule) matches(n *html.Node) bool {
-	last := len(r.chain) - 1
-	if !r.chain[last].matches(n) {
-		return false
-	}
-	i := last - 1
-	for a := n.Parent; a != nil && i >= 0; a = a.Parent {
-		if a.Type == html.ElementNode && r.chain[i].matches(a) {
-			i--
-		}
-	}
-	return i < 0
-}
-
-func (c cssCompound) matches(n *html.Node) bool {
-	if c.tag != "" && c.tag != strings.ToLower(n.Data) {
-		return false
-	}
-	if c.id != "" && !strings.EqualFold(attr(n, "id"), c.id) {
-		return false
-	}
-	if len(c.classes) > 0 {
-		have := strings.Fields(strings.ToLower(attr(n, "class")))
-		for _, want := range c.classes {
-			found := false
-			for _, h := range have {
-				found = found || h == want
-			}
-			if !found {
-				return false
-			}
-		}
-	}
-	for _, a := range c.attrs {
-		v, ok := attrOK(n, a[0])
-		if !ok || a[1] != "" && !strings.EqualFold(v, a[1]) {
-			return false
-		}
-	}
-	return true
 }
 
 func attrOK(n *html.Node, key string) (string, bool) {

@@ -26,6 +26,7 @@ func TestAttackHiddenHTML(t *testing.T) {
 		{"hidden-tiny-font.eml", []string{"VISIBLE-1", "VISIBLE-2"}},
 		{"hidden-offscreen.eml", []string{"VISIBLE-1"}},
 		{"hidden-clip-transform.eml", []string{"VISIBLE-1"}},
+		{"hidden-css-cascade.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4", "VISIBLE-5", "VISIBLE-6", "VISIBLE-7", "Heading", "bold"}},
 		{"hidden-css-properties.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4"}},
 		{"hidden-plain-alternative.eml", []string{"VISIBLE-1", "account page"}},
 		{"hidden-deep-nesting.eml", []string{"nested too deeply"}},
