@@ -2,6 +2,7 @@ package parse
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,6 +121,8 @@ func cleanNode(n *html.Node, budget *int, sheet *stylesheet, in textStyle) {
 				break
 			}
 			if c.DataAtom == atom.A {
+				// A title is a tooltip, seen only by hovering: not text.
+				removeAttr(c, "title")
 				if href := strings.TrimSpace(attr(c, "href")); strings.HasPrefix(strings.ToLower(href), "javascript:") || strings.HasPrefix(strings.ToLower(href), "data:") {
 					setAttr(c, "href", "")
 				}
@@ -283,6 +286,10 @@ func attr(n *html.Node, key string) string {
 func hasAttr(n *html.Node, key string) bool {
 	_, ok := attrOK(n, key)
 	return ok
+}
+
+func removeAttr(n *html.Node, key string) {
+	n.Attr = slices.DeleteFunc(n.Attr, func(a html.Attribute) bool { return strings.EqualFold(a.Key, key) })
 }
 
 func setAttr(n *html.Node, key, val string) {

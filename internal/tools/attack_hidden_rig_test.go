@@ -30,6 +30,7 @@ func TestAttackHiddenHTML(t *testing.T) {
 		{"hidden-css-properties.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4"}},
 		{"hidden-plain-alternative.eml", []string{"VISIBLE-1", "account page"}},
 		{"hidden-deep-nesting.eml", []string{"nested too deeply"}},
+		{"hidden-tooltip.eml", []string{"VISIBLE-1", "[view invoice](https://shop.example/invoice/4471)", "VISIBLE-2"}},
 		{"hidden-alt.eml", []string{"VISIBLE-1", "[image: Shop logo]", "[image]"}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
