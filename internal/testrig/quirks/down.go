@@ -261,7 +261,7 @@ func (s *session) gmailFetch(tag, line string) string {
 	return out
 }
 
-var guidRe = regexp.MustCompile(`(?i)X-GUID ("?)([0-9a-f]+)("?)`)
+var guidRe = regexp.MustCompile(`(?i)X-GUID ("[^"]*"|[^\s)]+)`)
 
 // editGmailFetch writes Gmail's items in place of X-GUID: X-GM-MSGID from
 // the message's GUID (the same in INBOX and All Mail, as Gmail's is,
@@ -277,7 +277,7 @@ func (s *session) editGmailFetch(line string) string {
 		return line
 	}
 	return guidRe.ReplaceAllStringFunc(line, func(m string) string {
-		g := guidRe.FindStringSubmatch(m)[2]
+		g := guidRe.FindStringSubmatch(m)[1] // maildir: the file's base name
 		sum := sha256.Sum256([]byte(g))
 		id := strconv.FormatUint(binary.BigEndian.Uint64(sum[:8])>>1, 10)
 		return "X-GM-THRID " + id + " X-GM-MSGID " + id + " X-GM-LABELS (" + s.label(sel) + ")"

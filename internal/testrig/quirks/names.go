@@ -43,6 +43,17 @@ func (p *Profile) toBackend(name string) string {
 	return name
 }
 
+// toBackendDest maps the destination of COPY, MOVE or APPEND: like
+// toBackend, except into a folder with a SaveTo.
+func (p *Profile) toBackendDest(name string) string {
+	for _, f := range p.Folders {
+		if f.SaveTo != "" && name == f.Name {
+			return f.SaveTo
+		}
+	}
+	return p.toBackend(name)
+}
+
 // shadowed says whether name is a rig mailbox the provider does not show
 // under that name.
 func (p *Profile) shadowed(name string) bool {

@@ -12,6 +12,10 @@ type Folder struct {
 	Backend string   // the rig Dovecot mailbox
 	Attrs   []string // the special-use attributes the provider sends on LIST (replacing Dovecot's)
 	Source  string   // where the name and attributes are documented
+	// SaveTo is the rig mailbox that COPY, MOVE and APPEND into this
+	// folder fill, when Backend is a virtual mailbox that cannot hold
+	// messages of its own.
+	SaveTo string
 }
 
 // Profile is one provider's IMAP, as far as public sources show it.
@@ -35,6 +39,10 @@ type Profile struct {
 	NoSpecialUse bool
 	// GmailFetch emulates X-GM-MSGID, X-GM-THRID and X-GM-LABELS.
 	GmailFetch bool
+	// SentSaved cites where the provider's SMTP is documented to file what
+	// it sends in Sent itself ("" when it does not): the profile's
+	// submission is then a Submission, which does the same.
+	SentSaved string
 	// Differences lists what is known to differ from the real provider
 	// (not emulated, or unsourced).
 	Differences []string
@@ -50,6 +58,7 @@ const (
 	srcYahoo        = "https://github.com/jstedfast/MailKit/issues/242"
 	srcYahooJunk    = "https://github.com/jstedfast/MailKit/issues/274"
 	srcYahooIdle    = "https://github.com/MailCore/mailcore2/issues/1274"
+	srcYahooArchive = "https://github.com/maathimself/mailflow/issues/433"
 	srcICloud       = "https://github.com/nextcloud/mail/issues/3401"
 	srcICloudSent   = "https://github.com/kellylford/QuickMail/issues/149"
 )
@@ -64,7 +73,10 @@ var Gmail = Profile{
 	Emulated:   []string{"X-GM-EXT-1"},
 	// The LIST transcript of Google's own documentation (srcGmailExt).
 	Folders: []Folder{
-		{Name: "[Gmail]/All Mail", Backend: testrig.VirtualAll, Attrs: []string{`\All`}, Source: srcGmailExt},
+		// Moving a message to All Mail archives it: out of every other
+		// folder, still in All Mail (https://github.com/pipedrive/inbox/issues/97).
+		// It is filed in the rig's (hidden) Archive, part of VirtualAll.
+		{Name: "[Gmail]/All Mail", Backend: testrig.VirtualAll, Attrs: []string{`\All`}, Source: srcGmailExt, SaveTo: "Archive"},
 		{Name: "[Gmail]/Drafts", Backend: "Drafts", Attrs: []string{`\Drafts`}, Source: srcGmailExt},
 		{Name: "[Gmail]/Sent Mail", Backend: "Sent", Attrs: []string{`\Sent`}, Source: srcGmailExt},
 		{Name: "[Gmail]/Spam", Backend: "Junk", Attrs: []string{`\Junk`}, Source: srcGmailExt},
@@ -76,12 +88,16 @@ var Gmail = Profile{
 	Hidden:     []string{"Archive"},
 	Parents:    []string{"[Gmail]"},
 	GmailFetch: true,
+	// "Sent messages are automatically copied to the Gmail/Sent folder if
+	// your email client uses SMTP"; not again when a message with the
+	// same Message-ID is there (wildduck's notes on Gmail).
+	SentSaved: "https://support.google.com/mail/answer/78892 https://github.com/nodemailer/wildduck/wiki/Gmail-sending",
 	Differences: []string{
 		"[Gmail]/Important (\\Important) is not emulated",
 		"X-GM-LABELS shows only the label of the selected folder (\\Inbox, \\Sent, \\Draft, \\Starred, \\Trash, \\Spam or a user folder's name), not every label of the message",
 		"X-GM-THRID is the message's own id (one thread per message); X-GM-RAW and X-GM-THRID search keys are not emulated",
 		"not emulated: XLIST, COMPRESS=DEFLATE, UTF8=ACCEPT, LITERAL-, APPENDLIMIT; Dovecot's own SORT, THREAD, BINARY, QRESYNC are hidden",
-		"Gmail's SMTP saves a sent copy in Sent Mail itself (unsourced here: not emulated; the rig's Postfix does not)",
+		"an IMAP APPEND of a message already in Sent Mail replaces it on Gmail (wildduck's notes): not emulated",
 	},
 }
 
@@ -103,6 +119,8 @@ var Outlook = Profile{
 		{Name: "Junk Email", Backend: "Junk", Attrs: []string{`\Junk`}, Source: srcOutlookNames + " " + srcOutlookList},
 		{Name: "Archive", Backend: "Archive", Attrs: nil, Source: srcOutlookNames + " " + srcOutlookList},
 	},
+	// Outlook files SMTP-submitted mail in Sent Items itself.
+	SentSaved: "https://github.com/chatmail/provider-db/issues/258 https://github.com/mguessan/davmail/issues/269",
 	Differences: []string{
 		"srcOutlookNames reports LIST without any special-use attribute; the transcripts emulated here carry them",
 		"Outlook's Calendar, Contacts, Notes, Outbox folders are not emulated",
@@ -124,12 +142,12 @@ var Yahoo = Profile{
 		{Name: "Draft", Backend: "Drafts", Source: srcYahoo},
 		{Name: "Sent", Backend: "Sent", Source: srcYahoo},
 		{Name: "Trash", Backend: "Trash", Source: srcYahoo},
+		// Not in the 2015 transcript; a 2026 report lists it.
+		{Name: "Archive", Backend: "Archive", Source: srcYahooArchive},
 	},
-	Hidden:       []string{"Archive"},
 	NoSpecialUse: true,
 	Differences: []string{
 		"INBOX is listed as \"Inbox\" by Yahoo (srcYahoo); the rig lists INBOX",
-		"Yahoo's Archive folder (reported in 2026 by https://github.com/maathimself/mailflow/issues/433) is not in the 2015 transcript emulated here: hidden",
 		"not emulated: X-ID-ACLID, XAPPLEPUSHSERVICE, XYMHIGHESTMODSEQ",
 	},
 }

@@ -130,7 +130,11 @@ func (s *session) rewrite(tag, cmd, args string) string {
 	default:
 		for _, i := range mailboxArgs[cmd] {
 			if i < len(toks) && !toks[i].list {
-				repl[i] = quote(s.p.toBackend(toks[i].value))
+				name := s.p.toBackend(toks[i].value)
+				if cmd == "COPY" || cmd == "MOVE" {
+					name = s.p.toBackendDest(toks[i].value)
+				}
+				repl[i] = quote(name)
 			}
 		}
 		if (cmd == "SELECT" || cmd == "EXAMINE") && len(toks) > 0 {
@@ -198,14 +202,14 @@ func (s *session) appendLine(tag, rest string, cont func() error) (string, error
 		if err != nil {
 			return "", err
 		}
-		return tag + " APPEND " + quote(s.p.toBackend(string(buf))) + after, nil
+		return tag + " APPEND " + quote(s.p.toBackendDest(string(buf))) + after, nil
 	}
 	toks, err := tokenize(firstArg(rest))
 	if err != nil || len(toks) == 0 {
 		return tag + " APPEND " + rest, nil
 	}
 	after := strings.TrimPrefix(rest, firstArg(rest))
-	return tag + " APPEND " + quote(s.p.toBackend(toks[0].value)) + after, nil
+	return tag + " APPEND " + quote(s.p.toBackendDest(toks[0].value)) + after, nil
 }
 
 // firstArg is the first argument of an argument line: an atom or a quoted

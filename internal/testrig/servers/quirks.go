@@ -24,8 +24,9 @@ const (
 var Profiles = []string{Gmail, Outlook, Yahoo, ICloud}
 
 var proxies struct {
-	mu sync.Mutex
-	m  map[string]*quirks.Proxy
+	mu   sync.Mutex
+	m    map[string]*quirks.Proxy
+	subs map[string]*quirks.Submission
 }
 
 // quirk presents the named provider profile as a Server: its proxy on a
@@ -39,25 +40,43 @@ func quirk(tb testing.TB, name string) *Server {
 	defer proxies.mu.Unlock()
 	if proxies.m == nil {
 		proxies.m = map[string]*quirks.Proxy{}
+		proxies.subs = map[string]*quirks.Submission{}
 		testrig.AtExit(closeProxies)
 	}
+	prof := quirks.Profiles[name]
 	px := proxies.m[name]
 	if px == nil {
 		var err error
-		if px, err = quirks.Start(s.IMAPAddr(), quirks.Profiles[name]); err != nil {
+		if px, err = quirks.Start(s.IMAPAddr(), prof); err != nil {
 			tb.Fatalf("servers: %s: %v", name, err)
 		}
 		proxies.m[name] = px
+		if prof.SentSaved != "" {
+			sub, err := quirks.StartSubmission(s.SubmissionAddr(), s.TLSConfig(), s.IMAPAddr())
+			if err != nil {
+				tb.Fatalf("servers: %s: %v", name, err)
+			}
+			proxies.subs[name] = sub
+		}
 	}
-	h, p, _ := net.SplitHostPort(px.Addr())
-	port, _ := strconv.Atoi(p)
-	return &Server{
+	srv := &Server{
 		Name: name, Version: "quirk proxy in front of Dovecot",
-		IMAP:    Endpoint{Host: h, Port: port, TLS: TLSPlain},
+		IMAP:    plainEndpoint(px.Addr()),
 		SMTP:    d.SMTP,
 		TLS:     d.TLS,
 		newUser: d.newUser,
 	}
+	if sub := proxies.subs[name]; sub != nil {
+		// The provider's SMTP files the Sent copy: a relay that does.
+		srv.SMTP = plainEndpoint(sub.Addr())
+	}
+	return srv
+}
+
+func plainEndpoint(addr string) Endpoint {
+	h, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	return Endpoint{Host: h, Port: port, TLS: TLSPlain}
 }
 
 func closeProxies() error {
@@ -69,6 +88,11 @@ func closeProxies() error {
 			first = err
 		}
 	}
-	proxies.m = nil
+	for _, sub := range proxies.subs {
+		if err := sub.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	proxies.m, proxies.subs = nil, nil
 	return first
 }
