@@ -70,6 +70,12 @@ func roleFolder(folders []Folder, role string) (Folder, bool) {
 			return f, true
 		}
 	}
+	if role == RoleArchive {
+		// Gmail has no Archive folder: archiving is moving to All Mail
+		// (\All), which takes the message out of every other folder and
+		// keeps it there (https://github.com/pipedrive/inbox/issues/97).
+		return roleFolder(folders, RoleAll)
+	}
 	return Folder{}, false
 }
 

@@ -174,6 +174,14 @@ func searchableFolders(c *Conn) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A folder with every message (\All, RFC 6154 2: Gmail's All Mail) is
+	// the one to search: each message once however many folders (labels)
+	// it is in, and the archived ones, which are in no other folder.
+	for _, d := range data {
+		if role, from := roleOf(d); role == RoleAll && from == "special-use" && !noSelect(d) {
+			return []string{c.agentName(d.Mailbox)}, nil
+		}
+	}
 	var names []string
 	for _, d := range data {
 		skip := false
@@ -193,4 +201,14 @@ func searchableFolders(c *Conn) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+func noSelect(d *imap.ListData) bool {
+	for _, a := range d.Attrs {
+		switch strings.ToLower(string(a)) {
+		case `\noselect`, `\nonexistent`:
+			return true
+		}
+	}
+	return false
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailmcp/mailmcp/internal/auth"
+	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/outbox"
 	"github.com/mailmcp/mailmcp/internal/policy"
@@ -65,6 +66,8 @@ type conf struct {
 	tag  string
 	// ids of the seeded messages by name, filled by the reading cases.
 	ids map[string]string
+	// savesSent: the account's provider files the Sent copy itself.
+	savesSent bool
 }
 
 type confCase struct {
@@ -106,14 +109,22 @@ func newConf(t *testing.T, name string) *conf {
 		SMTP: imapconn.Endpoint{Host: s.SMTP.Host, Port: s.SMTP.Port, TLS: s.SMTP.TLS},
 		Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}},
 	}
-	info := AccountInfo{ID: "acct", Email: u.Email, Name: "Conformance", Provider: "generic",
+	// A provider profile is configured as its users would: with the
+	// provider's preset (which says, for one, whether its SMTP files the
+	// Sent copy) and the rig's hosts.
+	provider := config.ProviderGeneric
+	if _, ok := quirks.Profiles[name]; ok {
+		provider = config.Provider(name)
+	}
+	info := AccountInfo{ID: "acct", Email: u.Email, Name: "Conformance", Provider: string(provider),
+		SavesSent:   (&config.Account{Provider: provider}).SavesSent(),
 		DownloadDir: t.TempDir(), InlineAttachmentMax: 1 << 20, MaxRecipients: 50, MaxMessageBytes: 25 << 20,
 		Policy: policy.Policy{Mode: policy.Autonomous}}
 	h := newHarness(t, harnessOptions{Accounts: []*imapconn.Account{acct}, Infos: []AccountInfo{info}, Sending: true,
 		Outbox: func(c *outbox.Config) {
 			c.BaseDelay, c.MaxDelay, c.Poll = 200*time.Millisecond, time.Second, 200*time.Millisecond
 		}})
-	return &conf{srv: s, user: u, h: h, tag: fmt.Sprintf("c%d", time.Now().UnixNano()%1e9), ids: map[string]string{}}
+	return &conf{srv: s, user: u, h: h, tag: fmt.Sprintf("c%d", time.Now().UnixNano()%1e9), ids: map[string]string{}, savesSent: info.SavesSent}
 }
 
 var confCases = []confCase{
@@ -130,6 +141,8 @@ var confCases = []confCase{
 	{"read/no-recent-flag", caseNoRecentFlag},
 	{"drafts/save-replace-send", caseDrafts},
 	{"send/to-self", caseSendToSelf},
+	{"move/archive", caseArchive},
+	{"read/all-once", caseAllOnce},
 	{"tls/ip-host", caseIPHost},
 }
 
@@ -600,12 +613,65 @@ func caseSendToSelf(t *testing.T, c *conf) {
 		t.Fatalf("send_email: %+v", out)
 	}
 	c.waitInbox(t, out.MessageID)
-	if out.SentCopy != outbox.CopySaved {
+	want := outbox.CopySaved
+	if c.savesSent {
+		want = outbox.CopyServer // the provider's SMTP filed it
+	}
+	if out.SentCopy != want {
 		t.Errorf("sent copy: %q (%s)", out.SentCopy, out.SentCopyError)
 	}
 	p := c.search(t, map[string]any{"folder": "sent", "header_name": "Message-ID", "header_value": out.MessageID})
 	if len(p.Messages) != 1 {
 		t.Errorf("%d copies in the sent folder, want 1", len(p.Messages))
+	}
+}
+
+// caseArchive: move to the archive role takes a message out of INBOX and
+// into the account's archive. Gmail has no Archive folder: there,
+// archiving is moving to [Gmail]/All Mail, which removes the message from
+// every other folder and keeps it in All Mail
+// (https://github.com/pipedrive/inbox/issues/97; the quirk proxy files it
+// in the rig's hidden Archive, part of the All Mail virtual mailbox).
+func caseArchive(t *testing.T, c *conf) {
+	subject := c.tag + " plain"
+	p := c.search(t, map[string]any{"subject": subject})
+	if len(p.Messages) != 1 {
+		t.Fatalf("search %q in INBOX: %v (read/seed-and-search failed?)", subject, p.subjects())
+	}
+	var out struct {
+		Succeeded int `json:"succeeded"`
+	}
+	c.h.Decode("move", map[string]any{"ids": []any{p.Messages[0].ID}, "to": "archive"}, &out)
+	if out.Succeeded != 1 {
+		t.Fatalf("move to archive: %+v", out)
+	}
+	if left := c.search(t, map[string]any{"subject": subject}).subjects(); len(left) != 0 {
+		t.Errorf("after archiving, INBOX still has %v", left)
+	}
+	archive := ""
+	for _, f := range c.folders(t).Folders {
+		if f.Role == "archive" || (f.Role == "all" && archive == "") {
+			archive = f.Name
+		}
+	}
+	if archive == "" {
+		t.Fatalf("no archive folder listed: %v", c.folders(t).names())
+	}
+	if got := c.search(t, map[string]any{"folder": archive, "subject": subject}).subjects(); len(got) != 1 {
+		t.Errorf("search %s for the archived message: %v", archive, got)
+	}
+}
+
+// caseAllOnce: a search of every folder lists each message once, also
+// where one folder holds them all again (Gmail's All Mail: two of the
+// seeded messages are in INBOX and in All Mail), and finds the archived
+// one (on Gmail only in All Mail).
+func caseAllOnce(t *testing.T, c *conf) {
+	got := c.search(t, map[string]any{"folder": "all", "subject": c.tag + " "}).subjects()
+	for _, name := range []string{"plain", "attach", "inline"} {
+		if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s != c.tag+" "+name })); n != 1 {
+			t.Errorf("search folder all lists %q %d times, want once: %v", c.tag+" "+name, n, got)
+		}
 	}
 }
 
