@@ -26,6 +26,7 @@ func TestHiddenHTMLAttacks(t *testing.T) {
 		{"hidden-css-cascade.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4", "VISIBLE-5", "VISIBLE-6", "VISIBLE-7", "Heading", "bold"}},
 		{"hidden-css-properties.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4"}},
 		{"hidden-plain-alternative.eml", []string{"VISIBLE-1", "account page"}},
+		{"hidden-css-values.eml", []string{"VISIBLE-1", "VISIBLE-2", "VISIBLE-3", "VISIBLE-4", "VISIBLE-5"}},
 		{"hidden-deep-nesting.eml", []string{"nested too deeply"}},
 		{"hidden-tooltip.eml", []string{"VISIBLE-1", "[view invoice](https://shop.example/invoice/4471)", "VISIBLE-2"}},
 		{"hidden-alt.eml", []string{"VISIBLE-1", "[image: Shop logo]", "[image: x LABEL-2]", "[image]"}},

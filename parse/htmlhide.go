@@ -161,10 +161,22 @@ func hiddenDecls(d cssDecls, fontPx float64) bool {
 	}
 	if p := d["position"]; p == "absolute" || p == "fixed" || p == "relative" {
 		for _, k := range []string{"left", "top", "right", "bottom", "inset"} {
-			for _, f := range splitValue(d[k]) {
+			vals := splitValue(d[k])
+			if strings.Contains(d[k], "(") { // one computed value: calc(), max()
+				vals = []string{d[k]}
+			}
+			for _, f := range vals {
 				if offscreen(f) {
 					return true
 				}
+			}
+		}
+		// A box placed left of or above the page by at least its size.
+		for _, k := range [][2]string{{"left", "width"}, {"top", "height"}} {
+			at, ok1 := num(k[0])
+			size, ok2 := num(k[1])
+			if ok1 && ok2 && at < 0 && at+size <= 0 {
+				return true
 			}
 		}
 	}
@@ -267,6 +279,8 @@ func clippedAway(clip, path string) bool {
 				return true
 			}
 		}
+	case strings.HasPrefix(path, "polygon("):
+		return polygonEmpty(strings.TrimSuffix(strings.TrimPrefix(path, "polygon("), ")"))
 	case strings.HasPrefix(path, "circle("):
 		if f := splitValue(strings.TrimPrefix(path, "circle(")); len(f) > 0 {
 			if v, ok := cssLength(strings.TrimSuffix(f[0], ")"), 16); ok && v <= 1 {
@@ -275,6 +289,34 @@ func clippedAway(clip, path string) bool {
 		}
 	}
 	return false
+}
+
+// polygonEmpty reports a clip-path polygon enclosing (almost) no area:
+// its points' coordinates (in px or %, taken as read) give a shoelace
+// area of at most 2.
+func polygonEmpty(pts string) bool {
+	var xs, ys []float64
+	for _, p := range strings.Split(pts, ",") {
+		f := strings.Fields(p)
+		if len(f) != 2 {
+			return false
+		}
+		x, ok1 := cssLength(strings.TrimSuffix(f[0], "%")+"px", 16)
+		y, ok2 := cssLength(strings.TrimSuffix(f[1], "%")+"px", 16)
+		if !ok1 || !ok2 {
+			return false
+		}
+		xs, ys = append(xs, x), append(ys, y)
+	}
+	if len(xs) < 3 {
+		return len(xs) > 0
+	}
+	a := 0.0
+	for i := range xs {
+		j := (i + 1) % len(xs)
+		a += xs[i]*ys[j] - xs[j]*ys[i]
+	}
+	return math.Abs(a)/2 <= 2
 }
 
 // scaledAway: transform: scale(0), scaleX(0), scale(0.01, 1) and the like.
@@ -316,9 +358,13 @@ func splitValue(v string) []string {
 }
 
 // cssLength converts a length to CSS pixels (em and % against parentPx,
-// rem against 16px); keywords and other units are not lengths.
+// rem against 16px), evaluating calc(), min(), max() and clamp();
+// keywords and other units are not lengths.
 func cssLength(v string, parentPx float64) (float64, bool) {
 	v = strings.TrimSpace(v)
+	if strings.HasSuffix(v, ")") {
+		return cssMath(v, parentPx)
+	}
 	switch v {
 	case "0":
 		return 0, true
@@ -433,7 +479,8 @@ var namedColors = map[string]rgba{
 }
 
 // parseColor reads #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(a)(), hsl(a)(),
-// hwb() and the names above.
+// hwb(), oklab(), oklch(), color(srgb …) and the names above (not yet
+// lab() and lch()).
 func parseColor(v string) (rgba, bool) {
 	v = strings.TrimSpace(v)
 	if c, ok := namedColors[v]; ok {
@@ -480,6 +527,22 @@ func parseColor(v string) (rgba, bool) {
 		}
 		return x, true
 	}
+	if fn == "color" { // color(srgb r g b [/ a]), and the wide gamuts near it
+		if len(f) < 4 || f[0] != "srgb" && f[0] != "display-p3" && f[0] != "a98-rgb" && f[0] != "rec2020" {
+			return rgba{}, false
+		}
+		f = f[1:]
+		for i := 0; i < 3; i++ {
+			if !strings.HasSuffix(f[i], "%") {
+				x, err := strconv.ParseFloat(f[i], 64)
+				if err != nil {
+					return rgba{}, false
+				}
+				f[i] = strconv.FormatFloat(x*100, 'f', -1, 64) + "%"
+			}
+		}
+		fn = "rgb"
+	}
 	alpha := 1.0
 	if len(f) >= 4 {
 		a, ok := comp(f[3], 1)
@@ -512,6 +575,22 @@ func parseColor(v string) (rgba, bool) {
 		}
 		r, g, b := css.HSL2RGB(math.Mod(h, 360)/360, s, l)
 		return rgba{r * 255, g * 255, b * 255, alpha}, true
+	case "oklab", "oklch": // CSS Color 4 §9
+		l, ok1 := comp(f[0], 1)
+		x, ok2 := comp(f[1], 0.4)
+		y, ok3 := comp(f[2], 0.4)
+		if !ok1 || !ok2 || !ok3 {
+			return rgba{}, false
+		}
+		if fn == "oklch" {
+			if strings.HasSuffix(f[2], "%") {
+				y = y / 0.4 * 360 // a hue is never a percentage; read it as one of 360
+			}
+			h := y * math.Pi / 180
+			x, y = x*math.Cos(h), x*math.Sin(h)
+		}
+		r, g, b := oklabToSRGB(l, x, y)
+		return rgba{r, g, b, alpha}, true
 	case "hwb": // hue, whiteness, blackness (CSS Color 4 §8)
 		h, ok1 := comp(f[0], 360)
 		w, ok2 := comp(f[1], 1)
@@ -528,4 +607,22 @@ func parseColor(v string) (rgba, bool) {
 		return rgba{mix(r), mix(g), mix(b), alpha}, true
 	}
 	return rgba{}, false
+}
+
+// oklabToSRGB converts OKLab to sRGB channels in [0,255] (Björn
+// Ottosson's matrices, as CSS Color 4 §9.2 uses them).
+func oklabToSRGB(l, a, b float64) (float64, float64, float64) {
+	l1 := math.Pow(l+0.3963377774*a+0.2158037573*b, 3)
+	m1 := math.Pow(l-0.1055613458*a-0.0638541728*b, 3)
+	s1 := math.Pow(l-0.0894841775*a-1.2914855480*b, 3)
+	enc := func(c float64) float64 {
+		c = math.Max(0, math.Min(1, c))
+		if c <= 0.0031308 {
+			return 12.92 * c * 255
+		}
+		return (1.055*math.Pow(c, 1/2.4) - 0.055) * 255
+	}
+	return enc(4.0767416621*l1 - 3.3077115913*m1 + 0.2309699292*s1),
+		enc(-1.2684380046*l1 + 2.6097574011*m1 - 0.3413193965*s1),
+		enc(-0.0041960863*l1 - 0.7034186147*m1 + 1.7076147010*s1)
 }
