@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ import (
 // interval, whether or not the server announces it during IDLE (Cyrus
 // accepts IDLE and sends nothing).
 func TestIdleThatDoesNotPushOnEachServer(t *testing.T) {
-	for _, name := range servers.All {
+	// The provider profiles too: Yahoo has no IDLE at all.
+	for _, name := range append(slices.Clone(servers.All), servers.Profiles...) {
 		t.Run(name, func(t *testing.T) {
 			srv := servers.Require(t, name)
 			u := srv.NewUser(t)
