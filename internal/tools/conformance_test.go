@@ -139,10 +139,12 @@ var confCases = []confCase{
 	{"read/has-attachment", caseHasAttachment},
 	{"read/attachment-size", caseAttachmentSize},
 	{"read/no-recent-flag", caseNoRecentFlag},
+	{"read/gmail-labels", caseGmailLabels},
 	{"drafts/save-replace-send", caseDrafts},
 	{"send/to-self", caseSendToSelf},
 	{"move/archive", caseArchive},
 	{"read/all-once", caseAllOnce},
+	{"move/delete-archived", caseDeleteArchived},
 	{"tls/ip-host", caseIPHost},
 }
 
@@ -530,6 +532,36 @@ func caseNoRecentFlag(t *testing.T, c *conf) {
 	}
 }
 
+// caseGmailLabels: on Gmail (X-GM-EXT-1) a listing carries each message's
+// Gmail ids and labels (X-GM-MSGID, X-GM-LABELS:
+// https://developers.google.com/gmail/imap/imap-extensions); elsewhere none.
+func caseGmailLabels(t *testing.T, c *conf) {
+	var p struct {
+		Messages []struct {
+			Subject    string   `json:"subject"`
+			GmailMsgID string   `json:"gmail_msgid"`
+			Labels     []string `json:"labels"`
+		} `json:"messages"`
+	}
+	c.h.Decode("search", map[string]any{"subject": c.tag}, &p)
+	gmail := c.hasCap(t, "X-GM-EXT-1")
+	for _, m := range p.Messages {
+		switch {
+		case gmail && (m.GmailMsgID == "" || !slices.Contains(m.Labels, `\Inbox`)):
+			t.Errorf("%q on Gmail: gmail_msgid %q labels %q, want an id and \\Inbox", m.Subject, m.GmailMsgID, m.Labels)
+		case !gmail && (m.GmailMsgID != "" || len(m.Labels) > 0):
+			t.Errorf("%q: Gmail ids or labels on %s: %q %q", m.Subject, c.srv.Name, m.GmailMsgID, m.Labels)
+		}
+	}
+	ids := map[string]bool{}
+	for _, m := range p.Messages {
+		if gmail && ids[m.GmailMsgID] {
+			t.Errorf("two messages share gmail_msgid %s", m.GmailMsgID)
+		}
+		ids[m.GmailMsgID] = true
+	}
+}
+
 type confDraft struct {
 	DraftID   string `json:"draft_id"`
 	MessageID string `json:"message_id"`
@@ -648,12 +680,7 @@ func caseArchive(t *testing.T, c *conf) {
 	if left := c.search(t, map[string]any{"subject": subject}).subjects(); len(left) != 0 {
 		t.Errorf("after archiving, INBOX still has %v", left)
 	}
-	archive := ""
-	for _, f := range c.folders(t).Folders {
-		if f.Role == "archive" || (f.Role == "all" && archive == "") {
-			archive = f.Name
-		}
-	}
+	archive := c.archiveName(t)
 	if archive == "" {
 		t.Fatalf("no archive folder listed: %v", c.folders(t).names())
 	}
@@ -672,6 +699,45 @@ func caseAllOnce(t *testing.T, c *conf) {
 		if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s != c.tag+" "+name })); n != 1 {
 			t.Errorf("search folder all lists %q %d times, want once: %v", c.tag+" "+name, n, got)
 		}
+	}
+}
+
+// archiveName is the folder archiving files into: the archive role, or
+// on Gmail All Mail.
+func (c *conf) archiveName(t *testing.T) string {
+	t.Helper()
+	archive := ""
+	for _, f := range c.folders(t).Folders {
+		if f.Role == "archive" || (f.Role == "all" && archive == "") {
+			archive = f.Name
+		}
+	}
+	return archive
+}
+
+// caseDeleteArchived: deleting the archived message moves it to Trash,
+// and a search of every folder no longer finds it. On Gmail it is deleted
+// from All Mail, the only folder it is in; a message leaves All Mail only
+// when it goes to Trash or Spam (https://support.google.com/mail/answer/78755,
+// as https://github.com/mscdex/node-imap/issues/449 quotes it).
+func caseDeleteArchived(t *testing.T, c *conf) {
+	subject := c.tag + " plain"
+	p := c.search(t, map[string]any{"folder": c.archiveName(t), "subject": subject})
+	if len(p.Messages) != 1 {
+		t.Fatalf("archived message: %v (move/archive failed?)", p.subjects())
+	}
+	var out struct {
+		Succeeded int `json:"succeeded"`
+	}
+	c.h.Decode("delete", map[string]any{"ids": []any{p.Messages[0].ID}}, &out)
+	if out.Succeeded != 1 {
+		t.Fatalf("delete: %+v", out)
+	}
+	if got := c.search(t, map[string]any{"folder": "all", "subject": subject}).subjects(); len(got) != 0 {
+		t.Errorf("search folder all still finds the deleted message: %v", got)
+	}
+	if got := c.search(t, map[string]any{"folder": "trash", "subject": subject}).subjects(); len(got) != 1 {
+		t.Errorf("trash holds %v, want the deleted message", got)
 	}
 }
 
