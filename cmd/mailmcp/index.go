@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/index"
 	"github.com/mailmcp/mailmcp/internal/metrics"
+	"github.com/mailmcp/mailmcp/internal/tools"
 	"github.com/mailmcp/mailmcp/internal/watch"
 )
 
@@ -17,20 +19,29 @@ import (
 // (see internal/index): the process that takes an index's write lock keeps
 // it in sync in the background, every other process reads it. Changes the
 // watcher reports reach the index at once. stop closes the indexes; it runs
-// before the mail connections close.
-func startIndexing(eng *engine, log *slog.Logger) (stop func()) {
+// before the mail connections close. Backfills are announced to the MCP
+// sessions of s that ask for info logging (tools.IndexProgress).
+func startIndexing(eng *engine, s *server.MCPServer, log *slog.Logger) (stop func()) {
 	var svcs []*index.Service
+	var progress *tools.IndexProgress
 	for _, a := range eng.accounts {
 		c := a.Config()
 		if !c.Index {
 			continue
+		}
+		if progress == nil && s != nil {
+			progress = tools.RegisterIndexProgress(s)
+		}
+		var report func(index.Progress)
+		if progress != nil {
+			report = progress.Report
 		}
 		pool, err := eng.mail.Pool(c.ID)
 		if err != nil {
 			log.Error("index disabled", "account", c.ID, "err", err)
 			continue
 		}
-		svc := index.Start(c.IndexPath(eng.cfg.StateDir), pool, index.SyncOptions{Folders: c.IndexFolders, MaxBytes: c.IndexMaxBytes, Log: log})
+		svc := index.Start(c.IndexPath(eng.cfg.StateDir), pool, index.SyncOptions{Folders: c.IndexFolders, MaxBytes: c.IndexMaxBytes, Progress: report, Log: log})
 		svcs = append(svcs, svc)
 		if eng.deps.Indexes == nil {
 			eng.deps.Indexes = map[string]*index.Service{}

@@ -157,26 +157,18 @@ func cmdIndexRebuild(ctx context.Context, c common, id string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	sy := index.NewSyncer(ix, pool, index.SyncOptions{Folders: a.IndexFolders, MaxBytes: a.IndexMaxBytes, Log: log})
-	done := make(chan error, 1)
-	start := time.Now()
-	go func() { done <- sy.SyncAll(ctx) }()
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				return fmt.Errorf("rebuild %s: %w", id, err)
-			}
-			fmt.Fprintf(stdout, "rebuilt %s in %s: %s\n", path, time.Since(start).Round(time.Millisecond), humanSize(ix.Size()))
-			return nil
-		case <-tick.C:
-			if st := sy.Status(); st.Backfilling != "" {
-				fmt.Fprintf(stderr, "indexing %s: %d of %d\n", st.Backfilling, st.Done, st.Todo)
-			}
+	progress := func(p index.Progress) {
+		if !p.Final {
+			fmt.Fprintf(stderr, "indexing %s: %d of %d\n", p.Folder, p.Done, p.Total)
 		}
 	}
+	sy := index.NewSyncer(ix, pool, index.SyncOptions{Folders: a.IndexFolders, MaxBytes: a.IndexMaxBytes, Progress: progress, Log: log})
+	start := time.Now()
+	if err := sy.SyncAll(ctx); err != nil {
+		return fmt.Errorf("rebuild %s: %w", id, err)
+	}
+	fmt.Fprintf(stdout, "rebuilt %s in %s: %s\n", path, time.Since(start).Round(time.Millisecond), humanSize(ix.Size()))
+	return nil
 }
 
 func humanSize(n int64) string {

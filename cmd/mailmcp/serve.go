@@ -124,7 +124,7 @@ func startEngine(cfg *config.Config, log *slog.Logger, readOnly, continuous bool
 	stopSending := startSending(cfg, eng, log)
 	s := newMCPServer(eng, gate)
 	stopWatching := startWatching(cfg, eng, s, continuous, log)
-	stopIndexing := startIndexing(eng, log)
+	stopIndexing := startIndexing(eng, s, log)
 	stop := func() {
 		runStages(log,
 			stage{"watchers", 0, func(context.Context) { stopWatching() }},

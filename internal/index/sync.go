@@ -33,6 +33,9 @@ type SyncOptions struct {
 	// RawLimit is the largest message fetched whole; larger ones are read
 	// through imapconn.FetchMessage, text parts only (default 1 MiB).
 	RawLimit int64
+	// Progress, when set, is told how a backfill of more than one batch
+	// advances (rate-limited: see Progress). It must not block.
+	Progress func(Progress)
 	Log      *slog.Logger
 }
 
@@ -328,6 +331,8 @@ func (s *Syncer) diffFolder(ctx context.Context, folder, prevStatus string) erro
 	slices.Sort(missing)
 	slices.Reverse(missing) // newest first
 	s.update(func(st *Status) { st.Backfilling, st.Done, st.Todo = folder, 0, len(missing) })
+	prog := newProgressReporter(s.opt.Progress, s.pool.Account().ID, folder, len(missing), s.opt.Batch)
+	defer prog.end()
 	complete := true
 	for len(missing) > 0 {
 		if s.opt.MaxBytes > 0 && s.ix.Size() >= s.opt.MaxBytes {
@@ -345,6 +350,7 @@ func (s *Syncer) diffFolder(ctx context.Context, folder, prevStatus string) erro
 		}
 		missing = missing[n:]
 		s.update(func(st *Status) { st.Done += n })
+		prog.add(n)
 	}
 	return s.ix.FolderSynced(ctx, folder, complete, len(l.uids), time.Now())
 }
