@@ -19,7 +19,7 @@ import (
 
 // schemaVersion changes whenever the tables below change; an index of
 // another version is rebuilt (it holds nothing that cannot be refetched).
-const schemaVersion = "6"
+const schemaVersion = "7"
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -159,6 +159,10 @@ func (ix *Index) open(ctx context.Context) error {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	if ix.writer {
+		// Before the first table: pages freed by merging the full-text
+		// segments (Compact) can be returned to the file system. Without it
+		// they stay on the freelist: 28% of a 10k-message index.
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "cache_size(-16384)") // 16 MiB: FTS segment merges during backfill

@@ -346,15 +346,18 @@ func (ix *Index) maxUID(ctx context.Context, folder string, uidValidity uint32) 
 	return uint32(n.Int64), classify(err)
 }
 
-// Compact merges the full-text index's segments into one and truncates the
-// WAL: after a large backfill, the index shrinks and reads touch fewer
-// segments.
+// Compact merges the full-text index's segments into one, returns the
+// pages this frees to the file system and truncates the WAL: after a large
+// backfill, the index shrinks and reads touch fewer segments.
 func (ix *Index) Compact(ctx context.Context) error {
 	if err := ix.writable(); err != nil {
 		return err
 	}
 	if _, err := ix.wdb.ExecContext(ctx, `INSERT INTO fts (fts) VALUES ('optimize')`); err != nil {
 		return ix.full2(fmt.Errorf("index: optimize: %w", err))
+	}
+	if _, err := ix.wdb.ExecContext(ctx, `PRAGMA incremental_vacuum`); err != nil {
+		return ix.full2(fmt.Errorf("index: vacuum: %w", err))
 	}
 	if _, err := ix.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return ix.full2(fmt.Errorf("index: checkpoint: %w", err))
