@@ -133,8 +133,11 @@ type Page struct {
 	Messages []Envelope `json:"messages"`
 	// Total counts the matches from this page on (all of them on page one);
 	// with has_attachment it counts candidates before confirmation.
-	Total      int    `json:"total_matches"`
-	NextCursor string `json:"next_cursor,omitempty"`
+	Total int `json:"total_matches"`
+	// TotalAtLeast: the local index stopped counting at Total, and more
+	// match (the next cursor still pages through all of them).
+	TotalAtLeast bool   `json:"total_is_lower_bound,omitempty"`
+	NextCursor   string `json:"next_cursor,omitempty"`
 	// Source is "index" when the local index answered (IndexedAt: as of
 	// its last sync), else empty: the server answered.
 	Source    string `json:"source,omitempty"`

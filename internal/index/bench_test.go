@@ -153,14 +153,18 @@ func warmIndex(b *testing.B, n int) *index.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
+	t0 := time.Now()
 	if err := index.NewSyncer(ix, pool, index.SyncOptions{Log: testLog()}).SyncAll(ctx); err != nil {
 		b.Fatal(err)
 	}
+	box := mailboxBytes(u, n)
+	b.Logf("backfill of %d messages %s: index %d bytes, mailbox %d bytes, index/mailbox %.2f", n, time.Since(t0).Round(time.Millisecond), ix.Size(), box, float64(ix.Size())/float64(box))
 	benchBoxes.ix[n] = ix
 	return ix
 }
 
-// BenchmarkSearch: 20 newest hits and the exact total, warm.
+// BenchmarkSearch: 20 newest hits and the total, warm; counting stops at
+// index.CountCap matches, as search does.
 func BenchmarkSearch(b *testing.B) {
 	queries := []struct {
 		name string
@@ -176,26 +180,29 @@ func BenchmarkSearch(b *testing.B) {
 	for _, n := range benchSizes {
 		for _, qc := range queries {
 			b.Run(fmt.Sprintf("%dk/%s", n/1000, qc.name), func(b *testing.B) {
-				ix := warmIndex(b, n)
-				ctx := context.Background()
-				q := qc.q
-				q.Folders, q.Limit = []string{"INBOX"}, 20
-				times := make([]time.Duration, 0, b.N)
-				b.ResetTimer()
-				for range b.N {
-					t0 := time.Now()
-					r, err := ix.Search(ctx, q)
-					times = append(times, time.Since(t0))
-					if err != nil || len(r.Hits) == 0 {
-						b.Fatalf("search: %v %v", r, err)
-					}
-				}
-				b.StopTimer()
-				slices.Sort(times)
-				b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+				benchSearch(b, n, qc.q)
 			})
 		}
 	}
+}
+
+func benchSearch(b *testing.B, n int, q index.Query) {
+	ix := warmIndex(b, n)
+	ctx := context.Background()
+	q.Folders, q.Limit = []string{"INBOX"}, 20
+	times := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		r, err := ix.Search(ctx, q)
+		times = append(times, time.Since(t0))
+		if err != nil || len(r.Hits) == 0 {
+			b.Fatalf("search: %v %v", r, err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 }
 
 // BenchmarkNewMail: delivery (LMTP) to searchable in the index, through

@@ -1,11 +1,11 @@
 package index
 
-// SetLikeAbove sets when counts scan the stored text instead of the
-// trigram index, for tests of both paths; it returns the undo.
-func SetLikeAbove(n int) (undo func()) {
-	old := likeAbove
-	likeAbove = n
-	return func() { likeAbove = old }
+// SetLikeRows sets when counts scan the stored header text instead of
+// the trigram index, for tests of both paths; it returns the undo.
+func SetLikeRows(n int) (undo func()) {
+	old := likeRows
+	likeRows = n
+	return func() { likeRows = old }
 }
 
 // SetIncrementalDiff turns the CONDSTORE listing on or off; it returns the

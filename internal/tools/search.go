@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -142,7 +143,11 @@ func renderPage(p *imapconn.Page) string {
 	if len(p.Messages) > 0 && p.Messages[0].Snippet != "" {
 		order = "best match first"
 	}
-	fmt.Fprintf(&b, "%d of %d matching messages in %s, %s.\n%s%s", len(p.Messages), p.Total, where, order, describeIndexSource(p), untrustedNote)
+	total := strconv.Itoa(p.Total)
+	if p.TotalAtLeast {
+		total = "at least " + total // the index stopped counting there
+	}
+	fmt.Fprintf(&b, "%d of %s matching messages in %s, %s.\n%s%s", len(p.Messages), total, where, order, describeIndexSource(p), untrustedNote)
 	for _, m := range p.Messages {
 		from := ""
 		if len(m.From) > 0 {

@@ -129,7 +129,7 @@ func searchIndex(ctx context.Context, d *Deps, acct string, folder string, crit 
 	if folder != imapconn.FolderAll {
 		pageFolder = names[0]
 	}
-	page := &imapconn.Page{Folder: pageFolder, Total: res.Total, Source: "index", Messages: []imapconn.Envelope{}}
+	page := &imapconn.Page{Folder: pageFolder, Total: res.Total, TotalAtLeast: res.AtLeast, Source: "index", Messages: []imapconn.Envelope{}}
 	if !asOf.IsZero() {
 		page.IndexedAt = asOf.UTC().Format(time.RFC3339)
 	}
