@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,28 +16,31 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mailmcp/mailmcp/internal/config"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 	"github.com/mailmcp/mailmcp/internal/tools"
 )
 
-// TestIndexBackfillNotifications: through a real MCP client over stdio, a
-// client that sets logging/setLevel to info is told how the backfill of an
-// indexed account advances (notifications/message from the logger
-// "mailmcp.index"): at once when it sets the level mid-backfill, then a
-// bounded number, ending with the folder done. They carry counts, the
-// account id and folder names only: no address, subject, text or secret.
-func TestIndexBackfillNotifications(t *testing.T) {
+// progressMailbox is the size of the INBOX whose backfill is announced:
+// several seconds of backfill, so that the client is connected before it
+// ends.
+const progressMailbox = 6000
+
+// indexedAccount populates a Dovecot INBOX and writes a config with an
+// indexed account "work" for it.
+func indexedAccount(t *testing.T) (cfgPath string, u testrig.User) {
+	t.Helper()
 	s := testrig.Require(t)
-	u := s.NewUser(t)
-	const n = 6000
-	s.Populate(t, u, "INBOX", n)
+	u = s.NewUser(t)
+	s.Populate(t, u, "INBOX", progressMailbox)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "password"), []byte(u.Password), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(dir, "config.toml")
+	cfgPath = filepath.Join(dir, "config.toml")
 	cfg := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
 
@@ -52,16 +57,17 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.NewStdioMCPClient(os.Args[0], childEnv(t), "serve", "--config", cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if os.Getenv("MAILMCP_TEST_LOG") != "" {
-		if r, ok := client.GetStderr(c); ok {
-			go io.Copy(os.Stderr, r)
-		}
-	}
+	return cfgPath, u
+}
+
+// watchIndexProgress starts c, initializes it with the last protocol that
+// has logging/setLevel (2025-11-25; 2026-07-28 declares levels per request,
+// and a backfill is part of no request), sets the level to info and
+// checks the announcements of INBOX's backfill that arrive: a bounded
+// number, the last one done with every message, none going backwards, and
+// none carrying the address, password, subjects or text of the mail.
+func watchIndexProgress(t *testing.T, c *client.Client, u testrig.User) {
+	t.Helper()
 	var mu sync.Mutex
 	var raw []string
 	var got []tools.IndexProgressData
@@ -96,9 +102,6 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// logging/setLevel is of the initialize-era protocol (2025-11-25 and
-	// before); 2026-07-28 declares levels per request, and a backfill is
-	// part of no request.
 	if err := c.Start(ctx); err != nil { // installs the notification handler
 		t.Fatal(err)
 	}
@@ -108,6 +111,7 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
+	//lint:ignore SA1019 logging is deprecated from 2026-07-28 on; clients of earlier revisions use it, and the backfill announcements are for them
 	if err := c.SetLevel(ctx, mcp.SetLevelRequest{Params: mcp.SetLevelParams{Level: mcp.LoggingLevelInfo}}); err != nil {
 		t.Fatalf("logging/setLevel: %v", err)
 	}
@@ -134,13 +138,13 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 		t.Errorf("%d announcements of INBOX's backfill, want 2 (progress when the level was set, and the end) to 14", len(inbox))
 	}
 	last := inbox[len(inbox)-1]
-	if !last.Done || last.Indexed != n || last.Total != n || !strings.Contains(last.Message, "indexed INBOX") {
+	if !last.Done || last.Indexed != progressMailbox || last.Total != progressMailbox || !strings.Contains(last.Message, "indexed INBOX") {
 		t.Errorf("last announcement %+v", last)
 	}
 	if !slices.IsSortedFunc(inbox, func(a, b tools.IndexProgressData) int { return a.Indexed - b.Indexed }) {
 		t.Errorf("announcements go backwards: %+v", inbox)
 	}
-	if inbox[0].Done || inbox[0].Indexed >= n {
+	if inbox[0].Done || inbox[0].Indexed >= progressMailbox {
 		t.Errorf("the first announcement should be of a running backfill: %+v", inbox[0])
 	}
 	for _, r := range raw {
@@ -150,4 +154,65 @@ smtp = { host = %q, port = %d, tls = "implicit" }
 			}
 		}
 	}
+}
+
+// TestIndexBackfillNotifications: through a real MCP client over stdio, a
+// client that sets logging/setLevel to info is told how the backfill of an
+// indexed account advances (notifications/message from the logger
+// "mailmcp.index"): at once when it sets the level mid-backfill, then a
+// bounded number, ending with the folder done.
+func TestIndexBackfillNotifications(t *testing.T) {
+	cfgPath, u := indexedAccount(t)
+	c, err := client.NewStdioMCPClient(os.Args[0], childEnv(t), "serve", "--config", cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if os.Getenv("MAILMCP_TEST_LOG") != "" {
+		if r, ok := client.GetStderr(c); ok {
+			go io.Copy(os.Stderr, r)
+		}
+	}
+	watchIndexProgress(t, c, u)
+}
+
+// TestIndexBackfillNotificationsHTTP: the same over streamable HTTP, the
+// client keeping a GET stream open for notifications outside requests.
+func TestIndexBackfillNotificationsHTTP(t *testing.T) {
+	cfgPath, u := indexedAccount(t)
+	cfg, err := config.Load(config.Options{Path: cfgPath, Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	eng, s, stopEngine, err := startEngine(cfg, log, false, false, &callGate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f serveFlags
+	_ = newFlagSetForTest(&f).Parse(nil)
+	f.httpAddr = "127.0.0.1:0"
+	fe, err := newHTTPFrontend(s, f, eng, log, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(fe.Handler())
+	defer func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		fe.Close(ctx)
+		stopEngine()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	}()
+	//lint:ignore SA1019 the standalone GET stream is how clients of 2025-11-25 and before receive notifications outside requests
+	c, err := client.NewStreamableHttpClient(ts.URL+"/mcp", transport.WithContinuousListening())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	watchIndexProgress(t, c, u)
 }
