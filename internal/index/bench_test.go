@@ -288,3 +288,66 @@ func BenchmarkNewMail(b *testing.B) {
 	b.ReportMetric(med(fromDelivery), "median-ms-from-delivery")
 	b.ReportMetric(med(fromAnnounce), "median-ms-from-announce")
 }
+
+// BenchmarkBackfillCorpus builds the index of a mailbox holding the real
+// messages of the shared corpus ($MAILMCP_CORPUS, else ../../../shared/corpus
+// from the package; every file its MANIFEST.tsv lists, CRLF line endings)
+// and reports the same size figures as BenchmarkBackfill: real mail has
+// attachments and markup the index does not keep, so its ratio differs
+// from the synthetic messages'.
+func BenchmarkBackfillCorpus(b *testing.B) {
+	dir := os.Getenv("MAILMCP_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		b.Skipf("no corpus (set MAILMCP_CORPUS): %v", err)
+	}
+	var msgs [][]byte
+	var box int64
+	for i, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n") {
+		if i == 0 {
+			continue // the header
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, strings.SplitN(line, "\t", 2)[0]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw = []byte(strings.ReplaceAll(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n", "\r\n"))
+		msgs = append(msgs, raw)
+		box += int64(len(raw))
+	}
+	s := testrig.Require(b)
+	u, err := s.AddUser(fmt.Sprintf("ixcorpus%d", time.Now().UnixNano()%1e6), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.PopulateFunc(b, u, "INBOX", len(msgs), func(i int) []byte { return msgs[i-1] })
+	ctx := context.Background()
+	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
+	b.Cleanup(func() { pool.Close(ctx) })
+	for range b.N {
+		ix, err := index.Open(ctx, filepath.Join(b.TempDir(), "c.db"), testLog())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		t0 := time.Now()
+		if err := index.NewSyncer(ix, pool, index.SyncOptions{Log: testLog()}).SyncAll(ctx); err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(t0)
+		b.StopTimer()
+		if err := ix.Compact(ctx); err != nil { // SyncAll compacts after 1000 new messages only
+			b.Fatal(err)
+		}
+		size := ix.Size()
+		b.ReportMetric(took.Seconds(), "s/backfill")
+		b.ReportMetric(float64(len(msgs)), "messages")
+		b.ReportMetric(float64(size)/(1<<20), "index-MiB")
+		b.ReportMetric(float64(box)/(1<<20), "mailbox-MiB")
+		b.ReportMetric(float64(size)/float64(box), "index/mailbox")
+		ix.Close()
+	}
+}

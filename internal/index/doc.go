@@ -24,7 +24,17 @@
 // answered from the trigram index, so no post-filter is needed and counts
 // are exact. A term shorter than three characters cannot be answered from
 // trigrams; such searches go to the server. Size is the price (about three
-// times a word index); the benchmarks report it as measured.
+// times a word index): measured, 0.30 times the mailbox for the real
+// messages of the test corpus, 3.5 times for the ~310-byte generated ones
+// (whose kept text and envelope alone exceed half their size).
+//
+// # Counting
+//
+// A page of the 20 newest matches streams from the full-text index (rowid
+// order is UID order) and costs about a millisecond at 100k messages; an
+// exact total of a common term cost 15-75 ms. Counting therefore stops
+// after CountCap (1,000) matches and the result says the total is at least
+// that (Result.AtLeast); below it, totals are exact and equal the server's.
 //
 // What the index matches: FROM/TO/CC/SUBJECT against the decoded header
 // values, BODY against the rendered text (for HTML mail that is the visible
