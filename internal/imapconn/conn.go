@@ -84,6 +84,21 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 	return nil
 }
 
+// Unselect leaves the selected folder (UNSELECT: nothing is expunged), so
+// that the next Select opens it from the server's current state. It
+// reports false, doing nothing, when no folder is selected or the server
+// lacks UNSELECT.
+func (c *Conn) Unselect(ctx context.Context) (bool, error) {
+	if c.selected == "" || c.c.Mailbox() == nil || !(c.Has(imap.CapUnselect) || c.Has(imap.CapIMAP4rev2)) {
+		return false, nil
+	}
+	if err := c.c.Unselect().Wait(); err != nil {
+		return false, c.fail(ctx, "unselect", err)
+	}
+	c.selected = ""
+	return true, nil
+}
+
 // selectFresh selects name, or, when it is selected already, sends one
 // NOOP so that mail delivered since is visible: Dovecot answers a UID
 // SEARCH from its view before the command and announces new mail only

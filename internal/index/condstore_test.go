@@ -211,3 +211,29 @@ func testUIDValidityReset(t *testing.T) {
 		t.Errorf("search after the reset: total %d", r.Total)
 	}
 }
+
+// TestFolderOpsAfterSync: the sync leaves a folder it checked (UNSELECT)
+// in a state the pool knows of, so deleting that folder through mailmcp
+// afterwards works.
+func TestFolderOpsAfterSync(t *testing.T) {
+	s := testrig.Require(t)
+	u := s.NewUser(t)
+	s.Populate(t, u, "Work", 5)
+	ctx := context.Background()
+	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
+	t.Cleanup(func() { pool.Close(ctx) })
+	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	sy := index.NewSyncer(ix, pool, index.SyncOptions{Folders: []string{"Work"}, Log: testLog()})
+	for range 2 { // the second STATUS leaves the folder the first diff selected
+		if err := sy.SyncAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.DeleteFolder(ctx, "Work", true); err != nil {
+		t.Fatalf("delete a folder after a sync: %v", err)
+	}
+}

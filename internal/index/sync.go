@@ -251,18 +251,20 @@ func (s *Syncer) folderStatus(ctx context.Context, folder string) (string, error
 		if !c.Has(imap.CapCondStore) {
 			return nil
 		}
-		if sel, _ := c.Selected(); sel == folder && c.Client().Mailbox() != nil {
+		if sel, _ := c.Selected(); sel == folder {
 			// STATUS of the selected folder answers from this session's
 			// view, and Dovecot keeps that view of a folder deleted and
 			// made again by another client (a new UIDVALIDITY) for as
 			// long as the folder stays selected. Leave it first; the next
 			// operation on it selects it again, from the current state.
-			if c.Has(imap.CapUnselect) || c.Has(imap.CapIMAP4rev2) {
-				if err := c.Client().Unselect().Wait(); err != nil {
+			left, err := c.Unselect(ctx)
+			if err != nil {
+				return err
+			}
+			if !left {
+				if err := c.Refresh(ctx); err != nil {
 					return err
 				}
-			} else if err := c.Refresh(ctx); err != nil {
-				return err
 			}
 		}
 		d, err := c.Client().Status(folder, &imap.StatusOptions{UIDValidity: true, UIDNext: true, NumMessages: true, HighestModSeq: true}).Wait()
