@@ -229,8 +229,15 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			offset = q.After.Offset
 		}
 	}
+	// Streaming newest first from the full-text index, the page's rows are
+	// the only ones read, so their subjects come with them; a sorted page
+	// would read every match's text, so its subjects are read afterwards.
+	subject, streamed := "''", order == "fts.rowid DESC"
+	if streamed {
+		subject = "fts.subject"
+	}
 	res := &Result{}
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.folder, m.uidvalidity, m.uid, m.arrived, m.date, m.flags, m.size, m.has_att, m.message_id, m.env, `+snippet+
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.folder, m.uidvalidity, m.uid, m.arrived, m.date, m.flags, m.size, m.has_att, m.message_id, m.env, `+snippet+`, `+subject+
 		` FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, q.Limit, offset)...)
 	if err != nil {
 		return nil, classify(fmt.Errorf("index: search: %w", err))
@@ -243,7 +250,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		var arrived int64
 		var flags string
 		var env []byte
-		if err := rows.Scan(&lastID, &h.Folder, &h.UIDValidity, &h.UID, &arrived, &h.Date, &flags, &h.Size, &h.HasAtt, &h.MessageID, &env, &h.Snippet); err != nil {
+		if err := rows.Scan(&lastID, &h.Folder, &h.UIDValidity, &h.UID, &arrived, &h.Date, &flags, &h.Size, &h.HasAtt, &h.MessageID, &env, &h.Snippet, &h.Subject); err != nil {
 			return nil, classify(fmt.Errorf("index: search: %w", err))
 		}
 		h.Arrived = time.Unix(arrived, 0)
@@ -263,8 +270,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, classify(fmt.Errorf("index: search: %w", err))
 	}
 	rows.Close()
-	// Subjects of the page only (a join would read every match's text).
 	for i := range res.Hits {
+		if streamed {
+			break // read with the page
+		}
 		if err := tx.QueryRowContext(ctx, `SELECT subject FROM fts WHERE rowid = ?`, ids[i]).Scan(&res.Hits[i].Subject); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, classify(fmt.Errorf("index: search: %w", err))
 		}
