@@ -102,7 +102,11 @@ func watchIndexProgress(t *testing.T, c *client.Client, u testrig.User) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := c.Start(ctx); err != nil { // installs the notification handler
+	// Start's context bounds the HTTP client's standalone GET stream: it
+	// lasts the test, not one request.
+	life, end := context.WithCancel(context.Background())
+	defer end()
+	if err := c.Start(life); err != nil { // installs the notification handler
 		t.Fatal(err)
 	}
 	init := mcp.InitializeRequest{}
