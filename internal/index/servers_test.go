@@ -10,7 +10,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/index"
 	"github.com/mailmcp/mailmcp/internal/testrig/servers"
@@ -25,9 +24,7 @@ func TestSyncOnEachServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := servers.Require(t, name)
 			u := srv.NewUser(t)
-			acct := &imapconn.Account{ID: "t", Email: u.Email, TLS: srv.TLS,
-				IMAP: imapconn.Endpoint{Host: srv.IMAP.Host, Port: srv.IMAP.Port, TLS: srv.IMAP.TLS},
-				Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+			acct := srv.Account(u)
 			c, err := srv.DialIMAP(u)
 			if err != nil {
 				t.Fatal(err)

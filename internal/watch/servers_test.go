@@ -13,7 +13,6 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"github.com/mailmcp/mailmcp/internal/auth"
 	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/testrig/servers"
 )
@@ -28,9 +27,7 @@ func TestIdleThatDoesNotPushOnEachServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := servers.Require(t, name)
 			u := srv.NewUser(t)
-			acct := &imapconn.Account{ID: "t", Email: u.Email, TLS: srv.TLS,
-				IMAP: imapconn.Endpoint{Host: srv.IMAP.Host, Port: srv.IMAP.Port, TLS: srv.IMAP.TLS},
-				Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+			acct := srv.Account(u)
 			feed := NewFeed(openStore(t, t.TempDir()), FeedOptions{})
 			opt := fastOptions()
 			opt.PollInterval = 2 * time.Second
@@ -87,9 +84,7 @@ func TestWatchNestedFolderOnEachServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := servers.Require(t, name)
 			u := srv.NewUser(t)
-			acct := &imapconn.Account{ID: "t", Email: u.Email, TLS: srv.TLS,
-				IMAP: imapconn.Endpoint{Host: srv.IMAP.Host, Port: srv.IMAP.Port, TLS: srv.IMAP.TLS},
-				Auth: &imapconn.PasswordLogin{Username: u.Username, Source: auth.SecretSource{Command: "printf %s '" + u.Password + "'"}}}
+			acct := srv.Account(u)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			pool := imapconn.NewPool(acct, testLog())
