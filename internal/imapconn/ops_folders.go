@@ -27,6 +27,22 @@ func (p *Pool) ResolveFolder(ctx context.Context, name string) (Folder, error) {
 	return resolveIn(folders, name)
 }
 
+// ResolveFolders resolves each of names as ResolveFolder does, over one
+// LIST.
+func (p *Pool) ResolveFolders(ctx context.Context, names []string) ([]Folder, error) {
+	folders, err := p.ListFolders(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Folder, len(names))
+	for i, name := range names {
+		if out[i], err = resolveIn(folders, name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func resolveIn(folders []Folder, name string) (Folder, error) {
 	if f, ok := exactFolder(folders, name); ok {
 		if !f.Selectable {

@@ -91,16 +91,18 @@ func handleWatchInbox(ctx context.Context, d *Deps, a *Args) *mcp.CallToolResult
 	acct := p.Account().ID
 	if len(folders) == 0 {
 		folders = d.Watch.Folders(acct)
-	}
-	// Folders the agent named are resolved as move and search resolve them:
-	// a role means the account's folder for it, a typo is a not-found
-	// naming the closest folders (rather than a watcher that never starts).
-	for i, f := range a.Strings("folders") {
-		rf, err := p.ResolveFolder(ctx, f)
+	} else {
+		// Folders the agent named are resolved as move and search resolve
+		// them: a role means the account's folder for it, a typo is a
+		// not-found naming the closest folders (rather than a watcher that
+		// never starts).
+		found, err := p.ResolveFolders(ctx, folders)
 		if err != nil {
 			return errResult(err)
 		}
-		folders[i] = rf.Name
+		for i, f := range found {
+			folders[i] = f.Name
+		}
 	}
 	flt.Accounts, flt.Folders = []string{acct}, folders
 	res := WatchResult{Events: []watch.Event{}}
