@@ -27,7 +27,7 @@ func (p *Pool) Append(ctx context.Context, folder string, flags []imap.Flag, dat
 		return ref, &fault.Error{Kind: fault.Invalid, Op: "append", Err: errors.New("append: empty message")}
 	}
 	err := p.Do(ctx, Op{Name: "append"}, func(ctx context.Context, c *Conn) error {
-		cmd := c.c.Append(c.mailbox(folder), int64(len(raw)), &imap.AppendOptions{Flags: flags, Time: date})
+		cmd := c.c.Append(c.ServerName(folder), int64(len(raw)), &imap.AppendOptions{Flags: flags, Time: date})
 		if _, err := cmd.Write(raw); err != nil {
 			return err
 		}

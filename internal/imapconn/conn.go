@@ -72,7 +72,7 @@ func (c *Conn) Select(ctx context.Context, name string) error {
 		return nil
 	}
 	c.selected = ""
-	data, err := c.c.Select(c.mailbox(name), &imap.SelectOptions{ReadOnly: false}).Wait()
+	data, err := c.c.Select(c.ServerName(name), &imap.SelectOptions{ReadOnly: false}).Wait()
 	if err != nil {
 		if fault.KindOf(c.fail(ctx, "select", err)) == fault.NotFound {
 			return noSuchFolder("select", name, err)

@@ -117,7 +117,7 @@ func (p *Pool) ListFolders(ctx context.Context, withCounts bool) ([]Folder, erro
 			return err
 		}
 		for _, d := range data {
-			f := Folder{Name: c.agentName(d.Mailbox), Selectable: true}
+			f := Folder{Name: c.AgentName(d.Mailbox), Selectable: true}
 			if d.Delim != 0 {
 				f.Delimiter = AgentDelimiter
 			}
@@ -137,7 +137,7 @@ func (p *Pool) ListFolders(ctx context.Context, withCounts bool) ([]Folder, erro
 				if !out[i].Selectable {
 					continue
 				}
-				sd, err := c.c.Status(c.mailbox(out[i].Name), status).Wait()
+				sd, err := c.c.Status(c.ServerName(out[i].Name), status).Wait()
 				if err != nil {
 					return err
 				}

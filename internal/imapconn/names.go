@@ -116,15 +116,9 @@ func (n names) checkLevels(op, name string) error {
 	return nil
 }
 
-// mailbox is the server's name for an agent's folder name.
-func (c *Conn) mailbox(agent string) string { return c.names.toServer(agent) }
-
-// agentName is the agent's name for a server mailbox.
-func (c *Conn) agentName(server string) string { return c.names.toAgent(server) }
-
 // ServerName is the server's name for an agent's folder name on this
-// connection (for commands sent through Client()).
-func (c *Conn) ServerName(agent string) string { return c.mailbox(agent) }
+// connection.
+func (c *Conn) ServerName(agent string) string { return c.names.toServer(agent) }
 
 // AgentName is the agent's name for a mailbox the server named.
-func (c *Conn) AgentName(server string) string { return c.agentName(server) }
+func (c *Conn) AgentName(server string) string { return c.names.toAgent(server) }

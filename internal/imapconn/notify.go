@@ -26,7 +26,7 @@ func (c *Conn) Notify(ctx context.Context, folders []string) error {
 	}
 	names := make([]string, 0, len(folders))
 	for _, agent := range folders {
-		f := c.mailbox(agent)
+		f := c.ServerName(agent)
 		if !quotable(f) {
 			// Modified UTF-7 (RFC 3501 5.1.3) is go-imap's internal affair.
 			return fault.Errorf(fault.Unsupported, "notify", "folder %q cannot be named in NOTIFY here", f)

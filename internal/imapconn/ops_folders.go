@@ -293,11 +293,11 @@ func (p *Pool) CreateFolder(ctx context.Context, name, parent string) (Folder, e
 			return err
 		}
 		sent = true
-		if err := c.c.Create(c.mailbox(full), nil).Wait(); err != nil {
+		if err := c.c.Create(c.ServerName(full), nil).Wait(); err != nil {
 			return alreadyExists(op, full, err)
 		}
 		// Best effort: some clients only show subscribed folders.
-		_ = c.c.Subscribe(c.mailbox(full)).Wait()
+		_ = c.c.Subscribe(c.ServerName(full)).Wait()
 		return nil
 	})
 	if err != nil {
@@ -353,11 +353,11 @@ func (p *Pool) RenameFolder(ctx context.Context, from, to string) (Folder, error
 		if err := c.names.checkLevels(op, to); err != nil {
 			return err
 		}
-		if err := c.c.Rename(c.mailbox(f.Name), c.mailbox(to), nil).Wait(); err != nil {
+		if err := c.c.Rename(c.ServerName(f.Name), c.ServerName(to), nil).Wait(); err != nil {
 			return alreadyExists(op, to, err)
 		}
-		_ = c.c.Unsubscribe(c.mailbox(f.Name)).Wait()
-		_ = c.c.Subscribe(c.mailbox(to)).Wait()
+		_ = c.c.Unsubscribe(c.ServerName(f.Name)).Wait()
+		_ = c.c.Subscribe(c.ServerName(to)).Wait()
 		return nil
 	})
 	if err != nil {
@@ -425,7 +425,7 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 	out := DeletedFolder{Name: f.Name}
 	check := func(c *Conn) error {
 		if f.Selectable {
-			sd, err := c.c.Status(c.mailbox(f.Name), &imap.StatusOptions{NumMessages: true}).Wait()
+			sd, err := c.c.Status(c.ServerName(f.Name), &imap.StatusOptions{NumMessages: true}).Wait()
 			if err != nil {
 				return err
 			}
@@ -440,10 +440,10 @@ func (p *Pool) DeleteFolder(ctx context.Context, name string, force bool) (Delet
 		return nil
 	}
 	err = p.changeFolder(ctx, op, f.Name, delim, check, func(c *Conn) error {
-		if err := c.c.Delete(c.mailbox(f.Name)).Wait(); err != nil {
+		if err := c.c.Delete(c.ServerName(f.Name)).Wait(); err != nil {
 			return err
 		}
-		_ = c.c.Unsubscribe(c.mailbox(f.Name)).Wait()
+		_ = c.c.Unsubscribe(c.ServerName(f.Name)).Wait()
 		return nil
 	})
 	if err != nil {

@@ -38,7 +38,7 @@ func (p *Pool) Copy(ctx context.Context, refs []MessageRef, dest string, opt Bul
 	}
 	return p.runBulk(ctx, refs, bulkOp{name: "copy", dest: f.Name, step: func(ctx context.Context, c *Conn, b *batch) error {
 		b.sent = true
-		data, err := c.c.Copy(imap.UIDSetNum(b.uids...), c.mailbox(f.Name)).Wait()
+		data, err := c.c.Copy(imap.UIDSetNum(b.uids...), c.ServerName(f.Name)).Wait()
 		if err != nil {
 			b.answered(err)
 			return destError("copy", f.Name, err)
@@ -125,7 +125,7 @@ func (p *Pool) moveOp(name, dest, note string) bulkOp {
 			set := imap.UIDSetNum(b.uids...)
 			if canMove(c) {
 				b.sent = true
-				data, err := c.c.Move(set, c.mailbox(dest)).Wait()
+				data, err := c.c.Move(set, c.ServerName(dest)).Wait()
 				if err != nil {
 					b.answered(err)
 					return destError(name, dest, err)
@@ -138,7 +138,7 @@ func (p *Pool) moveOp(name, dest, note string) bulkOp {
 			}
 			// RFC 6851 section 3.3: the COPY + STORE + UID EXPUNGE equivalent.
 			b.sent = true
-			data, err := c.c.Copy(set, c.mailbox(dest)).Wait()
+			data, err := c.c.Copy(set, c.ServerName(dest)).Wait()
 			if err != nil {
 				b.answered(err)
 				return destError(name, dest, err)

@@ -179,7 +179,7 @@ func searchableFolders(c *Conn) ([]string, error) {
 	// it is in, and the archived ones, which are in no other folder.
 	for _, d := range data {
 		if role, from := roleOf(d); role == RoleAll && from == "special-use" && !noSelect(d) {
-			return []string{c.agentName(d.Mailbox)}, nil
+			return []string{c.AgentName(d.Mailbox)}, nil
 		}
 	}
 	var names []string
@@ -196,7 +196,7 @@ func searchableFolders(c *Conn) ([]string, error) {
 			skip = true
 		}
 		if !skip {
-			names = append(names, c.agentName(d.Mailbox))
+			names = append(names, c.AgentName(d.Mailbox))
 		}
 	}
 	slices.Sort(names)
