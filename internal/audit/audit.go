@@ -13,6 +13,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -132,7 +133,7 @@ func (l *Log) rotateIfNeeded() error {
 	ctx, cancel := context.WithTimeout(context.Background(), rotateLockWait)
 	defer cancel()
 	lk, err := filelock.Wait(ctx, l.path+".lock")
-	if ctx.Err() != nil {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return nil // written unrotated; the next write tries again
 	}
 	if err != nil {
