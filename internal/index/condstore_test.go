@@ -9,7 +9,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/mailmcp/mailmcp/internal/imapconn"
 	"github.com/mailmcp/mailmcp/internal/index"
 	"github.com/mailmcp/mailmcp/internal/testrig"
 )
@@ -28,13 +27,7 @@ func TestIncrementalSyncDovecot(t *testing.T) {
 	s.Populate(t, u, "INBOX", n)
 	ctx := context.Background()
 	relay := newCountingRelay(t, s.IMAPSAddr())
-	pool := imapconn.NewPool(relayedAccount(s, u, relay), testLog())
-	t.Cleanup(func() { pool.Close(ctx) })
-	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	pool, ix := poolAndIndex(t, relayedAccount(s, u, relay))
 	sy := index.NewSyncer(ix, pool, index.SyncOptions{Log: testLog()})
 	if err := sy.SyncAll(ctx); err != nil {
 		t.Fatal(err)
@@ -140,13 +133,7 @@ func testUIDValidityReset(t *testing.T) {
 	u := s.NewUser(t)
 	s.Populate(t, u, "Work", 40)
 	ctx := context.Background()
-	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
-	t.Cleanup(func() { pool.Close(ctx) })
-	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	pool, ix := poolAndIndex(t, dovecotAccount(s, u))
 	sy := index.NewSyncer(ix, pool, index.SyncOptions{Folders: []string{"Work"}, Log: testLog()})
 	work := func() index.FolderState {
 		t.Helper()
@@ -220,13 +207,7 @@ func TestFolderOpsAfterSync(t *testing.T) {
 	u := s.NewUser(t)
 	s.Populate(t, u, "Work", 5)
 	ctx := context.Background()
-	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
-	t.Cleanup(func() { pool.Close(ctx) })
-	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	pool, ix := poolAndIndex(t, dovecotAccount(s, u))
 	sy := index.NewSyncer(ix, pool, index.SyncOptions{Folders: []string{"Work"}, Log: testLog()})
 	for range 2 { // the second STATUS leaves the folder the first diff selected
 		if err := sy.SyncAll(ctx); err != nil {

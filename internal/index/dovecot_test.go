@@ -79,13 +79,7 @@ func TestSameResultsAsDovecot(t *testing.T) {
 	u := s.NewUser(t)
 	s.PopulateFunc(t, u, "INBOX", 120, func(i int) []byte { return variedMessage(u, i) })
 	ctx := context.Background()
-	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
-	t.Cleanup(func() { pool.Close(ctx) })
-	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	pool, ix := poolAndIndex(t, dovecotAccount(s, u))
 	sy := index.NewSyncer(ix, pool, index.SyncOptions{Batch: 25, Log: testLog()})
 	if err := sy.SyncAll(ctx); err != nil {
 		t.Fatal(err)
@@ -205,13 +199,7 @@ func TestMaxBytesStopsIndexing(t *testing.T) {
 	u := s.NewUser(t)
 	s.Populate(t, u, "INBOX", 500)
 	ctx := context.Background()
-	pool := imapconn.NewPool(dovecotAccount(s, u), testLog())
-	t.Cleanup(func() { pool.Close(ctx) })
-	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	pool, ix := poolAndIndex(t, dovecotAccount(s, u))
 	if err := index.NewSyncer(ix, pool, index.SyncOptions{Batch: 100, MaxBytes: 256 << 10, Log: testLog()}).SyncAll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -228,4 +216,19 @@ func TestMaxBytesStopsIndexing(t *testing.T) {
 	if err != nil || len(r.Hits) != 1 || r.Hits[0].UID != 500 {
 		t.Fatalf("newest indexed: %+v %v", r, err)
 	}
+}
+
+// poolAndIndex is a pool on acct and an empty index, both closed at the
+// end of the test.
+func poolAndIndex(t testing.TB, acct *imapconn.Account) (*imapconn.Pool, *index.Index) {
+	t.Helper()
+	ctx := context.Background()
+	pool := imapconn.NewPool(acct, testLog())
+	t.Cleanup(func() { pool.Close(ctx) })
+	ix, err := index.Open(ctx, t.TempDir()+"/t.db", testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return pool, ix
 }
