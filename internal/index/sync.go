@@ -223,7 +223,8 @@ func (s *Syncer) syncFolder(ctx context.Context, folder string) error {
 	if err != nil {
 		return fmt.Errorf("index: sync %s: %w", folder, err)
 	}
-	if status != "" && status == s.ix.folderStatus(ctx, folder) {
+	prev := s.ix.folderStatus(ctx, folder)
+	if status != "" && status == prev {
 		// CONDSTORE: same UIDVALIDITY, UIDNEXT, count and HIGHESTMODSEQ as
 		// at the last full sync, so no message, flag or expunge changed.
 		st, err := s.ix.folder(ctx, folder)
@@ -231,7 +232,7 @@ func (s *Syncer) syncFolder(ctx context.Context, folder string) error {
 			return s.ix.FolderSynced(ctx, folder, true, st.ServerCount, time.Now())
 		}
 	}
-	if err := s.diffFolder(ctx, folder, s.ix.folderStatus(ctx, folder)); err != nil {
+	if err := s.diffFolder(ctx, folder, prev); err != nil {
 		return err
 	}
 	if status != "" {
