@@ -184,10 +184,9 @@ func searchableFolders(c *Conn) ([]string, error) {
 	}
 	var names []string
 	for _, d := range data {
-		skip := false
+		skip := noSelect(d)
 		for _, a := range d.Attrs {
-			switch strings.ToLower(string(a)) {
-			case `\noselect`, `\nonexistent`, `\important`:
+			if strings.EqualFold(string(a), `\important`) {
 				skip = true
 			}
 		}
@@ -203,6 +202,7 @@ func searchableFolders(c *Conn) ([]string, error) {
 	return names, nil
 }
 
+// noSelect reports whether d cannot be selected (\Noselect, \NonExistent).
 func noSelect(d *imap.ListData) bool {
 	for _, a := range d.Attrs {
 		switch strings.ToLower(string(a)) {
