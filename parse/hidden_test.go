@@ -139,3 +139,20 @@ func TestSelectorParse(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectorDeepNesting: a rule with many descendant combinators over
+// deeply nested elements is matched without retrying every combination
+// of ancestors (before, this message took hours), and still matches
+// where a browser's does.
+func TestSelectorDeepNesting(t *testing.T) {
+	rule := "span" + strings.Repeat(" div", 12) + " p{display:none}"
+	nest := strings.Repeat("<div>", 60)
+	got := HTMLToMarkdown("<style>" + rule + "</style>" + nest + "<p>VISIBLE-1</p>")
+	if !strings.Contains(got, "VISIBLE-1") {
+		t.Errorf("no span ancestor, yet the rule hid the text: %q", got)
+	}
+	got = HTMLToMarkdown("<style>" + rule + "</style><span>" + nest + "<p>INJECTED-1</p>" + strings.Repeat("</div>", 60) + "</span><p>VISIBLE-2</p>")
+	if strings.Contains(got, "INJECTED") || !strings.Contains(got, "VISIBLE-2") {
+		t.Errorf("the rule should hide exactly the nested p: %q", got)
+	}
+}

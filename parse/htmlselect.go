@@ -445,10 +445,37 @@ func parseNth(s string) (a, b int, ok bool) {
 
 // matches reports whether element n matches the selector.
 func (s cssSelector) matches(n *html.Node) bool {
-	return s.matchAt(n, len(s.parts)-1)
+	var seen map[selAt]bool
+	if len(s.parts) > 2 {
+		// Descendant and sibling combinators try every ancestor or
+		// earlier sibling; without remembering what was tried, a rule
+		// such as "span div div … div p" over deeply nested divs
+		// takes exponential time.
+		seen = map[selAt]bool{}
+	}
+	return s.matchAt(n, len(s.parts)-1, seen)
 }
 
-func (s cssSelector) matchAt(n *html.Node, i int) bool {
+// selAt is a compound of a selector (by index) tried at a node.
+type selAt struct {
+	n *html.Node
+	i int
+}
+
+func (s cssSelector) matchAt(n *html.Node, i int, seen map[selAt]bool) bool {
+	if seen != nil {
+		k := selAt{n, i}
+		if m, ok := seen[k]; ok {
+			return m
+		}
+		m := s.matchStep(n, i, seen)
+		seen[k] = m
+		return m
+	}
+	return s.matchStep(n, i, seen)
+}
+
+func (s cssSelector) matchStep(n *html.Node, i int, seen map[selAt]bool) bool {
 	if !s.parts[i].c.matches(n) {
 		return false
 	}
@@ -458,20 +485,20 @@ func (s cssSelector) matchAt(n *html.Node, i int) bool {
 	switch s.parts[i].comb {
 	case '>':
 		p := elementParent(n)
-		return p != nil && s.matchAt(p, i-1)
+		return p != nil && s.matchAt(p, i-1, seen)
 	case '+':
 		p := prevElement(n)
-		return p != nil && s.matchAt(p, i-1)
+		return p != nil && s.matchAt(p, i-1, seen)
 	case '~':
 		for p := prevElement(n); p != nil; p = prevElement(p) {
-			if s.matchAt(p, i-1) {
+			if s.matchAt(p, i-1, seen) {
 				return true
 			}
 		}
 		return false
 	default:
 		for p := elementParent(n); p != nil; p = elementParent(p) {
-			if s.matchAt(p, i-1) {
+			if s.matchAt(p, i-1, seen) {
 				return true
 			}
 		}
