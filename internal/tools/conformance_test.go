@@ -544,6 +544,9 @@ func caseGmailLabels(t *testing.T, c *conf) {
 		} `json:"messages"`
 	}
 	c.h.Decode("search", map[string]any{"subject": c.tag}, &p)
+	if len(p.Messages) == 0 {
+		t.Fatalf("search %q in INBOX found nothing to check (read/seed-and-search failed?)", c.tag)
+	}
 	gmail := c.hasCap(t, "X-GM-EXT-1")
 	for _, m := range p.Messages {
 		switch {
