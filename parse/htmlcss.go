@@ -231,15 +231,13 @@ func (s *stylesheet) declsFor(n *html.Node) cssDecls {
 			}
 		}
 	}
+	// By specificity, then (cand being sorted) document order.
+	slices.SortStableFunc(matched, func(a, b int) int { return s.rules[a].spec - s.rules[b].spec })
 	apply := func(layered bool, important bool) {
-		var sel []int
 		for _, i := range matched {
-			if s.rules[i].layered == layered {
-				sel = append(sel, i)
+			if s.rules[i].layered != layered {
+				continue
 			}
-		}
-		slices.SortStableFunc(sel, func(a, b int) int { return s.rules[a].spec - s.rules[b].spec })
-		for _, i := range sel {
 			d := s.rules[i].decls
 			if important {
 				d = s.rules[i].imp
